@@ -26,8 +26,10 @@ MODEL ?= oracle
 LLM ?= llama2-7b
 LIMIT ?=
 MODE ?= score
+QUESTIONS ?= 500
+DEVICE ?=
 
-.PHONY: help setup quickstart test check lint format types eval bench bench-score bench-segment clean
+.PHONY: help setup quickstart test test-fast check lint format types eval bench bench-score bench-segment clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -42,8 +44,23 @@ setup: $(BIN)/python ## install everything (torch pinned by constraints.txt), NL
 	$(BIN)/python -m amber_eval.nltk_resources
 	$(AMBER) data fetch
 
+quickstart: setup ## set up, then run the main job on oracle captions with the small offline judge
+	$(MAKE) eval MODEL=oracle LLM=smollm2-135m LIMIT=$(or $(LIMIT),20)
+
 test: ## run the test suite
 	$(BIN)/python -m pytest
+
+test-fast: ## the test suite without the slow tests
+	$(BIN)/python -m pytest -m "not slow"
+
+bench-score: ## time full-set scoring against the upstream algorithm
+	$(AMBER) bench-score
+
+bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=)
+	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE))
+
+bench-segment: ## region-captioner throughput on generated images
+	$(AMBER) bench-segment
 
 lint: ## ruff lint and format check
 	$(BIN)/ruff check .
