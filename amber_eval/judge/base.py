@@ -1,0 +1,120 @@
+"""The judge interface: prompts in, Yes/No answers out.
+
+Every backend (Hugging Face models, GGUF files, the test doubles in :mod:`amber_eval.judge.mock`)
+implements :class:`Judge`. Answers are :class:`Answer` records.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Parsed = Literal["yes", "no", "unknown"]
+
+# The strict answer grammar: optional non-word characters, then "yes" or "no" as a whole word.
+_ANSWER_RE = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
+
+
+def parse_answer(text: str) -> Parsed:
+    """``"yes"``, ``"no"`` or ``"unknown"`` for a raw answer, by the strict grammar.
+
+    Uses :func:`amber_eval.scoring.answers.parse_answer` when that module provides one, so the
+    judge and the scorer read answers the same way.
+    """
+    scoring_parse = _scoring_parser()
+    if scoring_parse is not None:
+        value = str(scoring_parse(text))
+        if value == "yes":
+            return "yes"
+        if value == "no":
+            return "no"
+        return "unknown"
+    match = _ANSWER_RE.match(text)
+    if match is None:
+        return "unknown"
+    return "yes" if match.group(1).lower() == "yes" else "no"
+
+
+def _scoring_parser() -> Callable[[str], Any] | None:
+    try:
+        module = importlib.import_module("amber_eval.scoring.answers")
+    except ImportError:
+        return None
+    parser = getattr(module, "parse_answer", None)
+    return parser if callable(parser) else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One judge answer.
+
+    ``text`` is the raw answer (generated text in ``generate`` mode; the decided token's text
+    in ``score`` mode), ``parsed`` its reading, ``p_yes`` the probability of Yes among the
+    Yes/No variants at the decided position, ``margin`` the best Yes logit minus the best No
+    logit there, ``token`` the decided token, and ``flagged`` is true when the model did not
+    start with Yes/No or the Yes/No margin is a near-tie.
+    """
+
+    text: str
+    parsed: Parsed
+    p_yes: float | None = None
+    margin: float | None = None
+    token: str | None = None
+    flagged: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        parsed = data.get("parsed", "unknown")
+        if parsed not in ("yes", "no", "unknown"):
+            raise ValueError(f"parsed must be yes, no or unknown, not {parsed!r}")
+        p_yes = data.get("p_yes")
+        margin = data.get("margin")
+        token = data.get("token")
+        return cls(
+            text=str(data.get("text", "")),
+            parsed=parsed,
+            p_yes=None if p_yes is None else float(p_yes),
+            margin=None if margin is None else float(margin),
+            token=None if token is None else str(token),
+            flagged=bool(data.get("flagged", False)),
+        )
+
+
+Progress = Callable[[int], None]
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """A Yes/No judge.
+
+    ``identity`` is a JSON-able dict of everything that can change an answer (model and its
+    revision or file hash, mode, dtype, quantization, decoding settings, chat template on/off,
+    system prompt); stores key answers on it.
+    """
+
+    @property
+    def identity(self) -> dict[str, Any]: ...
+
+    def render(self, prompt: str) -> str:
+        """The exact text the model sees for ``prompt`` (after the chat template)."""
+        ...
+
+    def answer(
+        self,
+        prompts: Sequence[str],
+        *,
+        groups: Sequence[Hashable] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Answer]:
+        """Answer ``prompts`` in order.
+
+        ``groups`` gives each prompt's group (its image): prompts of one group may share a
+        cached prefix. ``progress(n)`` is called with the number of answers just completed.
+        """
+        ...

@@ -1,0 +1,110 @@
+"""Deterministic judges for tests and dry runs: no model, no torch.
+
+``MockJudge(rule=...)`` answers every prompt by a rule (a constant ``"yes"``/``"no"``, or a
+callable ``prompt -> "yes"|"no"|raw text``); ``MockJudge(queue=[...])`` hands out queued raw
+answers in order. The presets ``mock-yes`` and ``mock-no`` are registered in
+:mod:`amber_eval.judge.presets` as test doubles.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+from amber_eval.judge.base import Answer, Progress, parse_answer
+
+Rule = Callable[[str], str]
+
+
+class MockJudge:
+    """A judge that answers without a model.
+
+    Exactly one of ``rule`` and ``queue`` may be given (neither: always "No"). Raw answers are
+    parsed by the strict grammar; ``p_yes`` is 1.0/0.0 for Yes/No answers, ``None`` otherwise.
+    """
+
+    def __init__(
+        self,
+        rule: str | Rule | None = None,
+        *,
+        queue: Iterable[str] | None = None,
+        name: str = "mock",
+        chat_template: bool = True,
+        system_prompt: str | None = None,
+    ) -> None:
+        if rule is not None and queue is not None:
+            raise ValueError("give a rule or a queue, not both")
+        self.name = name
+        self._queue: deque[str] | None = deque(queue) if queue is not None else None
+        if isinstance(rule, str):
+            constant = rule
+
+            def fixed(_prompt: str) -> str:
+                return constant
+
+            self._rule: Rule = fixed
+            self._rule_name = f"constant:{rule}"
+        elif rule is None:
+            self._rule = lambda _prompt: "No"
+            self._rule_name = "constant:No" if queue is None else "queue"
+        else:
+            self._rule = rule
+            self._rule_name = getattr(rule, "__name__", "callable")
+        self.chat_template = chat_template
+        self.system_prompt = system_prompt
+        self.calls: list[list[str]] = []
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {
+            "backend": "mock",
+            "model": self.name,
+            "rule": self._rule_name,
+            "mode": "mock",
+            "chat_template": self.chat_template,
+            "system_prompt": self.system_prompt,
+        }
+
+    def render(self, prompt: str) -> str:
+        if not self.chat_template:
+            return prompt
+        system = f"<<SYS>>{self.system_prompt}<</SYS>> " if self.system_prompt else ""
+        return f"[INST] {system}{prompt} [/INST]"
+
+    def answer(
+        self,
+        prompts: Sequence[str],
+        *,
+        groups: Sequence[Hashable] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Answer]:
+        if groups is not None and len(groups) != len(prompts):
+            raise ValueError(f"got {len(groups)} groups for {len(prompts)} prompts")
+        self.calls.append(list(prompts))
+        answers = []
+        for prompt in prompts:
+            if self._queue is not None:
+                if not self._queue:
+                    raise RuntimeError("MockJudge queue is empty")
+                raw = self._queue.popleft()
+            else:
+                raw = self._rule(prompt)
+            answers.append(_answer_from_text(raw))
+            if progress is not None:
+                progress(1)
+        return answers
+
+
+def _answer_from_text(raw: str) -> Answer:
+    parsed = parse_answer(raw)
+    p_yes = {"yes": 1.0, "no": 0.0}.get(parsed)
+    first = raw.strip().split()[0] if raw.strip() else ""
+    return Answer(
+        text=raw,
+        parsed=parsed,
+        p_yes=p_yes,
+        margin=None if p_yes is None else (1.0 if parsed == "yes" else -1.0),
+        token=first or None,
+        flagged=parsed == "unknown",
+    )
