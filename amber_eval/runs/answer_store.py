@@ -1,0 +1,201 @@
+"""A SQLite store of judge answers, shared by every run and every process.
+
+An answer is keyed by the sha256 of the canonical JSON of the judge's ``identity`` (model and
+its revision or file hash, answer mode, dtype, quantization, decoding settings, chat template,
+system prompt) together with the exact text the model sees (the prompt after the chat
+template). Two requests share an answer only when both are equal, so a different model,
+template or setting never reuses one. Answers are committed in small batches as they are
+produced; the database runs in WAL mode with a busy timeout so that several processes (one per
+GPU) can write to it at once.
+
+The default location is ``.answers.sqlite`` in the results root (``results/.answers.sqlite``,
+or ``<out>/.answers.sqlite`` with ``--out``), so a results folder carries the answers it was
+made from; ``amber-eval run --store PATH`` picks another file (for example one in a shared
+cache, ``$AMBER_EVAL_CACHE/answers.sqlite``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from amber_eval.errors import ResourceError
+from amber_eval.judge.base import Answer
+
+STORE_FILE = ".answers.sqlite"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 120.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS judges (
+    judge TEXT PRIMARY KEY,
+    identity TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    judge TEXT NOT NULL,
+    rendered TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 kept: equal data gives equal text."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def judge_key(identity: Mapping[str, Any]) -> str:
+    """The sha256 of a judge identity's canonical JSON."""
+    return _sha256(canonical_json(dict(identity)))
+
+
+def answer_key(identity: Mapping[str, Any], rendered: str) -> str:
+    """The store key of one answer: identity and the rendered prompt, both in full."""
+    return _sha256(canonical_json({"judge": dict(identity), "rendered": rendered}))
+
+
+def default_store_path(out: str | os.PathLike[str] = "results") -> Path:
+    """Where answers are stored unless ``--store`` says otherwise: ``<out>/.answers.sqlite``."""
+    return Path(out) / STORE_FILE
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer read back from the store, with when it was first stored (Unix time)."""
+
+    answer: Answer
+    created: float
+
+
+class AnswerStore:
+    """Answers keyed by (judge identity, rendered prompt). Use as a context manager.
+
+    ``inserted`` counts the answers this object added; answers already present are never
+    replaced (the first stored answer for a key wins).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.inserted = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(_SCHEMA)
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            row = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        except (OSError, sqlite3.Error) as exc:
+            raise ResourceError(
+                f"cannot open the answer store {self.path}: {exc}. Pick a writable file with "
+                "--store."
+            ) from exc
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            self._db.close()
+            raise ResourceError(
+                f"the answer store {self.path} has schema {row[0] if row else '?'}, this "
+                f"version of amber-eval reads schema {SCHEMA_VERSION}; use another --store file"
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> AnswerStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_many(
+        self, identity: Mapping[str, Any], rendered: Iterable[str]
+    ) -> dict[str, StoredAnswer]:
+        """The stored answers among ``rendered`` prompts, by rendered prompt."""
+        by_key = {answer_key(identity, text): text for text in rendered}
+        found: dict[str, StoredAnswer] = {}
+        keys = list(by_key)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key, rendered, answer, created FROM answers WHERE key IN ({marks})",  # noqa: S608
+                chunk,
+            ).fetchall()
+            for key, stored_text, answer_json, created in rows:
+                text = by_key[key]
+                if stored_text != text:  # a sha256 collision would be news; never trust one
+                    continue
+                found[text] = StoredAnswer(Answer.from_json(json.loads(answer_json)), created)
+        return found
+
+    def put_many(self, identity: Mapping[str, Any], items: Sequence[tuple[str, Answer]]) -> int:
+        """Store ``(rendered prompt, answer)`` pairs in one transaction; returns how many were new."""
+        if not items:
+            return 0
+        judge = judge_key(identity)
+        now = time.time()
+        rows = [
+            (answer_key(identity, text), judge, text, canonical_json(answer.to_json()), now)
+            for text, answer in items
+        ]
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO judges (judge, identity) VALUES (?, ?)",
+                (judge, canonical_json(dict(identity))),
+            )
+            before = self._db.total_changes
+            self._db.executemany(
+                "INSERT OR IGNORE INTO answers (key, judge, rendered, answer, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            added = self._db.total_changes - before
+        self.inserted += added
+        return added
+
+    def count(self, identity: Mapping[str, Any] | None = None) -> int:
+        """Stored answers, of one judge or of all."""
+        if identity is None:
+            row = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM answers WHERE judge = ?", (judge_key(identity),)
+            ).fetchone()
+        return int(row[0])
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")

@@ -1,0 +1,140 @@
+"""The frozen configuration of a judge run, its provenance and its hash.
+
+The config hash names the run folder. It covers everything that can change the run's results:
+the judge's identity (model, revision or file hash, answer mode, dtype, quantization, decoding
+settings, chat template, system prompt), the captions file's sha256 and the caption selection,
+the prompt template and its sha256, the image limit, AMBER's data files, the spaCy pipeline used
+for coverage scoring, and the package version. Where results are written, the answer store and
+batching settings do not change results and stay out of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from amber_eval.runs.answer_store import canonical_json
+
+AnswerMode = Literal["score", "generate"]
+ORACLE = "oracle"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``amber-eval run`` needs; the CLI builds one from its options."""
+
+    captions: str
+    """A caption dump file, or ``"oracle"`` for the oracle captions built from AMBER's truth."""
+    llm: str
+    """An LLM preset name, a local model folder or a GGUF file."""
+    mode: AnswerMode = "score"
+    """``score``: compare Yes/No token logits; ``generate``: greedy generation, then parse."""
+    limit_images: int | None = None
+    """Only the first N images by AMBER id (all when None)."""
+    out: Path = Path("results")
+    """The results root: runs go to ``<out>/<model>/<llm>-<hash>/``."""
+    model: str | None = None
+    """The caption model's name in ``<out>/<model>``; derived from ``captions`` when None."""
+    template: str = "paper"
+    """The prompt template (a shipped name or a ``.jinja`` file)."""
+    top_k: int | None = None
+    """Selection: at most this many captions per image (None: the selection default)."""
+    min_score: float | None = None
+    """Selection: drop captions scored below this (None: the selection default)."""
+    order: str | None = None
+    """Selection: the caption order (None: the selection default)."""
+    spacy_model: str | None = None
+    """The spaCy pipeline used to score caption coverage (None: the scoring default)."""
+    judge_options: Mapping[str, Any] = field(default_factory=dict)
+    """Keyword options passed to ``load_judge`` (dtype, device, quantization, ...)."""
+    store: Path | None = None
+    """The answer store file (None: ``<out>/.answers.sqlite``)."""
+    data_dir: Path | None = None
+    """AMBER's data folder (None: ``$AMBER_EVAL_DATA`` or the cache)."""
+    chunk_questions: int = 256
+    """Questions sent to the judge per call; each call's answers are stored at once."""
+    show_progress: bool = True
+    """Show a progress bar on stderr."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("score", "generate"):
+            raise ValueError(f"mode must be 'score' or 'generate', not {self.mode!r}")
+        if self.limit_images is not None and self.limit_images < 1:
+            raise ValueError("--limit-images must be at least 1")
+        if self.chunk_questions < 1:
+            raise ValueError("chunk_questions must be at least 1")
+
+    @property
+    def model_name(self) -> str:
+        """The name of ``<out>/<model>``: ``model``, else ``oracle``, else from the file path."""
+        if self.model:
+            return self.model
+        if self.captions == ORACLE:
+            return ORACLE
+        path = Path(self.captions)
+        # results/<model>/captions.jsonl -> <model>; anything else -> the file's stem
+        if path.name == "captions.jsonl" and path.parent.name:
+            return path.parent.resolve().name
+        return path.stem
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["judge_options"] = dict(self.judge_options)
+        for key in ("out", "store", "data_dir"):
+            data[key] = None if data[key] is None else str(data[key])
+        return data
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The inputs that decide a run's results; ``digest`` is the config hash."""
+
+    judge_identity: Mapping[str, Any]
+    captions_sha256: str
+    selection: Mapping[str, Any]
+    template: str
+    template_sha256: str
+    limit_images: int | None
+    mode: str
+    data_sha256: str
+    spacy_model: str | None
+    version: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["judge_identity"] = dict(self.judge_identity)
+        data["selection"] = dict(self.selection)
+        return data
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(canonical_json(self.to_json()).encode("utf-8")).hexdigest()
+
+
+def data_sha256() -> str:
+    """One sha256 over AMBER's pinned files (upstream commit, each path and its sha256)."""
+    from amber_eval.data.manifest import FILES, UPSTREAM_COMMIT
+
+    manifest = {"commit": UPSTREAM_COMMIT, "files": {f.path: f.sha256 for f in FILES}}
+    return hashlib.sha256(canonical_json(manifest).encode("utf-8")).hexdigest()
+
+
+def git_revision() -> str | None:
+    """The git commit of the source tree this package runs from, or None outside a checkout."""
+    source = Path(__file__).resolve().parent
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    revision = result.stdout.strip()
+    return revision if result.returncode == 0 and len(revision) == 40 else None

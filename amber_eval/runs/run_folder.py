@@ -1,0 +1,202 @@
+"""The files of one judge run: ``results/<model>/<llm>-<config hash>/``.
+
+- ``run.json``: the run's configuration and provenance (:class:`RunRecord`), rewritten
+  atomically at start (``status: started``) and at the end (``success`` or ``error``).
+- ``answers.jsonl``: append-only, one line per question as it is answered; a torn last line
+  (a process killed mid-write) is dropped when the run resumes.
+- ``responses.json``: the upstream ``[{"id", "response"}]`` format.
+- ``metrics.json``: strict, official and caption-coverage blocks.
+- ``coverage.jsonl``: per-image description records, when coverage is available.
+
+Every file except ``answers.jsonl`` is written atomically; ``answers.jsonl`` is only appended
+to, each line flushed and synced, so nothing that was written is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from amber_eval.errors import InputError, ResourceError
+from amber_eval.io import atomic_write_json, atomic_write_text
+
+RUN_FILE = "run.json"
+ANSWERS_FILE = "answers.jsonl"
+RESPONSES_FILE = "responses.json"
+METRICS_FILE = "metrics.json"
+COVERAGE_FILE = "coverage.jsonl"
+CAPTIONS_FILE = "captions.jsonl"
+
+ANSWER_FIELDS = (
+    "id",
+    "image",
+    "dimension",
+    "truth",
+    "prompt",
+    "answer",
+    "parsed",
+    "p_yes",
+    "margin",
+    "token",
+    "flagged",
+)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")
+
+
+def safe_name(name: str) -> str:
+    """``name`` as one path component: other characters become ``_``; never ``.``/``..``."""
+    cleaned = _UNSAFE.sub("_", name).strip("._") or "unnamed"
+    return cleaned[:100]
+
+
+def model_results_dir(out: Path, model: str) -> Path:
+    """``<out>/<model>``: where a model's captions and runs live."""
+    return out / safe_name(model)
+
+
+def captions_path(out: Path, model: str) -> Path:
+    """``<out>/<model>/captions.jsonl``."""
+    return model_results_dir(out, model) / CAPTIONS_FILE
+
+
+def run_dir(out: Path, model: str, llm: str, config_hash: str) -> Path:
+    """``<out>/<model>/<llm>-<first 12 hex digits of the config hash>``."""
+    return model_results_dir(out, model) / f"{safe_name(llm)}-{config_hash[:12]}"
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it; else ResourceError."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ResourceError(
+            f"cannot write to the output folder {folder}: {exc.strerror or exc}. "
+            "Choose another folder with --out."
+        ) from exc
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """Paths of one run folder's files."""
+
+    folder: Path
+
+    @property
+    def run(self) -> Path:
+        return self.folder / RUN_FILE
+
+    @property
+    def answers(self) -> Path:
+        return self.folder / ANSWERS_FILE
+
+    @property
+    def responses(self) -> Path:
+        return self.folder / RESPONSES_FILE
+
+    @property
+    def metrics(self) -> Path:
+        return self.folder / METRICS_FILE
+
+    @property
+    def coverage(self) -> Path:
+        return self.folder / COVERAGE_FILE
+
+
+def read_answer_lines(path: Path) -> list[dict[str, Any]]:
+    """The complete lines of ``answers.jsonl``; a torn last line is cut off the file.
+
+    A line that is not the last one and does not parse means the file was edited by hand:
+    that is an :class:`InputError` naming the line. Repeated ids keep their first line.
+    """
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]  # everything up to the last newline
+    records: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for number, raw in enumerate(complete.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict) or not isinstance(record.get("id"), int):
+                raise ValueError("not an answer record")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"{path}:{number}: not a JSON answer record ({exc}); delete the line or the "
+                "run folder to continue"
+            ) from exc
+        if record["id"] not in seen:
+            seen.add(record["id"])
+            records.append(record)
+    if len(complete) < len(data):  # torn by a kill mid-write: cut off, asked again
+        with path.open("r+b") as handle:
+            handle.truncate(len(complete))
+            handle.flush()
+            os.fsync(handle.fileno())
+    return records
+
+
+class AnswerLog:
+    """Appends answer records to ``answers.jsonl``, one flushed and synced line each batch."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def append(self, records: Iterable[Mapping[str, Any]]) -> None:
+        text = "".join(
+            json.dumps({k: record.get(k) for k in ANSWER_FIELDS}, ensure_ascii=False) + "\n"
+            for record in records
+        )
+        if not text:
+            return
+        if self._handle is None:
+            self._handle = self.path.open("a", encoding="utf-8")
+        self._handle.write(text)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> AnswerLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_responses(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+    """``responses.json``: ``[{"id", "response"}]`` sorted by id, the upstream format."""
+    rows = sorted(({"id": r["id"], "response": r["answer"]} for r in records), key=_by_id)
+    atomic_write_json(path, rows)
+
+
+def _by_id(row: Mapping[str, Any]) -> int:
+    return int(row["id"])
+
+
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Replace ``path`` with one JSON object per line, atomically."""
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write_json(path, data)
+
+
+def read_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
