@@ -1,0 +1,95 @@
+"""Which region captions go into a prompt, in which order, with recorded settings.
+
+The defaults keep every region in dump order and drop exact duplicate captions. Per image:
+
+1. captions are cleaned: whitespace runs become one space, surrounding whitespace and trailing
+   periods are removed (a caption that is then empty is dropped);
+2. with ``min_score``, regions whose score is below it, or that have no score, are dropped;
+3. with ``order="score"``, regions are sorted by score, highest first (a stable sort; regions
+   without a score go last);
+4. with ``dedupe``, a cleaned caption equal to an earlier one ignoring case is dropped;
+5. with ``top_k``, the first ``top_k`` remaining captions are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from amber_eval.captions.dump import CaptionDump, ImageCaptions, Region
+
+Order = Literal["dump", "score"]
+ORDERS: tuple[str, ...] = ("dump", "score")
+
+
+@dataclass(frozen=True)
+class SelectionSettings:
+    """How captions are selected. Recorded with every run (:meth:`to_json`)."""
+
+    top_k: int | None = None
+    """Keep at most this many captions per image (after the other steps); None keeps all."""
+    min_score: float | None = None
+    """Drop regions scored below this (and regions without a score); None keeps all."""
+    order: Order = "dump"
+    """``dump``: the captioner's order; ``score``: highest score first."""
+    dedupe: bool = True
+    """Drop a caption equal to an earlier one once cleaned, ignoring case."""
+
+    def __post_init__(self) -> None:
+        if self.top_k is not None and (isinstance(self.top_k, bool) or self.top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {self.top_k!r}")
+        if self.order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "top_k": self.top_k,
+            "min_score": self.min_score,
+            "order": self.order,
+            "dedupe": self.dedupe,
+        }
+
+
+def clean_caption(caption: str) -> str:
+    """One line, trimmed, without trailing periods: ``" a  dog. "`` -> ``"a dog"``."""
+    return " ".join(caption.split()).rstrip(". ").strip()
+
+
+def _score_key(region: Region) -> tuple[int, float]:
+    return (0, -region.score) if region.score is not None else (1, 0.0)
+
+
+def select_regions(entry: ImageCaptions, settings: SelectionSettings) -> list[str]:
+    """The selected, cleaned captions of one image."""
+    regions: list[Region] = list(entry.regions)
+    if settings.min_score is not None:
+        threshold = settings.min_score
+        regions = [r for r in regions if r.score is not None and r.score >= threshold]
+    if settings.order == "score":
+        regions.sort(key=_score_key)
+    captions: list[str] = []
+    seen: set[str] = set()
+    for region in regions:
+        caption = clean_caption(region.caption)
+        if not caption:
+            continue
+        if settings.dedupe:
+            key = caption.casefold()
+            if key in seen:
+                continue
+            seen.add(key)
+        captions.append(caption)
+        if settings.top_k is not None and len(captions) >= settings.top_k:
+            break
+    return captions
+
+
+def select_captions(
+    dump_or_images: CaptionDump | Iterable[ImageCaptions],
+    settings: SelectionSettings | None = None,
+) -> dict[str, list[str]]:
+    """Image file name -> selected captions, in the dump's image order."""
+    settings = settings or SelectionSettings()
+    entries = dump_or_images.images if isinstance(dump_or_images, CaptionDump) else dump_or_images
+    return {entry.image: select_regions(entry, settings) for entry in entries}
