@@ -1,0 +1,242 @@
+"""Generative scoring (CHAIR, Cover, Hal, Cog) of free-text descriptions.
+
+The per-description algorithm follows the upstream scorer step by step (see docs/scoring.md);
+``strict`` switches on the two fixes of strict mode: case-insensitive vocabulary matching and
+the hallucination-word rule (a noun that is exactly a hallucination word or one of its associated
+words is always a hallucinated mention).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from amber_eval.scoring.records import DescriptionRecord
+from amber_eval.scoring.similarity import SimilarityTable
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the generative rules read from AMBER: association words, safe words, V."""
+
+    association: Mapping[str, tuple[str, ...]]
+    safe_words: frozenset[str]
+    words: frozenset[str] = field(init=False)
+    lowered: Mapping[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        words = set(self.association)
+        for associated in self.association.values():
+            words.update(associated)
+        object.__setattr__(self, "words", frozenset(words))
+        # Strict mode maps a lowercased noun back to its vocabulary spelling ("tv" -> "TV").
+        object.__setattr__(self, "lowered", {w.lower(): w for w in sorted(words)})
+
+    @classmethod
+    def from_benchmark(cls, benchmark: Any) -> Vocabulary:
+        return cls(association=benchmark.association, safe_words=benchmark.safe_words)
+
+    def keep(self, nouns: Iterable[str], *, strict: bool) -> list[str]:
+        """Step 1's vocabulary filter (case-insensitive in strict mode)."""
+        if strict:
+            return [self.lowered[n.lower()] for n in nouns if n.lower() in self.lowered]
+        return [n for n in nouns if n in self.words]
+
+    def is_safe(self, noun: str, *, strict: bool) -> bool:
+        if strict:
+            return noun.lower() in {w.lower() for w in self.safe_words}
+        return noun in self.safe_words
+
+
+def _candidates(
+    objects: Sequence[str], association: Mapping[str, tuple[str, ...]]
+) -> list[tuple[str, int]]:
+    """Associated words of each object in order, then the objects; each with its target."""
+    listed: list[tuple[str, int]] = []
+    for position, word in enumerate(objects):
+        listed.extend((associated, position) for associated in association.get(word, ()))
+    listed.extend((word, position) for position, word in enumerate(objects))
+    return listed
+
+
+def score_description(
+    item_id: int,
+    image: str,
+    nouns: Sequence[str],
+    truth: Sequence[str],
+    hallu: Sequence[str],
+    vocabulary: Vocabulary,
+    similar: Callable[[str, str], bool],
+    *,
+    strict: bool,
+) -> DescriptionRecord:
+    """Score one description from its extracted nouns (before the vocabulary filter)."""
+    kept = vocabulary.keep(nouns, strict=strict)
+    safe = _candidates(truth, vocabulary.association)
+    halls = _candidates(hallu, vocabulary.association)
+    safe_index = _first_positions(safe)
+    hallu_index = _first_positions(halls)
+    truth_flags = [False] * len(truth)
+    hallu_flags = [False] * len(hallu)
+    skipped: list[str] = []
+    covered: dict[str, str] = {}
+    hallucinated: list[str] = []
+
+    for noun in kept:
+        if vocabulary.is_safe(noun, strict=strict):  # step a
+            skipped.append(noun)
+            continue
+        if noun in safe_index:  # step b
+            target = safe[safe_index[noun]][1]
+            truth_flags[target] = True
+            covered[noun] = truth[target]
+            continue
+        is_hallu_word = noun in hallu_index
+        if is_hallu_word:  # step c
+            hallu_flags[halls[hallu_index[noun]][1]] = True
+        for word, target in halls:  # step d
+            if similar(noun, word):
+                hallu_flags[target] = True
+                break
+        if not (strict and is_hallu_word):
+            hit = next(((w, t) for w, t in safe if similar(noun, w)), None)  # step e
+            if hit is not None:
+                truth_flags[hit[1]] = True
+                covered[noun] = truth[hit[1]]
+                continue
+        hallucinated.append(noun)  # step f
+
+    return DescriptionRecord(
+        id=item_id,
+        image=image,
+        nouns=tuple(kept),
+        skipped=tuple(skipped),
+        covered=covered,
+        cog=tuple(word for word, flag in zip(hallu, hallu_flags, strict=True) if flag),
+        hallucinated=tuple(hallucinated),
+        chair_score=len(hallucinated),
+        chair_num=len(kept),
+        cover_score=sum(truth_flags),
+        cover_num=len(truth),
+        cog_score=sum(hallu_flags),
+        cog_num=len(hallu),
+        hallucination_free=not hallucinated,
+    )
+
+
+def _first_positions(candidates: Sequence[tuple[str, int]]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for position, (word, _) in enumerate(candidates):
+        first.setdefault(word, position)
+    return first
+
+
+def generative_block(records: Sequence[DescriptionRecord], *, mode: str) -> dict[str, float | None]:
+    """CHAIR, Cover, Hal, Cog over ``records`` (in response order), as ``mode`` computes them."""
+    if mode == "official":
+        # The upstream's float counters: *_num start at 0.001, added to in response order.
+        chair_s, chair_n, cover_s, cover_n = 0.0, 0.001, 0.0, 0.001
+        cog_s, cog_n, free_s, free_n = 0.0, 0.001, 0.0, 0.001
+        for r in records:
+            chair_s += r.chair_score
+            chair_n += r.chair_num
+            cover_s += r.cover_score
+            cover_n += r.cover_num
+            cog_s += r.cog_score
+            cog_n += r.cog_num
+            if r.hallucination_free:
+                free_s += 1
+            free_n += 1
+        return {
+            "CHAIR": round(chair_s / chair_n * 100, 1),
+            "Cover": round(cover_s / cover_n * 100, 1),
+            "Hal": round(100 - free_s / free_n * 100, 1),
+            "Cog": round(cog_s / cog_n * 100, 1),
+        }
+    n = len(records)
+    free = sum(r.hallucination_free for r in records)
+    return {
+        "CHAIR": _percent(sum(r.chair_score for r in records), sum(r.chair_num for r in records)),
+        "Cover": _percent(sum(r.cover_score for r in records), sum(r.cover_num for r in records)),
+        "Hal": _percent(n - free, n),
+        "Cog": _percent(sum(r.cog_score for r in records), sum(r.cog_num for r in records)),
+        "n": n,
+        "yes_ratio": None,
+        "parse_failure_rate": None,
+    }
+
+
+def _percent(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator * 100
+
+
+@dataclass(frozen=True)
+class GenerativeScore:
+    """The generative block and the per-description records."""
+
+    block: dict[str, float | None]
+    items: tuple[DescriptionRecord, ...]
+
+
+def score_generative(
+    descriptions: Mapping[int, str],
+    *,
+    mode: str = "strict",
+    benchmark: Any = None,
+    similarity: SimilarityTable | None = None,
+    spacy_model: str | None = None,
+    noun_cache: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> GenerativeScore:
+    """Score descriptions keyed by generative item id (1..1004), in the mapping's order.
+
+    ``benchmark`` defaults to :func:`amber_eval.data.load_benchmark`; ``similarity`` to
+    :func:`load_similarity` of ``spacy_model`` (default ``en_core_web_lg``).
+    """
+    from amber_eval.errors import InputError
+    from amber_eval.scoring.nouns import extract_nouns_many
+
+    if mode not in ("strict", "official"):
+        raise ValueError(f"mode must be 'strict' or 'official', not {mode!r}")
+    if benchmark is None:
+        from amber_eval.data import load_benchmark
+
+        benchmark = load_benchmark()
+    unknown = [i for i in descriptions if i not in benchmark.generative]
+    if unknown:
+        raise InputError(
+            f"ids {unknown[:10]} are not generative items (valid ids: 1..{len(benchmark.generative)})"
+        )
+    vocabulary = Vocabulary.from_benchmark(benchmark)
+    ids = list(descriptions)
+    noun_lists = extract_nouns_many(
+        [descriptions[i] for i in ids], cache=noun_cache, progress=progress
+    )
+    if similarity is None and any(noun_lists):
+        from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, load_similarity
+
+        similarity = load_similarity(
+            spacy_model or DEFAULT_SPACY_MODEL, vocabulary=vocabulary.words
+        )
+    similar = similarity.similar if similarity is not None else _never
+    records = []
+    for item_id, nouns in zip(ids, noun_lists, strict=True):
+        item = benchmark.generative[item_id]
+        records.append(
+            score_description(
+                item_id,
+                item.image,
+                nouns,
+                item.truth,
+                item.hallu,
+                vocabulary,
+                similar,
+                strict=mode == "strict",
+            )
+        )
+    return GenerativeScore(block=generative_block(records, mode=mode), items=tuple(records))
+
+
+def _never(a: str, b: str) -> bool:
+    return False

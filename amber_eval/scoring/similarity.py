@@ -1,0 +1,262 @@
+"""The word-similarity relation over AMBER's vocabulary, computed once per spaCy pipeline.
+
+The upstream scorer calls ``nlp(a).similarity(nlp(b))`` for every pair it compares. Every word it
+ever compares is one of the 418 vocabulary words, so the whole relation is a 418 x 418 table. It
+is computed here with spaCy's own ``Doc.similarity`` (the very same calls, made once per pair), so
+every decision is identical to the per-pair calls, and stored on disk as ``.npy`` + ``.json``
+keyed by the pipeline's name, version and a hash of its vectors and tokenizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from amber_eval.errors import ResourceError
+from amber_eval.io import atomic_open, atomic_write_json
+from amber_eval.scoring.cache import cache_root
+
+THRESHOLD = 0.8
+DEFAULT_SPACY_MODEL = "en_core_web_lg"
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SimilarityTable:
+    """``values[i, j]`` is ``nlp(words[i]).similarity(nlp(words[j]))``.
+
+    Two words are similar when their value is strictly above ``threshold`` (0.8 upstream).
+    """
+
+    words: tuple[str, ...]
+    values: np.ndarray = field(repr=False, compare=False)
+    threshold: float = THRESHOLD
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.words)
+        if self.values.shape != (n, n):
+            raise ValueError(
+                f"similarity values have shape {self.values.shape}, expected ({n}, {n})"
+            )
+
+    @cached_property
+    def index(self) -> Mapping[str, int]:
+        return {word: i for i, word in enumerate(self.words)}
+
+    @cached_property
+    def above(self) -> np.ndarray:
+        """Boolean matrix of the decisions ``value > threshold``."""
+        return np.asarray(self.values > self.threshold)
+
+    def similar(self, a: str, b: str) -> bool:
+        """Whether ``sim(a, b) > threshold``; both words must be in the table."""
+        return bool(self.above[self.index[a], self.index[b]])
+
+    def value(self, a: str, b: str) -> float:
+        return float(self.values[self.index[a], self.index[b]])
+
+    @classmethod
+    def from_pairs(
+        cls,
+        words: Iterable[str],
+        pairs: Mapping[tuple[str, str], float],
+        *,
+        threshold: float = THRESHOLD,
+    ) -> SimilarityTable:
+        """A table from explicit values (symmetric; 1.0 on the diagonal, 0.0 elsewhere)."""
+        ordered = tuple(dict.fromkeys(words))
+        position = {word: i for i, word in enumerate(ordered)}
+        values = np.eye(len(ordered), dtype=np.float64)
+        for (a, b), value in pairs.items():
+            values[position[a], position[b]] = value
+            values[position[b], position[a]] = value
+        return cls(words=ordered, values=values, threshold=threshold, source="explicit")
+
+
+def compute_similarity(nlp: Any, words: Iterable[str]) -> np.ndarray:
+    """The full table with spaCy's ``Doc.similarity``, one call per ordered pair."""
+    ordered = list(words)
+    with warnings.catch_warnings():
+        # spaCy warns about empty vectors; the upstream silences UserWarning too.
+        warnings.simplefilter("ignore", UserWarning)
+        docs = [nlp(word) for word in ordered]
+        n = len(docs)
+        values = np.empty((n, n), dtype=np.float64)
+        for i, doc in enumerate(docs):
+            row = values[i]
+            for j, other in enumerate(docs):
+                row[j] = float(doc.similarity(other))
+    return values
+
+
+@dataclass(frozen=True)
+class PipelineInfo:
+    """Where a spaCy pipeline lives and what identifies its similarities."""
+
+    spec: str
+    path: Path
+    name: str
+    version: str
+
+
+def locate_pipeline(spacy_model: str) -> PipelineInfo:
+    """Find a pipeline folder (holding ``meta.json``) from a path or an installed package name."""
+    candidate = Path(spacy_model).expanduser()
+    folder: Path | None = None
+    if candidate.is_dir():
+        folder = candidate
+    elif "/" not in spacy_model and os.sep not in spacy_model:
+        try:
+            spec = importlib.util.find_spec(spacy_model)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            package_dir = Path(next(iter(spec.submodule_search_locations)))
+            folder = _package_data_dir(package_dir)
+    if folder is None or not (folder / "meta.json").is_file():
+        raise ResourceError(
+            f"spaCy pipeline {spacy_model!r} not found. Install it with "
+            f"`python -m spacy download {DEFAULT_SPACY_MODEL}` (or the pipeline you named), "
+            "or pass `--spacy-model PATH` with the folder of a saved spaCy pipeline."
+        )
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResourceError(f"cannot read {folder / 'meta.json'}: {exc}") from exc
+    lang = str(meta.get("lang", ""))
+    name = f"{lang}_{meta.get('name', '')}" if lang else str(meta.get("name", ""))
+    return PipelineInfo(
+        spec=spacy_model, path=folder.resolve(), name=name, version=str(meta.get("version", ""))
+    )
+
+
+def _package_data_dir(package_dir: Path) -> Path | None:
+    """An installed pipeline package keeps its data in ``<name>-<version>/`` beside meta.json."""
+    if (package_dir / "config.cfg").is_file():
+        return package_dir
+    for child in sorted(package_dir.iterdir()):
+        if child.is_dir() and (child / "config.cfg").is_file() and (child / "meta.json").is_file():
+            return child
+    return None
+
+
+def _file_digest(path: Path, memo: dict[str, str]) -> str:
+    """sha256 of a file, memoised by (path, size, mtime) so big vector files hash once."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    if key not in memo:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        memo[key] = digest.hexdigest()
+    return memo[key]
+
+
+def pipeline_fingerprint(info: PipelineInfo, cache_dir: Path) -> str:
+    """A hash of the files that decide similarities: vectors, their key map, the tokenizer."""
+    memo_path = cache_dir / "file-digests.json"
+    try:
+        memo: dict[str, str] = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        memo = {}
+    before = dict(memo)
+    digest = hashlib.sha256()
+    for relative in ("vocab/vectors", "vocab/key2row", "vocab/vectors.cfg", "tokenizer"):
+        path = info.path / relative
+        digest.update(relative.encode())
+        digest.update(_file_digest(path, memo).encode() if path.is_file() else b"-")
+    if memo != before:
+        atomic_write_json(memo_path, memo)
+    return digest.hexdigest()
+
+
+def _words_digest(words: tuple[str, ...]) -> str:
+    return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
+
+
+def load_similarity(
+    spacy_model: str = DEFAULT_SPACY_MODEL,
+    *,
+    vocabulary: Iterable[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> SimilarityTable:
+    """The similarity table of ``spacy_model`` (a package name or a folder) over ``vocabulary``.
+
+    ``vocabulary`` defaults to AMBER's 418 words (from the data folder). The table is read from
+    the cache when present; otherwise the pipeline is loaded once and the table computed and
+    stored. A missing pipeline raises :class:`ResourceError` saying how to get it.
+    """
+    if vocabulary is None:
+        from amber_eval.data import load_benchmark
+
+        vocabulary = load_benchmark().vocabulary
+    words = tuple(sorted(set(vocabulary)))
+    info = locate_pipeline(spacy_model)
+    folder = Path(cache_dir) if cache_dir is not None else cache_root() / "similarity"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(
+        "|".join(
+            [
+                str(_FORMAT_VERSION),
+                info.name,
+                info.version,
+                pipeline_fingerprint(info, folder),
+                _words_digest(words),
+            ]
+        ).encode()
+    ).hexdigest()[:20]
+    stem = f"{_safe(info.name)}-{_safe(info.version)}-{key}"
+    npy_path, json_path = folder / f"{stem}.npy", folder / f"{stem}.json"
+    source = f"{info.name} {info.version} ({info.path})"
+    if npy_path.is_file() and json_path.is_file():
+        try:
+            meta = json.loads(json_path.read_text(encoding="utf-8"))
+            values = np.load(npy_path, allow_pickle=False)
+            if tuple(meta["words"]) == words and values.shape == (len(words), len(words)):
+                return SimilarityTable(words=words, values=values, source=source)
+        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            pass  # a damaged cache entry is recomputed below
+    values = compute_similarity(_load_spacy(info), words)
+    with atomic_open(npy_path, "wb") as handle:
+        np.save(handle, values, allow_pickle=False)
+    atomic_write_json(
+        json_path,
+        {
+            "format": _FORMAT_VERSION,
+            "pipeline": info.name,
+            "version": info.version,
+            "path": str(info.path),
+            "words": list(words),
+        },
+    )
+    return SimilarityTable(words=words, values=values, source=source)
+
+
+def _load_spacy(info: PipelineInfo) -> Any:
+    try:
+        import spacy
+    except ImportError as exc:  # pragma: no cover - spacy is a core dependency
+        raise ResourceError("spaCy is not installed: `pip install spacy`") from exc
+    try:
+        return spacy.load(info.path)
+    except OSError as exc:
+        raise ResourceError(
+            f"cannot load spaCy pipeline {info.spec!r} from {info.path}: {exc}. Install it with "
+            f"`python -m spacy download {DEFAULT_SPACY_MODEL}` or pass `--spacy-model PATH`."
+        ) from exc
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text) or "x"

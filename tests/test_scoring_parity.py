@@ -1,0 +1,61 @@
+"""Official mode reproduces the upstream scorer's printed output on the parity fixture."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from amber_eval.scoring import load_similarity, score_generative
+
+EXPECTED_BLOCK_NAMES = {
+    "Generative Task": "generative",
+    "Descriminative Task": "overall",
+    "Exsitence": "existence",
+    "Attribute": "attribute",
+    "State": "state",
+    "Number": "number",
+    "Action": "action",
+    "Relation": "relation",
+}
+
+
+def parse_expected(text: str) -> dict[str, dict[str, float]]:
+    """The upstream's printed text as {block: {metric: value}}."""
+    blocks: dict[str, dict[str, float]] = {}
+    current: dict[str, float] | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        head, _, value = line.partition(":")
+        if not value.strip():
+            current = blocks.setdefault(EXPECTED_BLOCK_NAMES[head], {})
+            continue
+        assert current is not None
+        current[head] = float(value.strip())
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def parity_similarity(parity_dir: Path, benchmark, tmp_path_factory):  # type: ignore[no-untyped-def]
+    return load_similarity(
+        str(parity_dir / "glove50-amber-vocab"),
+        vocabulary=benchmark.vocabulary,
+        cache_dir=tmp_path_factory.mktemp("similarity"),
+    )
+
+
+def test_score_generative_matches_descriptions_fixture(
+    parity_dir: Path, benchmark, parity_similarity, nltk_data_dir, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("AMBER_EVAL_CACHE", str(tmp_path))
+    entries = json.loads((parity_dir / "descriptions.json").read_text())
+    descriptions = {entry["id"]: entry["response"] for entry in entries}
+    result = score_generative(
+        descriptions, mode="official", benchmark=benchmark, similarity=parity_similarity
+    )
+    expected = parse_expected((parity_dir / "expected" / "descriptions.g.txt").read_text())
+    assert result.block == expected["generative"]
+    assert len(result.items) == 1004
+    assert result.items[0].id == 1
