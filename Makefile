@@ -56,6 +56,10 @@ test-fast: ## the test suite without the slow tests
 bench-score: ## time full-set scoring against the upstream algorithm
 	$(AMBER) bench-score
 
+eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MODE=; CAPTIONER= MASKS= IMAGES= to caption first)
+	$(if $(CAPTIONER),$(AMBER) segment --images $(IMAGES) --masks $(MASKS) --captioner $(CAPTIONER) --out results/$(MODEL)/captions.jsonl)
+	$(AMBER) run --captions $(if $(filter oracle,$(MODEL)),oracle,results/$(MODEL)/captions.jsonl) --model $(MODEL) --llm $(LLM) --mode $(MODE) $(if $(LIMIT),--limit-images $(LIMIT))
+
 bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=)
 	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE))
 
