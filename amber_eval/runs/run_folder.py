@@ -111,8 +111,9 @@ class RunFiles:
         return self.folder / COVERAGE_FILE
 
 
-def read_answer_lines(path: Path) -> list[dict[str, Any]]:
-    """The complete lines of ``answers.jsonl``; a torn last line is cut off the file.
+def read_answer_lines(path: Path, *, repair: bool = True) -> list[dict[str, Any]]:
+    """The complete lines of ``answers.jsonl``; a torn last line is ignored, and with
+    ``repair`` cut off the file (only the process that appends may repair).
 
     A line that is not the last one and does not parse means the file was edited by hand:
     that is an :class:`InputError` naming the line. Repeated ids keep their first line.
@@ -138,7 +139,7 @@ def read_answer_lines(path: Path) -> list[dict[str, Any]]:
         if record["id"] not in seen:
             seen.add(record["id"])
             records.append(record)
-    if len(complete) < len(data):  # torn by a kill mid-write: cut off, asked again
+    if repair and len(complete) < len(data):  # torn by a kill mid-write: cut off, asked again
         with path.open("r+b") as handle:
             handle.truncate(len(complete))
             handle.flush()

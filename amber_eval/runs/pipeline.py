@@ -1,0 +1,500 @@
+"""``run_evaluation``: captions -> prompts -> judge (through the answer store) -> scores.
+
+A run can be killed at any moment and started again with the same command: answers already
+in the answer store or in the run's ``answers.jsonl`` are never asked again, so the model only
+sees the questions still missing. With several processes (``accelerate launch``, one model
+replica per GPU) each process answers its share of the images into the shared store; after a
+barrier the first process gathers every answer into the one run folder and scores it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amber_eval import __version__
+from amber_eval.errors import AmberEvalError, InputError
+from amber_eval.judge.base import Answer, Judge
+from amber_eval.runs.answer_store import AnswerStore, default_store_path
+from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
+from amber_eval.runs.processes import Processes, current_processes
+from amber_eval.runs.run_folder import (
+    AnswerLog,
+    RunFiles,
+    check_writable,
+    read_answer_lines,
+    read_json,
+    run_dir,
+    write_json,
+    write_jsonl,
+    write_responses,
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced. ``metrics`` is the content of ``metrics.json`` (empty off rank 0)."""
+
+    folder: Path
+    config_hash: str
+    questions: int
+    images: int
+    computed: int
+    """Questions the model answered in this invocation (all processes together)."""
+    reused: int
+    """Questions answered from the store or the run's ``answers.jsonl``."""
+    per_rank: tuple[int, ...]
+    """Questions each process answered with the model in this invocation."""
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Question:
+    """One prompt to ask, with the text the model sees."""
+
+    id: int
+    image: str
+    dimension: str
+    truth: str
+    prompt: str
+    rendered: str
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def run_evaluation(
+    config: RunConfig,
+    *,
+    judge: Judge | None = None,
+    processes: Processes | None = None,
+) -> RunResult:
+    """Run (or resume) one judge run and return where it wrote and what it measured.
+
+    ``judge`` replaces ``load_judge(config.llm, ...)`` (tests pass a mock). ``processes`` is
+    the process group; by default the one ``accelerate launch``/``torchrun`` set up, or one
+    process.
+    """
+    procs = processes or current_processes()
+    check_writable(config.out)
+
+    from amber_eval.data import load_benchmark
+
+    benchmark = load_benchmark(config.data_dir)
+    dump, captions_sha = _load_captions(config, benchmark)
+    selection, selected = _select(config, dump)
+    images = list(benchmark.first_images(config.limit_images))
+    template_name, template_sha = _template_info(config.template)
+    records = _render(benchmark, selected, config.template, images)
+
+    if judge is None:
+        judge = _load_judge(config)
+    identity = dict(judge.identity)
+    questions = [
+        _Question(
+            id=int(r.id),
+            image=str(r.image),
+            dimension=_text(r.dimension),
+            truth=_text(r.truth),
+            prompt=str(r.prompt),
+            rendered=judge.render(str(r.prompt)),
+        )
+        for r in records
+    ]
+    fingerprint = Fingerprint(
+        judge_identity=identity,
+        captions_sha256=captions_sha,
+        selection=selection,
+        template=template_name,
+        template_sha256=template_sha,
+        limit_images=config.limit_images,
+        mode=config.mode,
+        data_sha256=data_sha256(),
+        spacy_model=config.spacy_model,
+        version=__version__,
+    )
+    digest = fingerprint.digest
+    files = RunFiles(run_dir(config.out, config.model_name, _llm_label(config.llm), digest))
+    store_path = config.store or default_store_path(config.out)
+
+    record: dict[str, Any] = {}
+    if procs.is_main:
+        check_writable(files.folder)
+        record = _start_record(files, config, fingerprint, store_path, procs, len(images))
+        write_json(files.run, record)
+    try:
+        with AnswerStore(store_path) as store:
+            done = {r["id"]: r for r in read_answer_lines(files.answers, repair=procs.is_main)}
+            procs.wait_for_everyone()
+            mine = _shard(questions, procs)
+            computed = _answer_missing(mine, done, store, judge, identity, files, procs, config)
+            _write_count(files, procs, computed)
+            procs.wait_for_everyone()
+            result = RunResult(
+                folder=files.folder,
+                config_hash=digest,
+                questions=len(questions),
+                images=len(images),
+                computed=computed,
+                reused=len(questions) - computed,
+                per_rank=(computed,),
+            )
+            if procs.is_main:
+                result = _finish(
+                    files,
+                    record,
+                    config,
+                    benchmark,
+                    dump,
+                    questions,
+                    store,
+                    identity,
+                    result,
+                    procs,
+                )
+            procs.wait_for_everyone()
+            return result
+    except BaseException as exc:
+        if procs.is_main and record:
+            record.update(status="error", ended=_now(), error=_error_text(exc))
+            with contextlib.suppress(OSError):
+                write_json(files.run, record)
+        raise
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _text(value: Any) -> str:
+    """Enum values and booleans as the strings the run files use."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(getattr(value, "value", value))
+
+
+def _llm_label(llm: str) -> str:
+    """A preset name as is; a path by its last component (``.gguf`` dropped)."""
+    path = Path(llm)
+    if len(path.parts) > 1 or path.suffix == ".gguf":
+        return path.stem if path.suffix == ".gguf" else path.name
+    return llm
+
+
+def _load_captions(config: RunConfig, benchmark: Any) -> tuple[Any, str]:
+    """The caption dump and the sha256 of its file (oracle: of its canonical JSON)."""
+    import hashlib
+
+    if config.captions == ORACLE:
+        from amber_eval.captions.oracle import oracle_dump
+
+        dump, _report = oracle_dump(benchmark)
+        text = "\n".join(
+            json.dumps(line, sort_keys=True)
+            for line in [dump.header.captioner.to_json()] + [i.to_json() for i in dump.images]
+        )
+        return dump, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    from amber_eval.captions.dump import read_dump
+    from amber_eval.data.manifest import sha256_of
+
+    path = Path(config.captions)
+    if not path.is_file():
+        raise InputError(
+            f"captions file {path} does not exist; give a caption dump (amber-eval segment "
+            "writes one) or --captions oracle"
+        )
+    dump = read_dump(path, known_images=benchmark.images)
+    return dump, sha256_of(path)
+
+
+def _select(config: RunConfig, dump: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    from dataclasses import replace
+
+    from amber_eval.captions.selection import ORDERS, SelectionSettings, select_captions
+
+    settings = SelectionSettings()
+    if config.top_k is not None:
+        settings = replace(settings, top_k=config.top_k)
+    if config.min_score is not None:
+        settings = replace(settings, min_score=config.min_score)
+    if config.order is not None:
+        if config.order not in ORDERS:
+            raise InputError(f"unknown caption order {config.order!r}; use {', '.join(ORDERS)}")
+        settings = replace(settings, order=config.order)  # type: ignore[arg-type]
+    return settings.to_json(), dict(select_captions(dump, settings))
+
+
+def _template_info(template: str) -> tuple[str, str]:
+    """The template's name and the sha256 of its text."""
+    from amber_eval.prompting import load_template
+
+    loaded = load_template(template)
+    return loaded.path or loaded.name, loaded.sha256
+
+
+def _render(benchmark: Any, selected: Mapping[str, list[str]], template: str, images: list[str]):  # type: ignore[no-untyped-def]
+    from amber_eval.prompting import render_prompts
+
+    return render_prompts(benchmark, selected, template=template, images=images)
+
+
+def _load_judge(config: RunConfig) -> Judge:
+    from amber_eval.judge import load_judge
+
+    options = {k: v for k, v in config.judge_options.items() if v is not None}
+    return load_judge(config.llm, mode=config.mode, **options)
+
+
+def _start_record(
+    files: RunFiles,
+    config: RunConfig,
+    fingerprint: Fingerprint,
+    store_path: Path,
+    procs: Processes,
+    images: int,
+) -> dict[str, Any]:
+    previous: dict[str, Any] = {}
+    if files.run.exists():
+        with contextlib.suppress(OSError, ValueError):
+            loaded = read_json(files.run)
+            previous = loaded if isinstance(loaded, dict) else {}
+    now = _now()
+    return {
+        "status": "started",
+        "config_hash": fingerprint.digest,
+        "config": config.to_json(),
+        "fingerprint": fingerprint.to_json(),
+        "version": __version__,
+        "git_revision": git_revision(),
+        "data_sha256": fingerprint.data_sha256,
+        "template_sha256": fingerprint.template_sha256,
+        "captions_sha256": fingerprint.captions_sha256,
+        "judge_identity": dict(fingerprint.judge_identity),
+        "store": str(store_path),
+        "images": images,
+        "first_started": previous.get("first_started", now),
+        "attempts": int(previous.get("attempts", 0)) + 1,
+        "started": now,
+        "ended": None,
+        "world_size": procs.world_size,
+        "error": None,
+    }
+
+
+def _shard(questions: Sequence[_Question], procs: Processes) -> list[_Question]:
+    """This process's share: whole images, dealt round-robin in AMBER id order."""
+    if procs.world_size == 1:
+        return list(questions)
+    order: dict[str, int] = {}
+    for q in questions:
+        order.setdefault(q.image, len(order))
+    return [q for q in questions if order[q.image] % procs.world_size == procs.rank]
+
+
+def _line(q: _Question, answer: Answer) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "image": q.image,
+        "dimension": q.dimension,
+        "truth": q.truth,
+        "prompt": q.prompt,
+        "answer": answer.text,
+        "parsed": answer.parsed,
+        "p_yes": answer.p_yes,
+        "margin": answer.margin,
+        "token": answer.token,
+        "flagged": answer.flagged,
+    }
+
+
+def _answer_missing(
+    mine: Sequence[_Question],
+    done: Mapping[int, Mapping[str, Any]],
+    store: AnswerStore,
+    judge: Judge,
+    identity: Mapping[str, Any],
+    files: RunFiles,
+    procs: Processes,
+    config: RunConfig,
+) -> int:
+    """Answer this process's questions that neither the run folder nor the store holds.
+
+    Returns how many the model answered. The main process appends every answer it learns to
+    ``answers.jsonl`` as it goes; other processes only write the store.
+    """
+    pending = [q for q in mine if q.id not in done]
+    stored = store.get_many(identity, [q.rendered for q in pending])
+    todo = [q for q in pending if q.rendered not in stored]
+    computed = 0
+    with AnswerLog(files.answers) as log:
+        if procs.is_main:
+            log.append(_line(q, stored[q.rendered].answer) for q in pending if q.rendered in stored)
+        with _progress(len(todo), config.show_progress and procs.is_main) as advance:
+            for chunk in _chunks(todo, config.chunk_questions):
+                answers = judge.answer(
+                    [q.prompt for q in chunk], groups=[q.image for q in chunk], progress=advance
+                )
+                if len(answers) != len(chunk):
+                    raise RuntimeError(f"the judge gave {len(answers)} answers for {len(chunk)}")
+                store.put_many(
+                    identity, [(q.rendered, a) for q, a in zip(chunk, answers, strict=True)]
+                )
+                if procs.is_main:
+                    log.append(_line(q, a) for q, a in zip(chunk, answers, strict=True))
+                computed += len(chunk)
+    return computed
+
+
+def _chunks(items: Sequence[_Question], size: int) -> Iterator[list[_Question]]:
+    """Runs of at most ``size`` questions that never split an image (unless it alone is larger)."""
+    chunk: list[_Question] = []
+    for index, q in enumerate(items):
+        chunk.append(q)
+        last = index + 1 == len(items)
+        image_ends = last or items[index + 1].image != q.image
+        if last or (image_ends and len(chunk) >= size):
+            yield chunk
+            chunk = []
+
+
+@contextlib.contextmanager
+def _progress(total: int, show: bool) -> Iterator[Callable[[int], None]]:
+    if not show or total == 0:
+        yield lambda _n: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]} questions/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("judging", total=total, rate="-")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            speed = bar.tasks[task].speed
+            bar.update(task, rate=f"{speed:.1f}" if speed else "-")
+
+        yield advance
+
+
+def _write_count(files: RunFiles, procs: Processes, computed: int) -> None:
+    if procs.world_size > 1:
+        write_json(files.folder / f".rank-{procs.rank}.json", {"computed": computed})
+
+
+def _gather_counts(files: RunFiles, procs: Processes, own: int) -> tuple[int, ...]:
+    if procs.world_size == 1:
+        return (own,)
+    counts = []
+    for rank in range(procs.world_size):
+        path = files.folder / f".rank-{rank}.json"
+        counts.append(int(read_json(path)["computed"]))
+        path.unlink()
+    return tuple(counts)
+
+
+def _finish(
+    files: RunFiles,
+    record: dict[str, Any],
+    config: RunConfig,
+    benchmark: Any,
+    dump: Any,
+    questions: Sequence[_Question],
+    store: AnswerStore,
+    identity: Mapping[str, Any],
+    result: RunResult,
+    procs: Processes,
+) -> RunResult:
+    """Gather every answer into ``answers.jsonl``, then write responses, metrics and run.json."""
+    per_rank = _gather_counts(files, procs, result.computed)
+    logged = {r["id"]: r for r in read_answer_lines(files.answers)}
+    missing = [q for q in questions if q.id not in logged]
+    stored = store.get_many(identity, [q.rendered for q in missing])
+    lost = [q.id for q in missing if q.rendered not in stored]
+    if lost:
+        raise AmberEvalError(
+            f"{len(lost)} answers are neither in {files.answers} nor in the store "
+            f"(first id {lost[0]}); run the same command again to answer them"
+        )
+    with AnswerLog(files.answers) as log:
+        log.append(_line(q, stored[q.rendered].answer) for q in missing)
+    lines = {r["id"]: r for r in read_answer_lines(files.answers)}
+    wanted = [lines[q.id] for q in questions]
+    write_responses(files.responses, wanted)
+
+    from amber_eval.runs.scores import run_metrics
+
+    metrics, coverage_items = run_metrics(
+        benchmark,
+        [(int(r["id"]), str(r["answer"])) for r in wanted],
+        dump=dump,
+        images=sorted({q.image for q in questions}, key=_image_number),
+        complete=config.limit_images is None,
+        spacy_model=config.spacy_model,
+    )
+    if coverage_items is not None:
+        write_jsonl(files.coverage, coverage_items)
+    write_json(files.metrics, metrics)
+    computed = sum(per_rank)
+    record.update(
+        status="success",
+        ended=_now(),
+        questions=len(questions),
+        computed=computed,
+        reused=len(questions) - computed,
+        per_rank_computed=list(per_rank),
+    )
+    write_json(files.run, record)
+    _write_reports(files.folder)
+    return RunResult(
+        folder=files.folder,
+        config_hash=result.config_hash,
+        questions=len(questions),
+        images=result.images,
+        computed=computed,
+        reused=len(questions) - computed,
+        per_rank=per_rank,
+        metrics=metrics,
+    )
+
+
+def _image_number(image: str) -> int:
+    digits = "".join(ch for ch in image if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _write_reports(folder: Path) -> None:
+    """Tables and the HTML report, when the reporting package provides them."""
+    try:
+        from amber_eval import reporting
+    except ImportError:
+        return
+    for name in ("write_run_tables", "write_run_report"):
+        writer = getattr(reporting, name, None)
+        if callable(writer):
+            writer(folder)

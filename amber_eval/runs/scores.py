@@ -1,0 +1,81 @@
+"""The content of a run's ``metrics.json``: strict and official scores, and caption coverage.
+
+The judge answers AMBER's Yes/No questions, so both scores are discriminative (``eval_type
+"d"``). A run over the first N images scores the questions it asked (``allow_partial``); the
+full run scores all 14,216. Caption coverage scores the selected captions as a description of
+each image (CHAIR, Cover, Hal, Cog); it needs a spaCy pipeline with word vectors, and when none
+is at hand the block says so instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from amber_eval.errors import AmberEvalError
+
+log = logging.getLogger(__name__)
+
+EVAL_TYPE = "d"
+
+
+def score_answers(
+    benchmark: Any, answers: Sequence[tuple[int, str]], *, mode: str, complete: bool
+) -> dict[str, Any]:
+    """The ``strict`` or ``official`` block of ``metrics.json`` for ``(id, answer)`` pairs."""
+    from amber_eval.scoring.responses import Response
+    from amber_eval.scoring.scorer import score_responses
+
+    responses = [Response(id=i, response=text) for i, text in answers]
+    result = score_responses(
+        responses,
+        eval_type=EVAL_TYPE,
+        mode=mode,
+        benchmark=benchmark,
+        allow_partial=not complete,
+    )
+    data: dict[str, Any] = result.to_json()
+    return data
+
+
+def coverage_block(
+    benchmark: Any, dump: Any, images: Sequence[str], *, spacy_model: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """The ``coverage`` block and its per-image records (None when it is not available)."""
+    try:
+        from amber_eval.captions import coverage
+    except ImportError as exc:
+        return _unavailable(f"caption coverage is not installed ({exc})"), None
+    try:
+        result = coverage.caption_coverage(
+            benchmark, dump, images=list(images), spacy_model=spacy_model
+        )
+    except AmberEvalError as exc:
+        log.warning("caption coverage is not available: %s", exc)
+        return _unavailable(str(exc)), None
+    block = {"strict": result.strict, "official": result.official}
+    return block, [dict(item) for item in result.items]
+
+
+def _unavailable(reason: str) -> dict[str, Any]:
+    return {"available": False, "reason": reason}
+
+
+def run_metrics(
+    benchmark: Any,
+    answers: Sequence[tuple[int, str]],
+    *,
+    dump: Any,
+    images: Sequence[str],
+    complete: bool,
+    spacy_model: str | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """``metrics.json`` (``strict``, ``official``, ``coverage``) and the coverage records."""
+    coverage, items = coverage_block(benchmark, dump, images, spacy_model=spacy_model)
+    metrics = {
+        "strict": score_answers(benchmark, answers, mode="strict", complete=complete),
+        "official": score_answers(benchmark, answers, mode="official", complete=complete),
+        "coverage": coverage,
+    }
+    return metrics, items
