@@ -37,6 +37,14 @@ def parse_expected(text: str) -> dict[str, dict[str, float]]:
     return blocks
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _shared_cache(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One noun cache for the module: the first test fills it, the others read it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AMBER_EVAL_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def parity_similarity(parity_dir: Path, benchmark, tmp_path_factory):  # type: ignore[no-untyped-def]
     return load_similarity(
@@ -47,9 +55,8 @@ def parity_similarity(parity_dir: Path, benchmark, tmp_path_factory):  # type: i
 
 
 def test_score_generative_matches_descriptions_fixture(
-    parity_dir: Path, benchmark, parity_similarity, nltk_data_dir, tmp_path, monkeypatch
+    parity_dir: Path, benchmark, parity_similarity, nltk_data_dir
 ) -> None:
-    monkeypatch.setenv("AMBER_EVAL_CACHE", str(tmp_path))
     entries = json.loads((parity_dir / "descriptions.json").read_text())
     descriptions = {entry["id"]: entry["response"] for entry in entries}
     result = score_generative(
@@ -59,3 +66,37 @@ def test_score_generative_matches_descriptions_fixture(
     assert result.block == expected["generative"]
     assert len(result.items) == 1004
     assert result.items[0].id == 1
+
+
+CASES = [
+    ("descriptions", "g"),
+    ("all_yes", "a"),
+    ("answers_exact", "d"),
+    ("answers_messy", "d"),
+    ("answers_attribute_only", "da"),
+]
+
+
+@pytest.mark.parametrize(("stem", "eval_type"), CASES)
+def test_official_mode_reproduces_every_printed_number(
+    stem: str,
+    eval_type: str,
+    parity_dir: Path,
+    benchmark,
+    parity_similarity,
+    nltk_data_dir,
+) -> None:
+    from amber_eval.scoring import read_responses, score_responses
+
+    expected_text = (parity_dir / "expected" / f"{stem}.{eval_type}.txt").read_text()
+    result = score_responses(
+        read_responses(parity_dir / f"{stem}.json"),
+        eval_type=eval_type,
+        mode="official",
+        benchmark=benchmark,
+        similarity=parity_similarity,
+    )
+    assert result.to_json() == parse_expected(expected_text)
+    assert list(result.blocks) == list(parse_expected(expected_text))
+    assert result.upstream_text() == expected_text
+    assert result.warnings == ()

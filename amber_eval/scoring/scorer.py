@@ -1,0 +1,206 @@
+"""Scoring a whole response file: id checks by mode, per-item records, blocks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from amber_eval.errors import InputError
+from amber_eval.scoring.answers import parse_answer
+from amber_eval.scoring.discriminative import discriminative_block_names, discriminative_blocks
+from amber_eval.scoring.generative import Vocabulary, generative_block, score_description
+from amber_eval.scoring.records import DescriptionRecord, ItemRecord, QuestionRecord
+from amber_eval.scoring.responses import Response
+from amber_eval.scoring.result import Coverage, ScoreResult
+from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, SimilarityTable
+
+MODES = ("strict", "official")
+EVAL_TYPES = ("a", "g", "d", "de", "da", "dr")
+
+
+def _ids_text(ids: Sequence[int], limit: int = 10) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f", ... ({len(ids)} in all)" if len(ids) > limit else "")
+
+
+def score_responses(
+    responses: Sequence[Response],
+    *,
+    eval_type: str = "a",
+    mode: str = "strict",
+    benchmark: Any = None,
+    similarity: SimilarityTable | None = None,
+    spacy_model: str | None = None,
+    allow_partial: bool = False,
+    noun_cache: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> ScoreResult:
+    """Score ``responses`` as evaluation type ``eval_type`` in ``mode``.
+
+    ``official`` reproduces the upstream scorer (duplicates counted twice, ids outside the type
+    processed, missing ids absent; each with a warning). ``strict`` makes unknown ids,
+    duplicates and ids outside the type errors, and missing ids an error unless
+    ``allow_partial`` (then :attr:`ScoreResult.coverage` says how much was scored). Unknown ids
+    are an error in both modes. ``progress`` is called with the number of descriptions done.
+    """
+    if mode not in MODES:
+        raise InputError(f"unknown scoring mode {mode!r}: use 'strict' or 'official'")
+    if eval_type not in EVAL_TYPES:
+        raise InputError(
+            f"unknown evaluation type {eval_type!r}: use one of {', '.join(EVAL_TYPES)}"
+        )
+    if benchmark is None:
+        from amber_eval.data import load_benchmark
+
+        benchmark = load_benchmark()
+    strict = mode == "strict"
+    warnings: list[str] = []
+
+    unknown = [
+        r.id
+        for r in responses
+        if r.id not in benchmark.generative and r.id not in benchmark.questions
+    ]
+    if unknown:
+        raise InputError(
+            f"unknown ids (AMBER has ids 1..{len(benchmark.generative) + len(benchmark.questions)}): "
+            f"{_ids_text(unknown)}"
+        )
+    counts = Counter(r.id for r in responses)
+    duplicates = sorted(i for i, c in counts.items() if c > 1)
+    if duplicates:
+        if strict:
+            raise InputError(
+                f"duplicate ids: {_ids_text(duplicates)} (strict mode scores each id once)"
+            )
+        warnings.append(
+            f"duplicate ids counted twice, as the upstream scorer does: {_ids_text(duplicates)}"
+        )
+    expected = set(benchmark.expected_ids(eval_type))
+    outside = sorted({r.id for r in responses} - expected)
+    if outside:
+        if strict:
+            raise InputError(
+                f"ids outside evaluation type {eval_type!r}: {_ids_text(outside)} "
+                "(choose the type that matches the file, e.g. --type a)"
+            )
+        warnings.append(
+            f"ids outside evaluation type {eval_type!r} processed as the upstream scorer does "
+            f"(they count in no printed block, or in the overall counters): {_ids_text(outside)}"
+        )
+    missing = sorted(expected - set(counts))
+    coverage: Coverage | None = None
+    if missing:
+        if strict and not allow_partial:
+            raise InputError(
+                f"{len(missing)} of the {len(expected)} ids of evaluation type {eval_type!r} have "
+                f"no response: {_ids_text(missing)} (pass --allow-partial to score what is there)"
+            )
+        warnings.append(
+            f"{len(missing)} of the {len(expected)} ids of evaluation type {eval_type!r} have no "
+            f"response: {_ids_text(missing)}"
+        )
+    if strict:
+        coverage = Coverage(
+            expected=len(expected), scored=len(expected & set(counts)), missing=len(missing)
+        )
+
+    items = _records(
+        responses,
+        benchmark=benchmark,
+        mode=mode,
+        similarity=similarity,
+        spacy_model=spacy_model,
+        noun_cache=noun_cache,
+        progress=progress,
+    )
+    descriptions = [r for r in items if isinstance(r, DescriptionRecord)]
+    questions = [r for r in items if isinstance(r, QuestionRecord)]
+    blocks: dict[str, dict[str, float | None]] = {}
+    if eval_type in ("a", "g"):
+        blocks["generative"] = generative_block(descriptions, mode=mode)
+    blocks.update(discriminative_blocks(questions, eval_type=eval_type, mode=mode))
+    always_no = None
+    if strict and discriminative_block_names(eval_type):
+        always_no = discriminative_blocks(
+            [_as_no(q) for q in questions], eval_type=eval_type, mode=mode
+        )
+    return ScoreResult(
+        mode=mode,
+        eval_type=eval_type,
+        blocks=blocks,
+        items=tuple(items),
+        warnings=tuple(warnings),
+        always_no=always_no,
+        coverage=coverage if strict else None,
+    )
+
+
+def _as_no(record: QuestionRecord) -> QuestionRecord:
+    return QuestionRecord(
+        id=record.id,
+        image=record.image,
+        dimension=record.dimension,
+        raw="No",
+        parsed="no",
+        truth=record.truth,
+    )
+
+
+def _records(
+    responses: Sequence[Response],
+    *,
+    benchmark: Any,
+    mode: str,
+    similarity: SimilarityTable | None,
+    spacy_model: str | None,
+    noun_cache: bool,
+    progress: Callable[[int], None] | None,
+) -> list[ItemRecord]:
+    from amber_eval.scoring.nouns import extract_nouns_many
+
+    generative = [r for r in responses if r.id in benchmark.generative]
+    nouns_by_position: list[list[str]] = []
+    if generative:
+        nouns_by_position = extract_nouns_many(
+            [r.response for r in generative], cache=noun_cache, progress=progress
+        )
+    vocabulary = Vocabulary.from_benchmark(benchmark)
+    if generative and similarity is None:
+        from amber_eval.scoring.similarity import load_similarity
+
+        similarity = load_similarity(
+            spacy_model or DEFAULT_SPACY_MODEL, vocabulary=vocabulary.words
+        )
+    noun_iter = iter(nouns_by_position)
+    records: list[ItemRecord] = []
+    for response in responses:
+        if response.id in benchmark.generative:
+            item = benchmark.generative[response.id]
+            assert similarity is not None
+            records.append(
+                score_description(
+                    item.id,
+                    item.image,
+                    next(noun_iter),
+                    item.truth,
+                    item.hallu,
+                    vocabulary,
+                    similarity.similar,
+                    strict=mode == "strict",
+                )
+            )
+        else:
+            question = benchmark.questions[response.id]
+            records.append(
+                QuestionRecord(
+                    id=question.id,
+                    image=question.image,
+                    dimension=question.dimension.value,
+                    raw=response.response,
+                    parsed=parse_answer(response.response, mode),
+                    truth="yes" if question.truth else "no",
+                )
+            )
+    return records
