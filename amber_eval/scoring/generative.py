@@ -24,6 +24,7 @@ class Vocabulary:
     safe_words: frozenset[str]
     words: frozenset[str] = field(init=False)
     lowered: Mapping[str, str] = field(init=False)
+    safe_lowered: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         words = set(self.association)
@@ -32,6 +33,7 @@ class Vocabulary:
         object.__setattr__(self, "words", frozenset(words))
         # Strict mode maps a lowercased noun back to its vocabulary spelling ("tv" -> "TV").
         object.__setattr__(self, "lowered", {w.lower(): w for w in sorted(words)})
+        object.__setattr__(self, "safe_lowered", frozenset(w.lower() for w in self.safe_words))
 
     @classmethod
     def from_benchmark(cls, benchmark: Any) -> Vocabulary:
@@ -45,7 +47,7 @@ class Vocabulary:
 
     def is_safe(self, noun: str, *, strict: bool) -> bool:
         if strict:
-            return noun.lower() in {w.lower() for w in self.safe_words}
+            return noun.lower() in self.safe_lowered
         return noun in self.safe_words
 
 
@@ -220,22 +222,28 @@ def score_generative(
             spacy_model or DEFAULT_SPACY_MODEL, vocabulary=vocabulary.words
         )
     similar = similarity.similar if similarity is not None else _never
+    strict = mode == "strict"
     records = []
-    for item_id, nouns in zip(ids, noun_lists, strict=True):
+    for item_id, forms in zip(ids, noun_lists, strict=True):
         item = benchmark.generative[item_id]
         records.append(
             score_description(
                 item_id,
                 item.image,
-                nouns,
+                noun_forms(forms, strict=strict),
                 item.truth,
                 item.hallu,
                 vocabulary,
                 similar,
-                strict=mode == "strict",
+                strict=strict,
             )
         )
     return GenerativeScore(block=generative_block(records, mode=mode), items=tuple(records))
+
+
+def noun_forms(forms: Sequence[tuple[str, str]], *, strict: bool) -> list[str]:
+    """The upstream lemmas (official) or the lemmas of the lowercased tokens (strict)."""
+    return [lower if strict else lemma for lemma, lower in forms]
 
 
 def _never(a: str, b: str) -> bool:

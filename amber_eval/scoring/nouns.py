@@ -21,7 +21,7 @@ from typing import Any
 
 from amber_eval.scoring.cache import cache_root
 
-_FORMAT = "nouns-v1"
+_FORMAT = "nouns-v2"
 # Below this many uncached texts a process pool costs more than it saves.
 POOL_MIN_TEXTS = 200
 
@@ -35,6 +35,25 @@ def extract_nouns(text: str) -> list[str]:
     return [lemmatizer.lemmatize(word) for word, pos in tagged if pos.startswith("NN")]
 
 
+def extract_noun_forms(text: str) -> list[tuple[str, str]]:
+    """Each upstream noun as ``(lemma, lemma of the lowercased token)``.
+
+    The first form is exactly what :func:`extract_nouns` returns (official mode); the second
+    is what strict mode compares case-insensitively ("Dogs" -> "dog", where the upstream keeps
+    "Dogs", which is not in the vocabulary).
+    """
+    import nltk
+
+    lemmatizer = _lemmatizer()
+    forms = []
+    for word, pos in nltk.pos_tag(nltk.word_tokenize(text)):
+        if pos.startswith("NN"):
+            lemma = lemmatizer.lemmatize(word)
+            lower = word.lower()
+            forms.append((lemma, lemma if lower == word else lemmatizer.lemmatize(lower)))
+    return forms
+
+
 @functools.lru_cache(maxsize=1)
 def _lemmatizer() -> Any:
     # One WordNetLemmatizer per process: it holds no state that changes results.
@@ -43,8 +62,8 @@ def _lemmatizer() -> Any:
     return WordNetLemmatizer()
 
 
-def _extract_batch(texts: Sequence[str]) -> list[list[str]]:
-    return [extract_nouns(text) for text in texts]
+def _extract_batch(texts: Sequence[str]) -> list[list[tuple[str, str]]]:
+    return [extract_noun_forms(text) for text in texts]
 
 
 def _worker_init() -> None:
@@ -56,7 +75,7 @@ def text_key(text: str) -> str:
 
 
 class NounCache:
-    """A SQLite map ``sha256(text) -> nouns`` under the cache root."""
+    """A SQLite map ``sha256(text) -> noun forms`` under the cache root."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -72,9 +91,9 @@ class NounCache:
 
         return cls(cache_root() / "nouns" / f"{_FORMAT}-nltk{nltk.__version__}.sqlite")
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, list[str]]:
+    def get_many(self, keys: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         wanted = list(dict.fromkeys(keys))
-        found: dict[str, list[str]] = {}
+        found: dict[str, list[tuple[str, str]]] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -83,10 +102,10 @@ class NounCache:
                 chunk,
             )
             for key, nouns in rows:
-                found[key] = json.loads(nouns)
+                found[key] = [(a, b) for a, b in json.loads(nouns)]
         return found
 
-    def put_many(self, entries: dict[str, list[str]]) -> None:
+    def put_many(self, entries: dict[str, list[tuple[str, str]]]) -> None:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO nouns (key, nouns) VALUES (?, ?)",
@@ -103,8 +122,8 @@ def extract_nouns_many(
     cache: NounCache | bool | None = True,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> list[list[str]]:
-    """Nouns of every text, in order: from the cache, else computed (in parallel when large).
+) -> list[list[tuple[str, str]]]:
+    """Noun forms (see :func:`extract_noun_forms`) of every text, in order: from the cache, else computed (in parallel when large).
 
     ``cache=True`` uses the default on-disk cache, ``False``/``None`` none, or a given
     :class:`NounCache`. ``workers`` defaults to the number of CPUs.
@@ -140,19 +159,19 @@ def extract_nouns_many(
 
 def _compute(
     texts: list[str], *, workers: int | None, progress: Callable[[int], None] | None
-) -> list[list[str]]:
+) -> list[list[tuple[str, str]]]:
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or len(texts) < POOL_MIN_TEXTS:
         results = []
         for text in texts:
-            results.append(extract_nouns(text))
+            results.append(extract_noun_forms(text))
             if progress is not None:
                 progress(1)
         return results
     # Interleaved chunks keep the workers' loads even; order is restored below.
     size = max(1, min(100, len(texts) // (count * 4) or 1))
     chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-    results_by_chunk: list[list[list[str]]] = []
+    results_by_chunk: list[list[list[tuple[str, str]]]] = []
     with ProcessPoolExecutor(max_workers=count, initializer=_worker_init) as pool:
         for batch in pool.map(_extract_batch, chunks):
             results_by_chunk.append(batch)

@@ -9,7 +9,12 @@ from typing import Any
 from amber_eval.errors import InputError
 from amber_eval.scoring.answers import parse_answer
 from amber_eval.scoring.discriminative import discriminative_block_names, discriminative_blocks
-from amber_eval.scoring.generative import Vocabulary, generative_block, score_description
+from amber_eval.scoring.generative import (
+    Vocabulary,
+    generative_block,
+    noun_forms,
+    score_description,
+)
 from amber_eval.scoring.records import DescriptionRecord, ItemRecord, QuestionRecord
 from amber_eval.scoring.responses import Response
 from amber_eval.scoring.result import Coverage, ScoreResult
@@ -161,7 +166,7 @@ def _records(
     from amber_eval.scoring.nouns import extract_nouns_many
 
     generative = [r for r in responses if r.id in benchmark.generative]
-    nouns_by_position: list[list[str]] = []
+    nouns_by_position: list[list[tuple[str, str]]] = []
     if generative:
         nouns_by_position = extract_nouns_many(
             [r.response for r in generative], cache=noun_cache, progress=progress
@@ -183,7 +188,7 @@ def _records(
                 score_description(
                     item.id,
                     item.image,
-                    next(noun_iter),
+                    noun_forms(next(noun_iter), strict=mode == "strict"),
                     item.truth,
                     item.hallu,
                     vocabulary,
