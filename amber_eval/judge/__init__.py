@@ -7,5 +7,15 @@ from __future__ import annotations
 
 from amber_eval.judge.base import Answer, Judge, parse_answer
 from amber_eval.judge.mock import MockJudge
+from amber_eval.judge.presets import DEFAULT_LLM, PRESET_LIST, Preset, load_judge
 
-__all__ = ["Answer", "Judge", "MockJudge", "parse_answer"]
+__all__ = [
+    "DEFAULT_LLM",
+    "PRESET_LIST",
+    "Answer",
+    "Judge",
+    "MockJudge",
+    "Preset",
+    "load_judge",
+    "parse_answer",
+]

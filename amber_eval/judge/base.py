@@ -21,8 +21,8 @@ _ANSWER_RE = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 def parse_answer(text: str) -> Parsed:
     """``"yes"``, ``"no"`` or ``"unknown"`` for a raw answer, by the strict grammar.
 
-    Uses :func:`amber_eval.scoring.answers.parse_answer` when that module provides one, so the
-    judge and the scorer read answers the same way.
+    Uses :func:`amber_eval.scoring.answers.parse_strict` when that module provides it, so the
+    judge and the scorer read answers the same way; the same grammar is kept here otherwise.
     """
     scoring_parse = _scoring_parser()
     if scoring_parse is not None:
@@ -43,7 +43,7 @@ def _scoring_parser() -> Callable[[str], Any] | None:
         module = importlib.import_module("amber_eval.scoring.answers")
     except ImportError:
         return None
-    parser = getattr(module, "parse_answer", None)
+    parser = getattr(module, "parse_strict", None)
     return parser if callable(parser) else None
 
 

@@ -1,0 +1,186 @@
+"""Loading a Hugging Face causal LM (hub id, local folder or GGUF file) as an :class:`HFJudge`."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from amber_eval.errors import InputError, ResourceError
+
+if TYPE_CHECKING:
+    from amber_eval.judge.hf import HFJudge
+    from amber_eval.judge.presets import Preset
+
+DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+}
+CPU_BATCH_TOKENS = 4096
+GPU_BATCH_TOKENS = 32768
+
+
+def resolve_device(device: str | None) -> str:
+    import torch
+
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ResourceError(f"device {device!r} asked for, but no CUDA GPU is available")
+    return device
+
+
+def resolve_dtype(dtype: str | None, device: str) -> Any:
+    """float32 on CPU and bfloat16 on GPU unless ``dtype`` says otherwise."""
+    import torch
+
+    if dtype is None:
+        return torch.float32 if device == "cpu" else torch.bfloat16
+    key = DTYPES.get(dtype.lower())
+    if key is None:
+        raise InputError(f"unknown dtype {dtype!r}; use one of {', '.join(sorted(DTYPES))}")
+    return getattr(torch, key)
+
+
+def quantization_config(load_in_4bit: bool, load_in_8bit: bool, device: str, dtype: Any) -> Any:
+    """A bitsandbytes config, or None. Refused without a CUDA device (see docs/judge.md)."""
+    if load_in_4bit and load_in_8bit:
+        raise InputError("--load-in-4bit and --load-in-8bit exclude each other")
+    if not (load_in_4bit or load_in_8bit):
+        return None
+    if not device.startswith("cuda"):
+        flag = "--load-in-4bit" if load_in_4bit else "--load-in-8bit"
+        raise ResourceError(
+            f"{flag} needs a CUDA GPU: bitsandbytes on CPU runs slower than float32 and 8-bit "
+            "silently computes in float16, so the answers would not be what the option names. "
+            "Drop the option, or run on a GPU."
+        )
+    from transformers import BitsAndBytesConfig
+
+    if load_in_4bit:
+        return BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype
+        )
+    return BitsAndBytesConfig(load_in_8bit=True)
+
+
+def _access_error(source: str, preset: Preset | None, exc: Exception) -> ResourceError:
+    name = type(exc).__name__
+    text = str(exc).splitlines()[0] if str(exc) else name
+    if (preset is not None and preset.gated) or "gated" in str(exc).lower() or "401" in str(exc):
+        how = (
+            f"{source} is a gated model: accept its license on https://huggingface.co/{source}, "
+            "then run `huggingface-cli login` (or set HF_TOKEN). Or pass a local folder that "
+            "holds the model."
+        )
+    else:
+        how = (
+            f"cannot load {source!r}: check the hub id (org/name) and your network, or pass a "
+            "local model folder, a .gguf file or a preset (`amber-eval llms`)."
+        )
+    return ResourceError(f"{how} ({name}: {text})")
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    """sha256 over config.json and the names and sizes of the weight files (cheap to compute)."""
+    digest = hashlib.sha256()
+    config = folder / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def load_hf_judge(
+    source: str,
+    *,
+    preset: Preset | None,
+    mode: str = "score",
+    dtype: str | None = None,
+    device: str | None = None,
+    load_in_4bit: bool = False,
+    load_in_8bit: bool = False,
+    attn_implementation: str | None = None,
+    raw_prompt: bool = False,
+    system_prompt: str | None = None,
+    max_new_tokens: int = 5,
+    batch_tokens: int | None = None,
+    strategy: str = "packed",
+    trust_remote_code: bool = False,
+    revision: str | None = None,
+    random_weights: bool = False,
+) -> HFJudge:
+    """Load model and tokenizer from ``source`` and wrap them as an :class:`HFJudge`.
+
+    ``random_weights`` builds the model from its config only (for timing; answers are noise).
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from amber_eval.judge.hf import HFJudge
+
+    resolved_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, resolved_device)
+    quantization = quantization_config(load_in_4bit, load_in_8bit, resolved_device, torch_dtype)
+    attention = attn_implementation or "sdpa"
+    if attention.startswith("flash") and strategy == "packed":
+        strategy = "cache"  # FlashAttention kernels take no custom 4D mask
+    identity: dict[str, Any] = {"model": preset.name if preset else source}
+    path = Path(source)
+    folder: str = source
+    if path.suffix.lower() == ".gguf":
+        from amber_eval.judge.gguf_cache import ensure_converted
+
+        converted, sha256 = ensure_converted(path)
+        folder = str(converted)
+        identity.update({"source": path.name, "file_sha256": sha256})
+    elif path.is_dir():
+        identity.update({"source": str(path.resolve()), "folder_sha256": _folder_fingerprint(path)})
+    else:
+        identity.update({"source": source, "revision": revision})
+    common: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if revision is not None and not Path(folder).is_dir():
+        common["revision"] = revision
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, **common)
+        if random_weights:
+            config = AutoConfig.from_pretrained(folder, **common)
+            config._attn_implementation = attention
+            torch.manual_seed(0)
+            model = AutoModelForCausalLM.from_config(config, dtype=torch_dtype)
+            identity["random_weights"] = True
+        else:
+            kwargs: dict[str, Any] = {"dtype": torch_dtype, "attn_implementation": attention}
+            if quantization is not None:
+                kwargs["quantization_config"] = quantization
+                kwargs["device_map"] = {"": resolved_device}
+            model = AutoModelForCausalLM.from_pretrained(folder, **common, **kwargs)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "gated" not in str(exc).lower():
+            raise
+        raise _access_error(source, preset, exc) from exc
+    if quantization is None:
+        model = model.to(resolved_device)
+    model.eval()
+    if "revision" in identity and identity["revision"] is None:
+        identity["revision"] = getattr(model.config, "_commit_hash", None)
+    if batch_tokens is None:
+        batch_tokens = CPU_BATCH_TOKENS if resolved_device == "cpu" else GPU_BATCH_TOKENS
+    return HFJudge(
+        model,
+        tokenizer,
+        source=identity,
+        mode=mode,
+        raw_prompt=raw_prompt,
+        system_prompt=system_prompt,
+        max_new_tokens=max_new_tokens,
+        batch_tokens=batch_tokens,
+        strategy=strategy,
+        quantization=("nf4" if load_in_4bit else "int8") if quantization is not None else None,
+    )
