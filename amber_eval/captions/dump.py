@@ -36,6 +36,9 @@ FORMAT = "amber-eval/region-captions"
 VERSION = 1
 SCHEMA_RESOURCE = "caption-dump.schema.json"
 
+# AMBER's image file names, as in its query files (AMBER_1.jpg .. AMBER_1004.jpg).
+AMBER_IMAGES: tuple[str, ...] = tuple(f"AMBER_{i}.jpg" for i in range(1, 1005))
+
 _HEADER_KEYS = ("format", "version", "captioner", "created")
 _CAPTIONER_KEYS = ("name", "version", "settings")
 _IMAGE_KEYS = ("image", "width", "height", "regions")

@@ -1,0 +1,95 @@
+"""``amber-eval prompts``: captions -> one Yes/No prompt per AMBER question (prompts.jsonl)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from amber_eval.captions.selection import ORDERS
+
+
+@click.command("prompts")
+@click.option(
+    "--captions",
+    "captions_source",
+    required=True,
+    metavar="FILE|oracle",
+    help="A caption dump, or 'oracle' for captions built from AMBER's annotations.",
+)
+@click.option(
+    "--template",
+    default="paper",
+    show_default=True,
+    metavar="NAME|PATH",
+    help="A built-in template (paper, paper-alt) or a Jinja template file.",
+)
+@click.option(
+    "--limit-images", type=click.IntRange(min=1), help="Only the first N images by AMBER id."
+)
+@click.option("--top-k", type=click.IntRange(min=1), help="At most K captions per image.")
+@click.option(
+    "--min-score", type=float, help="Drop regions scored below S (and regions without a score)."
+)
+@click.option(
+    "--order",
+    type=click.Choice(ORDERS),
+    default="dump",
+    show_default=True,
+    help="Caption order: the dump's, or highest score first.",
+)
+@click.option(
+    "--keep-duplicates", is_flag=True, help="Keep repeated captions (default: drop them)."
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The prompts file to write (JSONL; replaced atomically).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="AMBER data folder (default: $AMBER_EVAL_DATA or the cache).",
+)
+def prompts(
+    captions_source: str,
+    template: str,
+    limit_images: int | None,
+    top_k: int | None,
+    min_score: float | None,
+    order: str,
+    keep_duplicates: bool,
+    out: Path,
+    data_dir: Path | None,
+) -> None:
+    """Render one prompt per Yes/No question: id, image, dimension, truth, prompt."""
+    from amber_eval.captions.selection import SelectionSettings, select_captions
+    from amber_eval.captions.sources import load_captions
+    from amber_eval.data import load_benchmark
+    from amber_eval.prompting import load_template, render_prompts, write_prompts
+
+    benchmark = load_benchmark(data_dir)
+    loaded = load_template(template)
+    dump, report = load_captions(captions_source, benchmark)
+    if report is not None and report.unmatched_count:
+        click.echo(report.summary(), err=True)
+    settings = SelectionSettings(
+        top_k=top_k,
+        min_score=min_score,
+        order="score" if order == "score" else "dump",
+        dedupe=not keep_duplicates,
+    )
+    selected = select_captions(dump, settings)
+    images = benchmark.first_images(limit_images)
+    loaded.compiled  # noqa: B018 - compile before timing the rendering
+    start = time.perf_counter()
+    records = render_prompts(benchmark, selected, template=loaded, images=images)
+    elapsed = time.perf_counter() - start
+    write_prompts(out, records)
+    per_thousand = elapsed / max(len(records), 1) * 1000
+    click.echo(
+        f"wrote {len(records)} prompts for {len(images)} images to {out} "
+        f"(template {loaded.name}; rendered in {elapsed:.3f} s, {per_thousand:.4f} s per 1000)"
+    )
