@@ -1,0 +1,157 @@
+"""open_clip text and image encoders with fixed-shape batches and a phrase cache.
+
+Every forward call has the same batch shape (short batches are padded), so an embedding does
+not depend on which other inputs shared its batch: one process and several processes give
+bit-identical scores on the same hardware.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from amber_eval.errors import ResourceError
+
+DEFAULT_MODEL = "ViT-B-16"
+DEFAULT_PRETRAINED = "openai"
+LOCAL_DIR = "local-dir:"
+
+
+@dataclass(frozen=True)
+class ClipSettings:
+    """Which open_clip model encodes phrases (and region crops)."""
+
+    model: str = DEFAULT_MODEL
+    """open_clip model name, ``local-dir:FOLDER`` or ``hf-hub:ORG/REPO``."""
+    pretrained: str | None = DEFAULT_PRETRAINED
+    """open_clip pretrained tag or checkpoint file (ignored for ``local-dir:``/``hf-hub:``)."""
+    model_config: str | None = None
+    """A model config JSON to register with ``open_clip.add_model_config`` first."""
+    device: str | None = None
+    """Torch device; default the process's accelerator device or CPU."""
+    text_batch_size: int = 256
+    image_batch_size: int = 32
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "pretrained": None if self.model.startswith(LOCAL_DIR) else self.pretrained,
+            "model_config": self.model_config,
+            "text_batch_size": self.text_batch_size,
+            "image_batch_size": self.image_batch_size,
+        }
+
+
+@dataclass
+class LoadedClip:
+    model: Any
+    tokenizer: Any
+    preprocess: Any
+    device: Any
+    embed_dim: int
+
+
+def load_clip(settings: ClipSettings, device: Any = None) -> LoadedClip:
+    """Build the open_clip model, its tokenizer and image transform (eval mode)."""
+    import open_clip
+    import torch
+
+    if settings.model_config:
+        open_clip.add_model_config(settings.model_config)
+    target = torch.device(settings.device or device or "cpu")
+    uses_schema = settings.model.startswith((LOCAL_DIR, "hf-hub:"))
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            settings.model,
+            pretrained=None if uses_schema else settings.pretrained,
+            device=target,
+            load_weights=True,
+        )
+        tokenizer = open_clip.get_tokenizer(settings.model)
+    except (RuntimeError, ValueError, FileNotFoundError, OSError) as exc:
+        raise ResourceError(
+            f"cannot load open_clip model {settings.model!r} "
+            f"(pretrained {settings.pretrained!r}): {exc}"
+        ) from None
+    model.eval()
+    with torch.no_grad():
+        probe = model.encode_text(tokenizer([""]).to(target))
+    return LoadedClip(model, tokenizer, preprocess, target, int(probe.shape[-1]))
+
+
+def _normalise(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class PhraseEncoder:
+    """Unit-length CLIP text embeddings, cached by text (least recently used dropped first)."""
+
+    def __init__(self, clip: LoadedClip, batch_size: int = 256, cache_size: int = 200_000):
+        self.clip = clip
+        self.batch_size = max(1, batch_size)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.encoded = 0
+        self.hits = 0
+
+    def _forward(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        padded = list(texts) + [""] * (self.batch_size - len(texts))
+        tokens = self.clip.tokenizer(padded).to(self.clip.device)
+        with torch.no_grad():
+            out = self.clip.model.encode_text(tokens).float().cpu().numpy()
+        return _normalise(out[: len(texts)])
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """``len(texts) x dim`` float32, rows of unit length."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        self.hits += len(texts) - len(missing)
+        fresh: dict[str, np.ndarray] = {}
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            fresh.update(zip(batch, self._forward(batch), strict=True))
+        self.encoded += len(missing)
+        rows = []
+        for text in texts:
+            row = fresh.get(text)
+            if row is None:
+                row = self._cache[text]
+                self._cache.move_to_end(text)
+            rows.append(row)
+        for text, row in fresh.items():
+            self._cache[text] = row
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        if not rows:
+            return np.zeros((0, self.clip.embed_dim), dtype=np.float32)
+        return np.stack(rows)
+
+
+class CropEncoder:
+    """Unit-length CLIP image embeddings of PIL crops, in fixed-shape batches."""
+
+    def __init__(self, clip: LoadedClip, batch_size: int = 32):
+        self.clip = clip
+        self.batch_size = max(1, batch_size)
+
+    def encode(self, crops: Sequence[Any]) -> np.ndarray:
+        import torch
+
+        outputs = []
+        for start in range(0, len(crops), self.batch_size):
+            batch = [self.clip.preprocess(crop) for crop in crops[start : start + self.batch_size]]
+            count = len(batch)
+            batch += [torch.zeros_like(batch[0])] * (self.batch_size - count)
+            pixels = torch.stack(batch).to(self.clip.device)
+            with torch.no_grad():
+                out = self.clip.model.encode_image(pixels).float().cpu().numpy()
+            outputs.append(_normalise(out[:count]))
+        if not outputs:
+            return np.zeros((0, self.clip.embed_dim), dtype=np.float32)
+        return np.concatenate(outputs)

@@ -1,0 +1,256 @@
+"""``filter_pairs``: the whole parse-and-filter run, resumable per shard, on one or more ranks.
+
+Pass 1 (every rank): shards ``i`` with ``i % ranks == rank`` are scored and spilled to
+``OUT/work``; finished shards (with a marker) are skipped on a rerun. Pass 2 (rank 0): the exact
+cut over all spilled scores, then the outputs. The outputs depend only on the input and the
+settings, never on the number of ranks or on interruptions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amber_eval import __version__, errors
+from amber_eval.errors import AmberEvalError, InputError
+from amber_eval.io import atomic_write_json, atomic_write_text
+from amber_eval.pairs import spill
+from amber_eval.pairs.encoders import LOCAL_DIR, ClipSettings
+from amber_eval.pairs.phrases import ParserSettings
+from amber_eval.pairs.team import SoloTeam, Team, default_team
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    """Everything one ``filter-pairs`` run needs."""
+
+    pairs: Path
+    """JSONL (``{"id", "image", "caption"}`` per line) or CSV with those columns."""
+    out: Path
+    """Output folder: ``kept.jsonl``, ``discarded.jsonl``, ``summary.json``, ``histogram.png``."""
+    ratio: float
+    """Fraction R of all phrases to discard: exactly floor(R x N) of the lowest-scoring."""
+    features: Path | None = None
+    """Precomputed region features: one NPZ per image (``features``, optional ``boxes``)."""
+    images: Path | None = None
+    """Image folder; regions come from ``masks`` and are embedded by the CLIP image encoder."""
+    masks: str = "grid"
+    """A registered mask source (``amber-eval segmenters`` lists them)."""
+    mask_options: tuple[tuple[str, str], ...] = ()
+    shard_size: int = 1000
+    parser: ParserSettings = field(default_factory=ParserSettings)
+    clip: ClipSettings = field(default_factory=ClipSettings)
+    skip_missing: bool = False
+    """Skip (and list) pairs whose image or feature file is missing or unreadable."""
+    phrase_cache_size: int = 200_000
+    """Phrase embeddings kept in memory, most recently used first."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.ratio <= 1.0:
+            raise InputError(f"--ratio must be between 0 and 1, got {self.ratio}")
+        if (self.features is None) == (self.images is None):
+            raise InputError("give exactly one of --features DIR and --images DIR")
+        if self.shard_size < 1:
+            raise InputError(f"--shard-size must be at least 1, got {self.shard_size}")
+
+    def scoring_json(self) -> dict[str, Any]:
+        """The settings that change scores (the ratio does not: a new ratio reuses them)."""
+        source: dict[str, Any]
+        if self.features is not None:
+            source = {"features": str(self.features.resolve())}
+        else:
+            assert self.images is not None
+            source = {
+                "images": str(self.images.resolve()),
+                "masks": self.masks,
+                "mask_options": dict(self.mask_options),
+            }
+        return {
+            "format": FORMAT_VERSION,
+            "source": source,
+            "shard_size": self.shard_size,
+            "parser": self.parser.to_json(),
+            "clip": {**self.clip.to_json(), "local_files": local_weights_digest(self.clip)},
+            "skip_missing": self.skip_missing,
+        }
+
+
+@dataclass(frozen=True)
+class FilterSummary:
+    """What ``summary.json`` holds."""
+
+    data: dict[str, Any]
+
+    @property
+    def kept(self) -> int:
+        return int(self.data["counts"]["kept"])
+
+    @property
+    def discarded(self) -> int:
+        return int(self.data["counts"]["discarded"])
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """sha256 of the file and its number of lines."""
+    digest = hashlib.sha256()
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            lines += block.count(b"\n")
+    return digest.hexdigest(), lines
+
+
+def local_weights_digest(clip: ClipSettings) -> str | None:
+    """sha256 over the local model files (a ``local-dir:`` folder or a checkpoint file), so
+    finished shards are not reused after the weights change; None for hub/tag models."""
+    paths: list[Path] = []
+    if clip.model.startswith(LOCAL_DIR):
+        folder = Path(clip.model[len(LOCAL_DIR) :])
+        paths = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    elif clip.pretrained and Path(clip.pretrained).is_file():
+        paths = [Path(clip.pretrained)]
+    if clip.model_config and Path(clip.model_config).is_file():
+        paths.append(Path(clip.model_config))
+    if not paths:
+        return None
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + file_digest(path)[0].encode())
+    return digest.hexdigest()
+
+
+def _prepare_work(work: Path, fingerprint: dict[str, Any], restart: bool) -> None:
+    marker = work / "settings.json"
+    if restart and work.exists():
+        shutil.rmtree(work)
+    if marker.is_file():
+        previous = json.loads(marker.read_text(encoding="utf-8"))
+        if previous != fingerprint:
+            changed = sorted(k for k in fingerprint if previous.get(k) != fingerprint[k])
+            raise InputError(
+                f"{work.parent} holds a run with other settings ({', '.join(changed)} differ); "
+                "use another --out, or --restart to discard the finished shards"
+            )
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(marker, fingerprint)
+
+
+def _raise_gathered(failures: list[tuple[str, str] | None], rank: int) -> None:
+    for other, failure in enumerate(failures):
+        if failure is None:
+            continue
+        kind, message = failure
+        cls = getattr(errors, kind, None)
+        if isinstance(cls, type) and issubclass(cls, AmberEvalError):
+            raise cls(message)
+        raise RuntimeError(f"rank {other} failed: {kind}: {message}")
+
+
+def filter_pairs(
+    settings: FilterSettings,
+    *,
+    team: Team | None = None,
+    progress: bool = False,
+    restart: bool = False,
+) -> FilterSummary | None:
+    """Run parse-and-filter; returns the summary on rank 0 and None on the other ranks."""
+    from amber_eval.pairs.reading import pairs_format
+    from amber_eval.pairs.work import ShardWorker
+
+    team = team or default_team()
+    if not settings.pairs.is_file():
+        raise InputError(f"{settings.pairs}: pairs file not found")
+    pairs_format(settings.pairs)
+    digest, lines = file_digest(settings.pairs)
+    fingerprint = {"pairs_sha256": digest, **settings.scoring_json()}
+    work = settings.out / "work"
+    failure: tuple[str, str] | None = None
+    if team.rank == 0:
+        try:
+            _prepare_work(work, fingerprint, restart)
+        except AmberEvalError as exc:
+            failure = (type(exc).__name__, str(exc))
+    _raise_gathered(team.all_gather(failure), team.rank)
+
+    started = time.perf_counter()
+    worker = ShardWorker(settings, work, team)
+    shard_count = 0
+    try:
+        shard_count = worker.run(progress=progress, estimated_pairs=lines)
+    except Exception as exc:
+        failure = (type(exc).__name__, str(exc))
+        if not isinstance(exc, AmberEvalError):
+            team.all_gather(failure)
+            raise
+    _raise_gathered(team.all_gather(failure), team.rank)
+    if team.rank != 0:
+        return None
+    return _merge(settings, work, shard_count, fingerprint, team, time.perf_counter() - started)
+
+
+def _merge(
+    settings: FilterSettings,
+    work: Path,
+    shard_count: int,
+    fingerprint: dict[str, Any],
+    team: Team,
+    seconds: float,
+) -> FilterSummary:
+    from amber_eval.pairs.outputs import merge_shards, plot_histogram, threshold_json
+    from amber_eval.pairs.selection import discard_count
+
+    shards = list(range(shard_count))
+    missing = [index for index in shards if not spill.is_done(work, index)]
+    if missing:
+        raise InputError(f"{work}: shard(s) {missing[:5]} did not finish; run the command again")
+    records = [spill.read_record(work, index) for index in shards]
+    result = merge_shards(work, shards, settings.out, settings.ratio)
+    skipped = [item for record in records for item in record.skipped]
+    atomic_write_text(
+        settings.out / "skipped.jsonl",
+        "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in skipped),
+    )
+    plot_histogram(settings.out / "histogram.png", result, settings.ratio)
+    by_rank: dict[str, dict[str, int]] = {}
+    for record in records:
+        entry = by_rank.setdefault(str(record.rank), {"shards": 0, "pairs": 0})
+        entry["shards"] += 1
+        entry["pairs"] += record.pairs
+    pairs = sum(record.pairs for record in records)
+    data = {
+        "version": __version__,
+        "pairs_file": str(settings.pairs),
+        "pairs_sha256": fingerprint["pairs_sha256"],
+        "ratio": settings.ratio,
+        "counts": {
+            "pairs": pairs,
+            "pairs_without_phrases": sum(r.pairs_without_phrases for r in records),
+            "pairs_skipped": len(skipped),
+            "phrases": result.phrases,
+            "discarded": result.discarded,
+            "kept": result.kept,
+        },
+        "discard_target": discard_count(result.phrases, settings.ratio),
+        "threshold": threshold_json(result.cut),
+        "histogram": {"edges": result.bin_edges, "counts": result.counts},
+        "settings": fingerprint,
+        "shards": {"count": shard_count, "size": settings.shard_size, "by_rank": by_rank},
+        "processes": team.size,
+        "seconds": round(seconds, 3),
+    }
+    if result.discarded != data["discard_target"]:
+        raise AssertionError("the cut discarded a different number of phrases than targeted")
+    atomic_write_json(settings.out / "summary.json", data)
+    return FilterSummary(data)
+
+
+__all__ = ["FilterSettings", "FilterSummary", "SoloTeam", "filter_pairs"]

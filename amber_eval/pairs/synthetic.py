@@ -1,0 +1,80 @@
+"""Small offline fixtures: a randomly initialised tiny open_clip model saved as a
+``local-dir:`` folder, and synthetic pairs with precomputed region features.
+
+Used by the tests and by the benchmark (``python -m amber_eval.pairs.bench``); nothing is
+downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+TINY_CLIP_CONFIG: dict[str, object] = {
+    "embed_dim": 64,
+    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
+    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+
+ADJECTIVES = ("red", "small", "old", "wooden", "bright", "large", "green", "striped", "empty")
+NOUNS = ("dog", "car", "table", "tree", "bicycle", "house", "woman", "boat", "cup", "street")
+PLACES = ("park", "kitchen", "beach", "road", "garden", "river", "field", "room")
+
+
+def write_tiny_clip(folder: Path, *, seed: int = 0, config: dict[str, object] | None = None) -> str:
+    """Save a random tiny CLIP as ``folder/open_clip_config.json`` + weights; returns the
+    ``local-dir:`` model name that loads it."""
+    import torch
+    from open_clip.model import CLIP
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model_cfg = dict(config or TINY_CLIP_CONFIG)
+    (folder / "open_clip_config.json").write_text(
+        json.dumps({"model_cfg": model_cfg}), encoding="utf-8"
+    )
+    torch.manual_seed(seed)
+    model = CLIP(**model_cfg)
+    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
+    return f"local-dir:{folder}"
+
+
+def synthetic_caption(rng: np.random.Generator) -> str:
+    def noun_phrase() -> str:
+        return f"a {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
+
+    return f"{noun_phrase().capitalize()} next to {noun_phrase()} in the {rng.choice(PLACES)}."
+
+
+def write_synthetic_corpus(
+    folder: Path,
+    pairs: int,
+    *,
+    images: int = 200,
+    regions: int = 8,
+    dim: int = 64,
+    seed: int = 0,
+) -> tuple[Path, Path]:
+    """``folder/pairs.jsonl`` (``pairs`` lines over ``images`` images) and ``folder/features``
+    (one NPZ per image, ``regions x dim``); returns both paths."""
+    rng = np.random.default_rng(seed)
+    features = folder / "features"
+    features.mkdir(parents=True, exist_ok=True)
+    for index in range(images):
+        boxes = np.sort(rng.uniform(0, 256, size=(regions, 4)), axis=1)
+        np.savez(
+            features / f"img{index:06d}.npz",
+            features=rng.normal(size=(regions, dim)).astype(np.float32),
+            boxes=boxes[:, [0, 1, 2, 3]],
+        )
+    path = folder / "pairs.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for index in range(pairs):
+            record = {
+                "id": f"pair{index}",
+                "image": f"img{index % images:06d}.jpg",
+                "caption": synthetic_caption(rng),
+            }
+            handle.write(json.dumps(record) + "\n")
+    return path, features

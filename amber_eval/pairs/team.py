@@ -1,0 +1,73 @@
+"""The processes that share a run: one, or several started by ``accelerate launch``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Team(Protocol):
+    rank: int
+    size: int
+    device: Any
+
+    def barrier(self) -> None: ...
+
+    def all_gather(self, value: Any) -> list[Any]: ...
+
+
+@dataclass
+class SoloTeam:
+    """A single process."""
+
+    rank: int = 0
+    size: int = 1
+    device: Any = None
+
+    def barrier(self) -> None:
+        return None
+
+    def all_gather(self, value: Any) -> list[Any]:
+        return [value]
+
+
+@dataclass
+class AccelerateTeam:
+    """Ranks of an ``accelerate launch`` (or ``torchrun``) job, via ``PartialState``."""
+
+    state: Any = field(repr=False)
+    rank: int = 0
+    size: int = 1
+    device: Any = None
+
+    @classmethod
+    def start(cls) -> AccelerateTeam:
+        import torch
+        from accelerate import PartialState
+
+        # A plain PartialState() on a machine without CUDA silently runs one rank per process.
+        state = PartialState(cpu=not torch.cuda.is_available())
+        return cls(state, state.process_index, state.num_processes, state.device)
+
+    def barrier(self) -> None:
+        self.state.wait_for_everyone()
+
+    def all_gather(self, value: Any) -> list[Any]:
+        if self.size == 1:
+            return [value]
+        from accelerate.utils import gather_object
+
+        return list(gather_object([value]))
+
+
+def launched_with_several_processes() -> bool:
+    """True under ``accelerate launch``/``torchrun`` with more than one process."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def default_team() -> Team:
+    """Several ranks when launched that way, otherwise one process (accelerate not needed)."""
+    if launched_with_several_processes():
+        return AccelerateTeam.start()
+    return SoloTeam()

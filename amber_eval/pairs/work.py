@@ -1,0 +1,148 @@
+"""Pass 1 on one rank: score this rank's unfinished shards and spill them to the work folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from amber_eval.pairs import spill
+from amber_eval.pairs.reading import iter_shards
+from amber_eval.pairs.team import Team
+
+if TYPE_CHECKING:
+    from amber_eval.pairs.encoders import PhraseEncoder
+    from amber_eval.pairs.phrases import PhraseParser
+    from amber_eval.pairs.pipeline import FilterSettings
+    from amber_eval.pairs.regions import RegionProvider
+
+
+class ShardWorker:
+    """Loads the parser and models on first need, so a resumed run with nothing left to do
+    loads nothing."""
+
+    def __init__(self, settings: FilterSettings, work: Path, team: Team) -> None:
+        self.settings = settings
+        self.work = work
+        self.team = team
+        self._parts: tuple[PhraseParser, PhraseEncoder, RegionProvider] | None = None
+
+    def parts(self) -> tuple[PhraseParser, PhraseEncoder, RegionProvider]:
+        if self._parts is None:
+            self._parts = build_parts(self.settings, self.team.device)
+        return self._parts
+
+    def run(self, *, progress: bool = False, estimated_pairs: int | None = None) -> int:
+        """Score this rank's shards; returns the number of shards in the input."""
+        from amber_eval.pairs.scoring import score_pairs
+
+        count = 0
+        size, rank = self.team.size, self.team.rank
+        mine = None if estimated_pairs is None else max(1, estimated_pairs // size)
+        with _progress(progress and rank == 0, mine) as advance:
+            for shard in iter_shards(self.settings.pairs, self.settings.shard_size):
+                count = shard.index + 1
+                if shard.index % size != rank or spill.is_done(self.work, shard.index):
+                    continue
+                started = time.perf_counter()
+                parser, encoder, provider = self.parts()
+                scored = score_pairs(
+                    shard.pairs,
+                    parser,
+                    encoder,
+                    provider,
+                    skip_missing=self.settings.skip_missing,
+                )
+                record = spill.ShardRecord(
+                    shard=shard.index,
+                    rank=rank,
+                    pairs=len(shard.pairs),
+                    phrases=len(scored.phrases),
+                    pairs_without_phrases=scored.pairs_without_phrases,
+                    skipped=scored.skipped,
+                    seconds=round(time.perf_counter() - started, 3),
+                )
+                spill.write_shard(self.work, shard.index, scored.phrases, record)
+                advance(len(shard.pairs))
+        return count
+
+
+def build_parts(
+    settings: FilterSettings, device: Any
+) -> tuple[PhraseParser, PhraseEncoder, RegionProvider]:
+    from amber_eval.pairs.encoders import CropEncoder, PhraseEncoder, load_clip
+    from amber_eval.pairs.phrases import make_parser
+    from amber_eval.pairs.regions import FeatureDirRegions, ImageDirRegions
+
+    parser = make_parser(settings.parser)
+    clip = load_clip(settings.clip, device=device or _default_device())
+    encoder = PhraseEncoder(clip, settings.clip.text_batch_size, settings.phrase_cache_size)
+    provider: RegionProvider
+    if settings.features is not None:
+        provider = FeatureDirRegions(settings.features, dim=clip.embed_dim)
+    else:
+        from amber_eval.segmenter.catalog import create_mask_source
+
+        assert settings.images is not None
+        source = create_mask_source(settings.masks, **dict(settings.mask_options))
+        provider = ImageDirRegions(
+            settings.images,
+            source,
+            CropEncoder(clip, settings.clip.image_batch_size),
+            settings.masks,
+            dict(settings.mask_options),
+        )
+    return parser, encoder, provider
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class _progress:
+    """A rich progress bar with pairs/s, or nothing."""
+
+    def __init__(self, enabled: bool, total: int | None) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("scoring pairs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} pairs/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._bar.__enter__()
+        self._task = self._bar.add_task("pairs", total=self.total, rate="-")
+
+        def advance(n: int) -> None:
+            self._bar.advance(self._task, n)
+            speed = self._bar.tasks[0].speed
+            self._bar.update(self._task, rate=f"{speed:.1f}" if speed else "-")
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
