@@ -1,0 +1,195 @@
+"""``amber-eval report`` and ``amber-eval compare``: tables, HTML and paired differences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from amber_eval.errors import InputError
+
+_LAYOUTS = ("attribute", "expressiveness", "amber", "full")
+_FORMATS = ("latex", "markdown", "csv", "json", "html")
+_REFERENCES = ("amber", "crtnet-attr")
+
+
+def _names(values: tuple[str, ...]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for value in values:
+        run, sep, label = value.partition("=")
+        if not sep or not run or not label:
+            raise InputError(f"--name {value!r}: expected RUN=LABEL (a run folder, '=', a label)")
+        names[run] = label
+    return names
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    from amber_eval.io import atomic_write_text
+
+    atomic_write_text(out, text)
+    click.echo(f"wrote {out}", err=True)
+
+
+def _ci(level: float | None, resamples: int, seed: int):  # type: ignore[no-untyped-def]
+    from amber_eval.reporting.tables import CISettings
+
+    return None if level is None else CISettings(level=level, resamples=resamples, seed=seed)
+
+
+_ci_options = [
+    click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+    click.option(
+        "--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples."
+    ),
+]
+
+
+@click.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--layout",
+    type=click.Choice(_LAYOUTS),
+    default="amber",
+    show_default=True,
+    help="attribute: the CRTNet supplement's Table 1; expressiveness: Cover + existence and "
+    "attribute P/R/F1; amber: the AMBER paper's main table; full: everything.",
+)
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="markdown", show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (else stdout)."
+)
+@click.option("--name", "names", multiple=True, metavar="RUN=LABEL", help="Row label of a run.")
+@click.option(
+    "--mode",
+    type=click.Choice(["strict", "official"]),
+    default="strict",
+    show_default=True,
+    help="strict scores, or the upstream scorer's (official).",
+)
+@click.option(
+    "--with-reference",
+    "references",
+    multiple=True,
+    type=click.Choice(_REFERENCES),
+    help="Add published rows (amber: the AMBER paper's main table; crtnet-attr: the CRTNet "
+    "supplement's attribute table) to the layouts whose columns they fill.",
+)
+@click.option(
+    "--ci",
+    "level",
+    type=click.FloatRange(0, 100, min_open=True, max_open=True),
+    default=None,
+    help="Add bootstrap percentile intervals at this level (e.g. 95), resampling images.",
+)
+@_ci_options[0]
+@_ci_options[1]
+def report(
+    runs: tuple[str, ...],
+    layout: str,
+    fmt: str,
+    out: Path | None,
+    names: tuple[str, ...],
+    mode: str,
+    references: tuple[str, ...],
+    level: float | None,
+    seed: int,
+    resamples: int,
+) -> None:
+    """Tables (LaTeX, Markdown, CSV, JSON) or the HTML report of RUN folders.
+
+    Each RUN is a run folder (results/<model>/<llm>-<hash>) or a model folder (all its runs).
+    """
+    from amber_eval.reporting.run_data import load_run, resolve_run_dirs
+
+    loaded = [load_run(folder) for folder in resolve_run_dirs(runs)]
+    settings = _ci(level, resamples, seed)
+    if fmt == "html":
+        from amber_eval.reporting.html import render_html
+
+        text = render_html(
+            loaded,
+            mode=mode,  # type: ignore[arg-type]
+            names=_names(names),
+            references=references,
+            ci=settings,
+        )
+    else:
+        from amber_eval.reporting.formats import render_table
+        from amber_eval.reporting.tables import build_table
+
+        table = build_table(
+            loaded,
+            layout=layout,
+            mode=mode,  # type: ignore[arg-type]
+            names=_names(names),
+            references=references,
+            ci=settings,
+        )
+        text = render_table(table, fmt)
+    _emit(text, out)
+
+
+@click.command()
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--mode", type=click.Choice(["strict", "official"]), default="strict", show_default=True
+)
+@click.option(
+    "--layout",
+    type=click.Choice(_LAYOUTS),
+    default="full",
+    show_default=True,
+    help="Compare the (ranked) metrics of this layout.",
+)
+@click.option(
+    "--ci",
+    "level",
+    type=click.FloatRange(0, 100, min_open=True, max_open=True),
+    default=95.0,
+    show_default=True,
+    help="Interval level (%).",
+)
+@_ci_options[0]
+@_ci_options[1]
+@click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "json"]), default="markdown")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name-a", help="Label of RUN_A.")
+@click.option("--name-b", help="Label of RUN_B.")
+def compare(
+    run_a: str,
+    run_b: str,
+    mode: str,
+    layout: str,
+    level: float,
+    seed: int,
+    resamples: int,
+    fmt: str,
+    out: Path | None,
+    name_a: str | None,
+    name_b: str | None,
+) -> None:
+    """Paired bootstrap difference RUN_A - RUN_B per metric, with which intervals exclude 0.
+
+    Both runs are resampled with the same images each time.
+    """
+    from amber_eval.reporting.compare import compare_runs, render_comparison
+    from amber_eval.reporting.run_data import load_run, resolve_run_dirs
+
+    folders = [resolve_run_dirs([path]) for path in (run_a, run_b)]
+    for given, found in zip((run_a, run_b), folders, strict=True):
+        if len(found) != 1:
+            raise InputError(f"{given}: compare needs one run folder, found {len(found)} runs")
+    comparison = compare_runs(
+        load_run(folders[0][0]),
+        load_run(folders[1][0]),
+        label_a=name_a,
+        label_b=name_b,
+        mode=mode,  # type: ignore[arg-type]
+        layout=layout,
+        ci=_ci(level, resamples, seed),
+    )
+    _emit(render_comparison(comparison, fmt), out)

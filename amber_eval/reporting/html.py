@@ -1,0 +1,356 @@
+"""The self-contained HTML report: summary tables, plots and a per-image drill-down.
+
+Everything is inline: the plots are PNG data URIs, the per-image data is JSON inside a
+``<script type="application/json">`` element (with ``<``, ``>`` and ``&`` written as ``\\u003c``,
+``\\u003e`` and ``\\u0026``, so no text in it can close the element), and the page's script
+renders it with ``textContent`` only, so a caption or an answer holding markup stays text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+from amber_eval.reporting.bootstrap import DIMENSION_BLOCKS
+from amber_eval.reporting.formats import PUBLISHED_MARK
+from amber_eval.reporting.run_data import Mode, RunData, apply_names
+from amber_eval.reporting.tables import CISettings, Table, build_table
+
+log = logging.getLogger(__name__)
+
+DIMENSIONS = tuple(DIMENSION_BLOCKS)
+SUMMARY_LAYOUTS = ("amber", "attribute", "expressiveness", "full")
+PAGE_SIZE = 20
+
+
+def script_json(data: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` characters."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _common_prefix(texts: Sequence[str]) -> str:
+    if not texts:
+        return ""
+    low, high = min(texts), max(texts)
+    size = 0
+    while size < len(low) and low[size] == high[size]:
+        size += 1
+    return low[:size]
+
+
+def _split_prompts(prompts: Sequence[str]) -> tuple[str, str, list[str]]:
+    """Each image's prompts share a captions prefix and an instruction suffix: store them once.
+
+    The cuts fall on sentence (else word) boundaries, so the middle part reads as the question.
+    """
+    if len(prompts) < 2:
+        return "", "", list(prompts)
+    prefix = _cut_prefix(_common_prefix(prompts))
+    rests = [p[len(prefix) :] for p in prompts]
+    suffix = _cut_suffix(_common_prefix([r[::-1] for r in rests])[::-1])
+    middles = [r[: len(r) - len(suffix)] for r in rests]
+    return prefix, suffix, middles
+
+
+_SENTENCE_ENDS = (". ", "? ", "! ", "\n")
+
+
+def _cut_prefix(prefix: str) -> str:
+    ends = [prefix.rfind(mark) + len(mark) for mark in _SENTENCE_ENDS if mark in prefix]
+    return prefix[: max(ends)] if ends else prefix[: prefix.rfind(" ") + 1]
+
+
+def _cut_suffix(suffix: str) -> str:
+    starts = [suffix.find(mark) + 1 for mark in _SENTENCE_ENDS if mark in suffix]
+    start = min(starts) if starts else (suffix.find(" ") if " " in suffix else len(suffix))
+    return suffix[start:]
+
+
+def _captions_by_image(run: RunData) -> dict[str, list[str]]:
+    """Region captions from the run's caption dump, when run.json names a readable one."""
+    from pathlib import Path
+
+    name = run.captions_file
+    if not name or name == "oracle":
+        return {}
+    candidates = [Path(name), run.path / name, run.path.parent / Path(name).name]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        return {}
+    try:
+        from amber_eval.captions.dump import read_dump
+
+        dump = read_dump(path)
+    except Exception as exc:  # the report still works from the prompts
+        log.warning("captions file %s not shown in the report: %s", path, exc)
+        return {}
+    return {item.image: [region.caption for region in item.regions] for item in dump.images}
+
+
+def _parsed_code(parsed: Any) -> int:
+    return {"no": 0, "yes": 1}.get(str(parsed), 2)
+
+
+def run_payload(run: RunData, label: str, mode: Mode) -> dict[str, Any]:
+    """The per-image data of one run, compact: question rows are arrays."""
+    answers = run.answers()
+    coverage = {str(r.get("image")): r for r in run.coverage_records()}
+    captions = _captions_by_image(run)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for record in answers:
+        grouped.setdefault(str(record.get("image")), []).append(record)
+    order = sorted(set(grouped) | set(coverage), key=_image_key)
+    images = []
+    for image in order:
+        records = sorted(grouped.get(image, []), key=lambda r: int(r.get("id", 0)))
+        prefix, suffix, middles = _split_prompts([str(r.get("prompt") or "") for r in records])
+        questions = []
+        for record, middle in zip(records, middles, strict=True):
+            if mode == "official":
+                answer = record.get("answer")
+                parsed = _parsed_code({"Yes": "yes", "No": "no"}.get(str(answer), "unknown"))
+            else:
+                parsed = _parsed_code(record.get("parsed"))
+            truth = 1 if record.get("truth") == "yes" else 0
+            dimension = record.get("dimension")
+            p_yes = record.get("p_yes")
+            questions.append(
+                [
+                    record.get("id"),
+                    DIMENSIONS.index(dimension) if dimension in DIMENSIONS else -1,
+                    truth,
+                    middle,
+                    str(record.get("answer") or ""),
+                    parsed,
+                    round(float(p_yes), 4) if isinstance(p_yes, int | float) else None,
+                ]
+            )
+        entry: dict[str, Any] = {"image": image, "pre": prefix, "suf": suffix, "q": questions}
+        if image in captions:
+            entry["captions"] = captions[image]
+        cover = coverage.get(image)
+        if cover is not None:
+            entry["cov"] = {
+                key: cover.get(key)
+                for key in (
+                    "chair_score",
+                    "chair_num",
+                    "cover_score",
+                    "cover_num",
+                    "cog_score",
+                    "cog_num",
+                    "hallucination_free",
+                )
+            }
+            description = cover.get("description") or cover.get("text")
+            if isinstance(description, str) and "captions" not in entry:
+                entry["description"] = description
+        images.append(entry)
+    return {"label": label, "path": str(run.path), "images": images}
+
+
+def _image_key(image: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in image if ch.isdigit())
+    return (int(digits) if digits else -1, image)
+
+
+def _table_view(table: Table) -> dict[str, Any]:
+    """Header and cell strings for the template (escaped there by Jinja's autoescape)."""
+    best = table.best()
+    groups: list[dict[str, Any]] = []
+    for column in table.columns:
+        if groups and column.group and groups[-1]["name"] == column.group:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"name": column.group, "span": 1})
+    rows = []
+    for i, row in enumerate(table.rows):
+        cells = []
+        for column in table.columns:
+            text = table.display(column, row.values.get(column.key))
+            interval = row.intervals.get(column.key)
+            ci = (
+                f"[{interval.low:.1f}, {interval.high:.1f}]"
+                if interval is not None
+                and interval.low is not None
+                and interval.high is not None
+                and not column.is_count
+                else ""
+            )
+            cells.append({"text": text or "--", "best": i in best.get(column.key, set()), "ci": ci})
+        label = row.label + (f" {PUBLISHED_MARK}" if row.source == "published" else "")
+        rows.append({"label": label, "cells": cells})
+    return {
+        "name": table.layout.name,
+        "description": table.layout.description,
+        "groups": groups,
+        "headers": [
+            column.header + (" ↓" if column.ranked and column.lower_is_better else "")
+            for column in table.columns
+        ],
+        "rows": rows,
+        "references": [ref.title for ref in table.references],
+    }
+
+
+def _dimension_yes_ratios(
+    answers: Sequence[Mapping[str, Any]], *, truth: bool, mode: Mode
+) -> dict[str, float | None]:
+    totals: dict[str, list[int]] = {d: [0, 0] for d in DIMENSIONS}
+    for record in answers:
+        dimension = record.get("dimension")
+        if dimension not in totals:
+            continue
+        if truth:
+            yes = record.get("truth") == "yes"
+        elif mode == "official":
+            yes = record.get("answer") == "Yes"
+        else:
+            yes = record.get("parsed") == "yes"
+        totals[str(dimension)][0] += int(yes)
+        totals[str(dimension)][1] += 1
+    return {d: (100.0 * y / n if n else None) for d, (y, n) in totals.items()}
+
+
+def _plots(
+    runs: Sequence[RunData], labels: Sequence[str], mode: Mode
+) -> tuple[list[dict[str, str]], str | None]:
+    try:
+        from amber_eval.reporting import plots
+    except ImportError:  # pragma: no cover - plots module itself has no heavy imports
+        return [], "plots unavailable"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return [], "Plots need matplotlib: pip install 'amber-eval[report]'."
+    figures: list[dict[str, str]] = []
+    values = [(label, run.values(mode)) for run, label in zip(runs, labels, strict=True)]
+    figures.append(
+        {
+            "title": 'Precision, recall and F1 per dimension (the positive class is "No")',
+            "src": plots.prf_bars(values),
+        }
+    )
+    answers = [run.answers() for run in runs]
+    truth = _dimension_yes_ratios(answers[0], truth=True, mode=mode) if answers else {}
+    figures.append(
+        {
+            "title": "Yes-ratio of the answers vs of the truth, per dimension",
+            "src": plots.yes_ratio_bars(
+                truth,
+                [
+                    (label, _dimension_yes_ratios(records, truth=False, mode=mode))
+                    for label, records in zip(labels, answers, strict=True)
+                ],
+            ),
+        }
+    )
+    calibration = []
+    for label, records in zip(labels, answers, strict=True):
+        pairs = [
+            (float(r["p_yes"]), r.get("truth") == "yes")
+            for r in records
+            if isinstance(r.get("p_yes"), int | float)
+        ]
+        if pairs:
+            calibration.append((label, [p for p, _ in pairs], [t for _, t in pairs]))
+    if calibration:
+        figures.append(
+            {
+                "title": "Calibration of the judge's P(yes)",
+                "src": plots.calibration_curve(calibration),
+            }
+        )
+    covers = []
+    for run, label in zip(runs, labels, strict=True):
+        per_image = [
+            100.0 * float(r.get("cover_score") or 0) / float(r["cover_num"])
+            for r in run.coverage_records()
+            if r.get("cover_num")
+        ]
+        if per_image:
+            covers.append((label, per_image))
+    if covers:
+        figures.append(
+            {"title": "Caption coverage per image", "src": plots.coverage_histogram(covers)}
+        )
+    return figures, None
+
+
+def _coverage_rows(
+    runs: Sequence[RunData], labels: Sequence[str], mode: Mode
+) -> list[dict[str, str]]:
+    rows = []
+    for run, label in zip(runs, labels, strict=True):
+        if not run.coverage_available:
+            rows.append({"label": label, "note": f"not available: {run.coverage_reason}"})
+            continue
+        values = run.values(mode)
+        row = {"label": label, "note": ""}
+        for metric in ("CHAIR", "Cover", "Hal", "Cog"):
+            value = values.get(f"generative.{metric}")
+            row[metric] = "--" if value is None else f"{value:.1f}"
+        rows.append(row)
+    return rows
+
+
+def render_html(
+    runs: Sequence[RunData],
+    *,
+    mode: Mode = "strict",
+    labels: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
+    references: Sequence[str] = (),
+    ci: CISettings | None = None,
+    layouts: Sequence[str] = SUMMARY_LAYOUTS,
+) -> str:
+    """The report of ``runs`` as one self-contained HTML document."""
+    import jinja2
+    from markupsafe import Markup
+
+    from amber_eval import __version__
+    from amber_eval.reporting.layouts import get_layout
+    from amber_eval.reporting.reference import reference_sets
+
+    if labels is None:
+        labels = apply_names(runs, names or {})
+    tables = []
+    for layout in layouts:
+        chosen = get_layout(layout)
+        fitting = [name for name in references if reference_sets()[name].fills(chosen)]
+        table = build_table(
+            runs, layout=chosen, mode=mode, labels=labels, references=fitting, ci=ci
+        )
+        tables.append(_table_view(table))
+    figures, plot_note = _plots(runs, labels, mode)
+    payload = {
+        "mode": mode,
+        "dimensions": list(DIMENSIONS),
+        "pageSize": PAGE_SIZE,
+        "runs": [run_payload(run, label, mode) for run, label in zip(runs, labels, strict=True)],
+    }
+    template_text = (resources.files("amber_eval") / "resources" / "report.html.jinja").read_text(
+        "utf-8"
+    )
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    return environment.from_string(template_text).render(
+        version=__version__,
+        mode=mode,
+        labels=labels,
+        tables=tables,
+        figures=figures,
+        plot_note=plot_note,
+        coverage_rows=_coverage_rows(runs, labels, mode),
+        ci=ci,
+        data_json=Markup(script_json(payload)),  # noqa: S704 - escaped by script_json
+    )

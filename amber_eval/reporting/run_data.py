@@ -1,0 +1,223 @@
+"""Reading run folders (``results/<model>/<llm>-<hash>/``) for reports."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from amber_eval.errors import InputError
+
+Mode = Literal["strict", "official"]
+MODES: tuple[Mode, ...] = ("strict", "official")
+
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.json"
+ANSWERS_FILE = "answers.jsonl"
+COVERAGE_FILE = "coverage.jsonl"
+
+#: Metrics that the score JSON holds as fractions (0..1); tables show them as percentages.
+FRACTION_METRICS = frozenset({"yes_ratio", "parse_failure_rate"})
+
+BLOCKS = (
+    "generative",
+    "overall",
+    "existence",
+    "attribute",
+    "state",
+    "number",
+    "action",
+    "relation",
+)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing; is {path.parent} a finished run folder?") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not readable JSON ({exc})") from exc
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every complete JSON object line of ``path`` (a torn last line is ignored)."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    records: list[dict[str, Any]] = []
+    for number, raw in enumerate(complete.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError as exc:
+            raise InputError(f"{path}:{number}: not JSON ({exc})") from exc
+        if not isinstance(record, dict):
+            raise InputError(f"{path}:{number}: expected a JSON object")
+        records.append(record)
+    return records
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _find(data: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` found at the top of ``data`` or in its ``config``."""
+    config = data.get("config")
+    for name in names:
+        if data.get(name) is not None:
+            return data[name]
+        if isinstance(config, Mapping) and config.get(name) is not None:
+            return config[name]
+    return None
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A run folder's metadata and scores (answers and coverage records are read on demand)."""
+
+    path: Path
+    run: Mapping[str, Any] = field(repr=False)
+    metrics: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def model(self) -> str:
+        value = _find(self.run, "model", "model_name")
+        return str(value) if value is not None else self.path.parent.name
+
+    @property
+    def llm(self) -> str:
+        value = _find(self.run, "llm", "llm_name", "judge")
+        if isinstance(value, str) and value:
+            # a local model folder or GGUF file: its name, not the whole path
+            return Path(value).name if ("/" in value or "\\" in value) else value
+        return self.path.name.rsplit("-", 1)[0]
+
+    @property
+    def status(self) -> str | None:
+        value = self.run.get("status")
+        return str(value) if value is not None else None
+
+    @property
+    def captions_file(self) -> str | None:
+        value = _find(self.run, "captions", "captions_path")
+        return str(value) if isinstance(value, str) else None
+
+    @property
+    def default_label(self) -> str:
+        return f"{self.model} + {self.llm}"
+
+    def answers(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.path / ANSWERS_FILE)
+
+    def coverage_records(self) -> list[dict[str, Any]]:
+        if not self.coverage_available:
+            return []
+        return read_jsonl(self.path / COVERAGE_FILE)
+
+    @property
+    def coverage_available(self) -> bool:
+        coverage = self.metrics.get("coverage")
+        return isinstance(coverage, Mapping) and coverage.get("available", True) is not False
+
+    @property
+    def coverage_reason(self) -> str | None:
+        coverage = self.metrics.get("coverage")
+        if isinstance(coverage, Mapping) and coverage.get("available") is False:
+            return str(coverage.get("reason", "not computed"))
+        return None
+
+    def values(self, mode: Mode) -> dict[str, float | None]:
+        """Column key (``"overall.F1"``) -> value, for every metric the run has in ``mode``."""
+        score = self.metrics.get(mode)
+        if not isinstance(score, Mapping):
+            raise InputError(f"{self.path / METRICS_FILE}: no {mode!r} scores")
+        blocks = score.get("blocks", score)
+        values: dict[str, float | None] = {}
+        for block in BLOCKS:
+            metrics = blocks.get(block) if isinstance(blocks, Mapping) else None
+            if isinstance(metrics, Mapping):
+                for metric, value in metrics.items():
+                    number = _number(value)
+                    if metric in FRACTION_METRICS and number is not None:
+                        number *= 100.0  # shown as percentages, like every other rate
+                    values[f"{block}.{metric}"] = number
+        coverage = self.metrics.get("coverage")
+        if self.coverage_available and isinstance(coverage, Mapping):
+            generative = coverage.get(mode)
+            if isinstance(generative, Mapping):
+                generative = generative.get("generative", generative)
+                for metric, value in generative.items():
+                    values[f"generative.{metric}"] = _number(value)
+        amber = _number(score.get("AMBER"))
+        if amber is None:
+            # A judge run scores the questions only; its generative figures are the captions'
+            # coverage, and the AMBER score combines them as the paper does.
+            from amber_eval.scoring.result import amber_score
+
+            amber = amber_score(values.get("generative.CHAIR"), values.get("overall.F1"))
+        values["score.AMBER"] = amber
+        return values
+
+
+def load_run(path: str | Path) -> RunData:
+    folder = Path(path)
+    run = _read_json(folder / RUN_FILE)
+    metrics = _read_json(folder / METRICS_FILE)
+    if not isinstance(run, Mapping) or not isinstance(metrics, Mapping):
+        raise InputError(f"{folder}: run.json and metrics.json must hold JSON objects")
+    return RunData(path=folder, run=run, metrics=metrics)
+
+
+def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
+    """Run folders from run folders or model folders (a model folder gives all its runs)."""
+    found: list[Path] = []
+    for given in paths:
+        folder = Path(given)
+        if (folder / RUN_FILE).is_file():
+            found.append(folder)
+            continue
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such run folder or model folder")
+        runs = sorted(child for child in folder.iterdir() if (child / RUN_FILE).is_file())
+        runs = [run for run in runs if (run / METRICS_FILE).is_file()]
+        if not runs:
+            raise InputError(
+                f"{folder}: neither a run folder (with run.json) nor a model folder holding "
+                "finished runs (<llm>-<hash>/ with run.json and metrics.json)"
+            )
+        found.extend(runs)
+    unique: dict[Path, Path] = {}
+    for folder in found:
+        unique.setdefault(folder.resolve(), folder)
+    return list(unique.values())
+
+
+def apply_names(runs: Sequence[RunData], names: Mapping[str, str]) -> list[str]:
+    """The label of each run: ``names`` maps a run folder (path or its name) to a label."""
+    labels = [run.default_label for run in runs]
+    for key, label in names.items():
+        target = Path(key).resolve()
+        matched = [
+            i for i, run in enumerate(runs) if run.path.resolve() == target or run.path.name == key
+        ]
+        if not matched:
+            matched = [i for i, run in enumerate(runs) if run.path.resolve().parent == target]
+        if not matched:
+            raise InputError(
+                f"--name {key}={label}: {key} is none of the reported runs "
+                f"({', '.join(str(run.path) for run in runs)})"
+            )
+        for i in matched:
+            labels[i] = label if len(matched) == 1 else f"{label} ({runs[i].llm})"
+    return labels

@@ -1,0 +1,47 @@
+"""The tables and the HTML report written into a run folder at the end of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amber_eval.io import atomic_write_text
+from amber_eval.reporting.formats import to_latex, to_markdown
+from amber_eval.reporting.run_data import Mode, load_run
+from amber_eval.reporting.tables import build_table
+
+TABLES_TEX = "tables.tex"
+TABLES_MD = "tables.md"
+METRICS_CSV = "metrics.csv"
+REPORT_HTML = "report.html"
+
+
+def write_run_tables(run_dir: str | Path, *, mode: Mode = "strict") -> list[Path]:
+    """Write ``tables.tex`` and ``tables.md`` (the amber, attribute and expressiveness layouts)
+    and ``metrics.csv`` (the full layout, strict and official) into ``run_dir``."""
+    folder = Path(run_dir)
+    run = load_run(folder)
+    layouts = ("amber", "attribute", "expressiveness")
+    tables = [build_table([run], layout=name, mode=mode) for name in layouts]
+    tex = "\n".join(to_latex(table) for table in tables)
+    markdown = "\n".join(f"## {table.layout.name}\n\n{to_markdown(table)}" for table in tables)
+    full = [build_table([run], layout="full", mode=m) for m in ("strict", "official")]
+    frames = [table.to_dataframe().assign(mode=table.mode) for table in full]
+    import pandas as pd
+
+    csv_text = pd.concat(frames, ignore_index=True).to_csv(index=False, lineterminator="\n")
+    written = [folder / TABLES_TEX, folder / TABLES_MD, folder / METRICS_CSV]
+    atomic_write_text(written[0], tex)
+    atomic_write_text(written[1], markdown)
+    atomic_write_text(written[2], csv_text)
+    return written
+
+
+def write_run_report(run_dir: str | Path, *, mode: Mode = "strict") -> Path:
+    """Write the self-contained ``report.html`` into ``run_dir``."""
+    from amber_eval.reporting.html import render_html
+
+    folder = Path(run_dir)
+    run = load_run(folder)
+    target = folder / REPORT_HTML
+    atomic_write_text(target, render_html([run], mode=mode))
+    return target

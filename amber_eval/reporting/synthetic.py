@@ -1,0 +1,163 @@
+"""Synthetic run folders (seeded) for tests, benchmarks and trying the report formats.
+
+The answers are random but internally consistent; ``metrics.json`` is computed from them with
+the bootstrap's count formulas (strict), and the official block holds the same figures rounded
+to one decimal. Nothing here touches AMBER's data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from amber_eval.io import atomic_write_json, atomic_write_text
+from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
+
+DIMENSIONS = ("existence", "attribute-state", "attribute-number", "attribute-action", "relation")
+_OBJECTS = (
+    "dog", "cat", "car", "tree", "person", "ball", "table", "chair", "bird", "cup",
+    "bicycle", "horse", "boat", "sky", "grass", "building", "window", "shirt", "bench", "kite",
+)  # fmt: skip
+_ATTRIBUTES = ("red", "running", "two", "wooden", "sitting", "three", "open", "flying")
+
+
+def _question(rng: np.random.Generator, dimension: str, obj: str) -> str:
+    if dimension == "existence":
+        return f"Is there a {obj} in this image?"
+    if dimension == "relation":
+        other = _OBJECTS[int(rng.integers(len(_OBJECTS)))]
+        return f"Is the {obj} next to the {other}?"
+    return f"Is the {obj} {_ATTRIBUTES[int(rng.integers(len(_ATTRIBUTES)))]}?"
+
+
+def synthetic_records(
+    images: int = 20, *, seed: int = 0, accuracy: float = 0.75, questions_per_image: int = 14
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[str]]]:
+    """Answer records, coverage records and captions for ``images`` synthetic images."""
+    rng = np.random.default_rng(seed)
+    answers: list[dict[str, Any]] = []
+    coverage: list[dict[str, Any]] = []
+    captions: dict[str, list[str]] = {}
+    question_id = 1005
+    for number in range(1, images + 1):
+        image = f"AMBER_{number}.jpg"
+        present = [_OBJECTS[int(i)] for i in rng.choice(len(_OBJECTS), size=4, replace=False)]
+        captions[image] = [f"a {obj} in the scene" for obj in present[:3]]
+        caption_text = ", ".join(captions[image])
+        for _ in range(questions_per_image):
+            dimension = DIMENSIONS[int(rng.integers(len(DIMENSIONS)))]
+            obj = present[int(rng.integers(len(present)))]
+            truth = "no" if dimension == "existence" else ("yes" if rng.random() < 0.5 else "no")
+            right = rng.random() < accuracy
+            p_yes = float(rng.beta(2, 5) if (truth == "yes") != right else rng.beta(5, 2))
+            if rng.random() < 0.02:
+                answer, parsed = "I cannot tell.", "unknown"
+            else:
+                parsed = truth if right else ("no" if truth == "yes" else "yes")
+                answer = parsed.capitalize()
+            answers.append(
+                {
+                    "id": question_id,
+                    "image": image,
+                    "dimension": dimension,
+                    "truth": truth,
+                    "prompt": (
+                        f"If an image contains {caption_text}. {_question(rng, dimension, obj)} "
+                        "Answer the Yes-No question with only the single word with nothing else."
+                    ),
+                    "answer": answer,
+                    "parsed": parsed,
+                    "p_yes": round(p_yes, 4),
+                    "margin": round(float(np.log(p_yes / (1 - p_yes))), 4),
+                    "token": answer.split()[0],
+                    "flagged": parsed == "unknown",
+                }
+            )
+            question_id += 1
+        nouns = int(rng.integers(3, 8))
+        hallucinated = int(rng.integers(0, 3))
+        cover = int(rng.integers(1, 5))
+        cog = int(rng.integers(0, 2))
+        coverage.append(
+            {
+                "id": number,
+                "image": image,
+                "description": caption_text,
+                "chair_score": hallucinated,
+                "chair_num": nouns,
+                "cover_score": cover,
+                "cover_num": 5,
+                "cog_score": cog,
+                "cog_num": 4,
+                "hallucination_free": hallucinated == 0,
+            }
+        )
+    return answers, coverage, captions
+
+
+def _blocks(values: dict[str, float | None], *, strict: bool) -> dict[str, Any]:
+    blocks: dict[str, dict[str, float | None]] = {}
+    for key, value in values.items():
+        block, metric = key.split(".", 1)
+        if block == "score" or (not strict and metric in ("n", "yes_ratio", "parse_failure_rate")):
+            continue
+        if value is not None and metric in ("yes_ratio", "parse_failure_rate"):
+            value = value / 100.0  # the score JSON holds these as fractions
+        elif value is not None and not strict and metric != "n":
+            value = round(value, 1)
+        blocks.setdefault(block, {})[metric] = value
+    return blocks
+
+
+def write_synthetic_run(
+    folder: str | Path,
+    *,
+    model: str = "synthetic",
+    llm: str = "mock",
+    images: int = 20,
+    seed: int = 0,
+    accuracy: float = 0.75,
+    questions_per_image: int = 14,
+    with_coverage: bool = True,
+) -> Path:
+    """Write a complete run folder (run.json, metrics.json, answers.jsonl, coverage.jsonl)."""
+    target = Path(folder)
+    answers, coverage, _ = synthetic_records(
+        images, seed=seed, accuracy=accuracy, questions_per_image=questions_per_image
+    )
+    if not with_coverage:
+        coverage = []
+    counts = image_counts(answers, coverage)
+    estimates = metrics_from_sums(counts.counts.sum(axis=0))
+    values = {k: (float(v) if np.isfinite(v) else None) for k, v in estimates.items()}
+    generative = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("generative.")}
+    metrics: dict[str, Any] = {
+        "strict": _blocks(
+            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=True
+        ),
+        "official": _blocks(
+            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=False
+        ),
+        "coverage": {
+            "strict": generative,
+            "official": {k: (None if v is None else round(v, 1)) for k, v in generative.items()},
+        }
+        if with_coverage
+        else {"available": False, "reason": "no coverage in this synthetic run"},
+    }
+    run = {"status": "success", "config": {"model": model, "llm": llm, "captions": "synthetic"}}
+    target.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(target / "run.json", run)
+    atomic_write_json(target / "metrics.json", metrics)
+    atomic_write_text(
+        target / "answers.jsonl", "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers)
+    )
+    if with_coverage:
+        atomic_write_text(
+            target / "coverage.jsonl",
+            "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in coverage),
+        )
+    return target

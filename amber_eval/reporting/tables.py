@@ -1,0 +1,165 @@
+"""The table model: rows of metric values (runs and published rows) in a layout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval, bootstrap, image_counts
+from amber_eval.reporting.layouts import Column, Layout, get_layout
+from amber_eval.reporting.reference import ReferenceSet, reference_for_layout
+from amber_eval.reporting.run_data import Mode, RunData, apply_names
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RowSource = Literal["run", "published"]
+
+
+@dataclass(frozen=True)
+class TableRow:
+    label: str
+    source: RowSource
+    origin: str
+    """The run folder (``<model>/<llm>-<hash>``) or the reference set name."""
+    values: Mapping[str, float | None]
+    intervals: Mapping[str, Interval] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CISettings:
+    level: float = 95.0
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int | None = 0
+
+
+@dataclass(frozen=True)
+class Table:
+    layout: Layout
+    mode: Mode
+    rows: tuple[TableRow, ...]
+    references: tuple[ReferenceSet, ...] = ()
+    ci: CISettings | None = None
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self.layout.columns
+
+    def display(self, column: Column, value: float | None) -> str | None:
+        """The printed figure: one decimal (counts as integers); None when missing."""
+        if value is None:
+            return None
+        if column.is_count:
+            return f"{value:.0f}"
+        return f"{value:.1f}"
+
+    def best(self) -> dict[str, set[int]]:
+        """Column key -> indices of the rows holding the best printed value (ties all win).
+
+        Printed (one-decimal) values are compared; a column with fewer than two values has no
+        best value.
+        """
+        best: dict[str, set[int]] = {}
+        for column in self.columns:
+            if not column.ranked:
+                continue
+            shown = [
+                (i, float(text))
+                for i, row in enumerate(self.rows)
+                if (text := self.display(column, row.values.get(column.key))) is not None
+            ]
+            if len(shown) < 2:  # a best value needs something to be better than
+                continue
+            pick = min if column.lower_is_better else max
+            target = pick(value for _, value in shown)
+            best[column.key] = {i for i, value in shown if value == target}
+        return best
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per table row: label, source, origin, each column (and its interval)."""
+        import pandas as pd
+
+        records: list[dict[str, Any]] = []
+        for row in self.rows:
+            record: dict[str, Any] = {
+                "label": row.label,
+                "source": row.source,
+                "origin": row.origin,
+            }
+            for column in self.columns:
+                record[column.key] = row.values.get(column.key)
+                if self.ci is not None:
+                    interval = row.intervals.get(column.key)
+                    record[f"{column.key}.low"] = interval.low if interval else None
+                    record[f"{column.key}.high"] = interval.high if interval else None
+            records.append(record)
+        columns = ["label", "source", "origin"]
+        for column in self.columns:
+            columns.append(column.key)
+            if self.ci is not None:
+                columns += [f"{column.key}.low", f"{column.key}.high"]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        for column in self.columns:
+            if column.is_count:
+                frame[column.key] = frame[column.key].round().astype("Int64")
+        return frame
+
+
+def run_origin(run: RunData) -> str:
+    return f"{run.path.parent.name}/{run.path.name}"
+
+
+def run_row(
+    run: RunData, label: str, layout: Layout, mode: Mode, ci: CISettings | None
+) -> TableRow:
+    values = run.values(mode)
+    intervals: dict[str, Interval] = {}
+    if ci is not None:
+        counts = image_counts(run.answers(), run.coverage_records(), mode=mode)
+        if counts.images:
+            computed = bootstrap(counts, resamples=ci.resamples, seed=ci.seed, level=ci.level)
+            intervals = {key: computed[key] for key in layout.keys if key in computed}
+            if not run.coverage_available:
+                intervals = {
+                    k: v
+                    for k, v in intervals.items()
+                    if not k.startswith(("generative.", "score."))
+                }
+    return TableRow(
+        label=label,
+        source="run",
+        origin=run_origin(run),
+        values={key: values.get(key) for key in layout.keys},
+        intervals=intervals,
+    )
+
+
+def build_table(
+    runs: Sequence[RunData],
+    *,
+    layout: str | Layout = "amber",
+    mode: Mode = "strict",
+    names: Mapping[str, str] | None = None,
+    labels: Sequence[str] | None = None,
+    references: Sequence[str] = (),
+    ci: CISettings | None = None,
+) -> Table:
+    """A table of ``runs`` (labelled by ``labels``, else ``names``, else model + LLM) in ``layout``,
+    after the published rows of ``references``."""
+    chosen = get_layout(layout) if isinstance(layout, str) else layout
+    if labels is None:
+        labels = apply_names(runs, names or {})
+    reference_sets = [reference_for_layout(name, chosen) for name in dict.fromkeys(references)]
+    rows: list[TableRow] = [
+        TableRow(
+            label=reference_row.model,
+            source="published",
+            origin=reference.name,
+            values={key: reference_row.values.get(key) for key in chosen.keys},
+        )
+        for reference in reference_sets
+        for reference_row in reference.rows
+    ]
+    rows += [run_row(run, label, chosen, mode, ci) for run, label in zip(runs, labels, strict=True)]
+    return Table(chosen, mode, tuple(rows), tuple(reference_sets), ci)
