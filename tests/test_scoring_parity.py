@@ -100,3 +100,31 @@ def test_official_mode_reproduces_every_printed_number(
     assert list(result.blocks) == list(parse_expected(expected_text))
     assert result.upstream_text() == expected_text
     assert result.warnings == ()
+
+
+def test_messy_answers_score_in_strict_mode_like_normalised_answers(
+    parity_dir: Path, benchmark
+) -> None:
+    from amber_eval.scoring import Response, read_responses, score_responses
+
+    messy = read_responses(parity_dir / "answers_messy.json")
+    # The fixture's ten answer forms, normalised by hand.
+    forms = {
+        "Yes": "Yes", "yes": "Yes", "Yes.": "Yes", "Yes, it is.": "Yes", "**Yes**": "Yes",
+        "No": "No", "no": "No", "No.": "No", " No": "No", "No, there is not.": "No",
+    }  # fmt: skip
+    assert {r.response for r in messy} == set(forms)
+    # Two answers that are neither, kept as they are in both files.
+    neither = {messy[0].id: "Maybe", messy[1].id: "Yesterday"}
+    messy = [Response(r.id, neither.get(r.id, r.response)) for r in messy]
+    normalised = [Response(r.id, neither.get(r.id, forms.get(r.response, ""))) for r in messy]
+    strict_messy = score_responses(messy, eval_type="d", mode="strict", benchmark=benchmark)
+    strict_normal = score_responses(normalised, eval_type="d", mode="strict", benchmark=benchmark)
+    assert strict_messy.to_json() == strict_normal.to_json()
+    overall = strict_messy.blocks["overall"]
+    assert overall["n"] == 14216
+    assert overall["parse_failure_rate"] == 2 / 14216
+    # Only the two unparseable answers differ from the messy file's official reading.
+    assert (
+        strict_messy.blocks["overall"]["yes_ratio"] == strict_normal.blocks["overall"]["yes_ratio"]
+    )
