@@ -1,0 +1,42 @@
+"""Answering a prompts file: records in, one answer line per record out."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from amber_eval.io import atomic_open
+from amber_eval.judge.base import Answer, Judge, Progress
+
+if TYPE_CHECKING:
+    from amber_eval.prompting import PromptRecord
+
+
+def answer_records(
+    judge: Judge, records: Sequence[PromptRecord], *, progress: Progress | None = None
+) -> list[Answer]:
+    """Answer each record's prompt; records of one image share its prompt prefix."""
+    return judge.answer(
+        [r.prompt for r in records], groups=[r.image for r in records], progress=progress
+    )
+
+
+def answer_line(record: PromptRecord, answer: Answer) -> dict[str, Any]:
+    """A prompts-file record with the answer's fields added."""
+    return {**record.to_json(), **answer.to_json()}
+
+
+def write_answers(
+    path: str | os.PathLike[str], records: Sequence[PromptRecord], answers: Sequence[Answer]
+) -> Path:
+    """Write ``answers.jsonl`` atomically (one line per record, in the records' order)."""
+    if len(records) != len(answers):
+        raise ValueError(f"{len(records)} records but {len(answers)} answers")
+    target = Path(path)
+    with atomic_open(target, "w") as handle:
+        for record, answer in zip(records, answers, strict=True):
+            handle.write(json.dumps(answer_line(record, answer), ensure_ascii=False) + "\n")
+    return target
