@@ -19,7 +19,7 @@ def test_shard_is_a_balanced_partition() -> None:
     parts = [shard(images, index, 3) for index in range(3)]
     assert parts[0] == ["AMBER_1.jpg", "AMBER_4.jpg", "AMBER_7.jpg"]
     assert parts[1] == ["AMBER_2.jpg", "AMBER_5.jpg"]
-    assert sorted(sum(parts, [])) == sorted(images)
+    assert sorted(item for part in parts for item in part) == sorted(images)
     assert shard(images, 0, 1) == images
     with pytest.raises(ValueError):
         shard(images, 3, 3)
