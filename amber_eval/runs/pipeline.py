@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ from amber_eval.runs.run_folder import (
     write_jsonl,
     write_responses,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ def run_evaluation(
                     record,
                     config,
                     benchmark,
-                    dump,
+                    selected,
                     questions,
                     store,
                     identity,
@@ -423,7 +426,7 @@ def _finish(
     record: dict[str, Any],
     config: RunConfig,
     benchmark: Any,
-    dump: Any,
+    selected: Mapping[str, list[str]],
     questions: Sequence[_Question],
     store: AnswerStore,
     identity: Mapping[str, Any],
@@ -452,7 +455,7 @@ def _finish(
     metrics, coverage_items = run_metrics(
         benchmark,
         [(int(r["id"]), str(r["answer"])) for r in wanted],
-        dump=dump,
+        selected=selected,
         images=sorted({q.image for q in questions}, key=_image_number),
         complete=config.limit_images is None,
         spacy_model=config.spacy_model,
@@ -489,12 +492,27 @@ def _image_number(image: str) -> int:
 
 
 def _write_reports(folder: Path) -> None:
-    """Tables and the HTML report, when the reporting package provides them."""
+    """Tables and the HTML report, when the reporting package provides them.
+
+    The run's own files are complete by now; a report that cannot be written is a warning,
+    and ``amber-eval report`` can write it later.
+    """
     try:
         from amber_eval import reporting
     except ImportError:
         return
     for name in ("write_run_tables", "write_run_report"):
         writer = getattr(reporting, name, None)
-        if callable(writer):
+        if not callable(writer):
+            continue
+        try:
             writer(folder)
+        except Exception as exc:
+            log.warning(
+                "%s failed (%s: %s); the run's results are complete, write the tables later "
+                "with `amber-eval report %s`",
+                name,
+                type(exc).__name__,
+                exc,
+                folder,
+            )

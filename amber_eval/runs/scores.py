@@ -10,7 +10,7 @@ is at hand the block says so instead of failing the run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from amber_eval.errors import AmberEvalError
@@ -40,22 +40,21 @@ def score_answers(
 
 
 def coverage_block(
-    benchmark: Any, dump: Any, images: Sequence[str], *, spacy_model: str | None
+    benchmark: Any,
+    selected: Mapping[str, Sequence[str]],
+    images: Sequence[str],
+    *,
+    spacy_model: str | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """The ``coverage`` block and its per-image records (None when it is not available)."""
+    from amber_eval.captions.coverage import caption_coverage
+
     try:
-        from amber_eval.captions import coverage
-    except ImportError as exc:
-        return _unavailable(f"caption coverage is not installed ({exc})"), None
-    try:
-        result = coverage.caption_coverage(
-            benchmark, dump, images=list(images), spacy_model=spacy_model
-        )
+        result = caption_coverage(benchmark, selected, images=list(images), spacy_model=spacy_model)
     except AmberEvalError as exc:
         log.warning("caption coverage is not available: %s", exc)
         return _unavailable(str(exc)), None
-    block = {"strict": result.strict, "official": result.official}
-    return block, [dict(item) for item in result.items]
+    return result.to_json(), [dict(item) for item in result.items]
 
 
 def _unavailable(reason: str) -> dict[str, Any]:
@@ -66,13 +65,13 @@ def run_metrics(
     benchmark: Any,
     answers: Sequence[tuple[int, str]],
     *,
-    dump: Any,
+    selected: Mapping[str, Sequence[str]],
     images: Sequence[str],
     complete: bool,
     spacy_model: str | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """``metrics.json`` (``strict``, ``official``, ``coverage``) and the coverage records."""
-    coverage, items = coverage_block(benchmark, dump, images, spacy_model=spacy_model)
+    coverage, items = coverage_block(benchmark, selected, images, spacy_model=spacy_model)
     metrics = {
         "strict": score_answers(benchmark, answers, mode="strict", complete=complete),
         "official": score_answers(benchmark, answers, mode="official", complete=complete),

@@ -15,7 +15,7 @@ def _blocks(score: Mapping[str, Any]) -> Mapping[str, Any]:
     return blocks if isinstance(blocks, Mapping) else {}
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, metric: str = "") -> str:
     if value is None:
         return "n/a"
     if isinstance(value, bool):
@@ -23,7 +23,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:.3f}" if metric.endswith(("_ratio", "_rate")) else f"{value:.1f}"
     return str(value)
 
 
@@ -38,7 +38,7 @@ def format_table(
         for name in BLOCKS:
             block = blocks.get(name)
             if isinstance(block, Mapping):
-                lines.append([label, name, *(_cell(block.get(m)) for m in metrics)])
+                lines.append([label, name, *(_cell(block.get(m), m) for m in metrics)])
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     out = [title]
     out.append(

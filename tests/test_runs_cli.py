@@ -1,0 +1,99 @@
+"""``amber-eval run`` through the CLI: tables, exit codes, and ``responses.json`` re-scored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from amber_eval.cli.main import main
+
+pytestmark = pytest.mark.usefixtures("amber_data_dir")
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _run_args(out: Path, *extra: str) -> list[str]:
+    return ["run", "--captions", "oracle", "--limit-images", "2", "--out", str(out), "--no-progress", *extra]  # fmt: skip
+
+
+def _folder(out: Path, llm: str) -> Path:
+    (folder,) = (out / "oracle").glob(f"{llm}-*")
+    return folder
+
+
+def test_run_prints_strict_with_always_no_and_official(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(_run_args(tmp_path / "r", "--llm", "mock-yes"), capsys)
+    assert code == 0, err
+    assert "strict" in out and 'always "No"' in out and "official (upstream rules)" in out
+    folder = _folder(tmp_path / "r", "mock-yes")
+    assert f"run folder: {folder}" in out
+    metrics = json.loads((folder / "metrics.json").read_text())
+    # an always-Yes judge on the first two images: every existence question (all truth "No")
+    # is wrong, so existence accuracy is 0, while the always-"No" line gets 100
+    assert metrics["strict"]["existence"]["Accuracy"] == 0.0
+    assert metrics["strict"]["always_no"]["existence"]["Accuracy"] == 100.0
+    assert metrics["strict"]["overall"]["yes_ratio"] == 1.0
+
+
+def test_unknown_preset_exits_2_and_touches_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    assert _run(_run_args(out, "--llm", "mock-no"), capsys)[0] == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "sqlite" not in p.name}
+    code, _, err = _run(_run_args(out, "--llm", "mock-noo"), capsys)
+    assert code == 2
+    assert "error: unknown LLM preset 'mock-noo'" in err and "mock-no" in err
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "sqlite" not in p.name}
+    assert after == before
+
+
+def test_malformed_captions_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "captions.jsonl"
+    bad.write_text("not json\n")
+    args = _run_args(tmp_path / "r", "--llm", "mock-no")
+    args[args.index("oracle")] = str(bad)
+    code, _, err = _run(args, capsys)
+    assert code == 2 and err.startswith("error: ") and "captions.jsonl:1" in err
+
+
+def test_unwritable_out_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = _run(_run_args(blocker / "r", "--llm", "mock-no"), capsys)
+    assert code == 2 and "cannot write to the output folder" in err
+
+
+@pytest.mark.parametrize("llm", ["mock-no", "mock-yes"])
+def test_responses_rescored_by_score_command_give_the_run_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: str
+) -> None:
+    out = tmp_path / "r"
+    assert _run(_run_args(out, "--llm", llm), capsys)[0] == 0
+    folder = _folder(out, llm)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    responses = str(folder / "responses.json")
+    official = tmp_path / "official.json"
+    code, _, err = _run(
+        ["score", responses, "--mode", "official", "--type", "d", "--json", str(official)], capsys
+    )
+    assert code == 0, err
+    assert json.loads(official.read_text()) == metrics["official"]
+    strict = tmp_path / "strict.json"
+    code, _, err = _run(
+        ["score", responses, "--type", "d", "--allow-partial", "--json", str(strict)], capsys
+    )
+    assert code == 0, err
+    assert json.loads(strict.read_text()) == metrics["strict"]
