@@ -34,9 +34,18 @@ def _question(rng: np.random.Generator, dimension: str, obj: str) -> str:
 
 
 def synthetic_records(
-    images: int = 20, *, seed: int = 0, accuracy: float = 0.75, questions_per_image: int = 14
+    images: int = 20,
+    *,
+    seed: int = 0,
+    accuracy: float = 0.75,
+    questions_per_image: int = 14,
+    total_questions: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[str]]]:
-    """Answer records, coverage records and captions for ``images`` synthetic images."""
+    """Answer records, coverage records and captions for ``images`` synthetic images.
+
+    ``total_questions`` (e.g. AMBER's 14,216 over 1,004 images) spreads that many questions
+    over the images instead of ``questions_per_image`` each.
+    """
     rng = np.random.default_rng(seed)
     answers: list[dict[str, Any]] = []
     coverage: list[dict[str, Any]] = []
@@ -47,7 +56,10 @@ def synthetic_records(
         present = [_OBJECTS[int(i)] for i in rng.choice(len(_OBJECTS), size=4, replace=False)]
         captions[image] = [f"a {obj} in the scene" for obj in present[:3]]
         caption_text = ", ".join(captions[image])
-        for _ in range(questions_per_image):
+        count = questions_per_image
+        if total_questions is not None:
+            count = total_questions // images + (1 if number <= total_questions % images else 0)
+        for _ in range(count):
             dimension = DIMENSIONS[int(rng.integers(len(DIMENSIONS)))]
             obj = present[int(rng.integers(len(present)))]
             truth = "no" if dimension == "existence" else ("yes" if rng.random() < 0.5 else "no")
@@ -121,12 +133,17 @@ def write_synthetic_run(
     seed: int = 0,
     accuracy: float = 0.75,
     questions_per_image: int = 14,
+    total_questions: int | None = None,
     with_coverage: bool = True,
 ) -> Path:
     """Write a complete run folder (run.json, metrics.json, answers.jsonl, coverage.jsonl)."""
     target = Path(folder)
     answers, coverage, _ = synthetic_records(
-        images, seed=seed, accuracy=accuracy, questions_per_image=questions_per_image
+        images,
+        seed=seed,
+        accuracy=accuracy,
+        questions_per_image=questions_per_image,
+        total_questions=total_questions,
     )
     if not with_coverage:
         coverage = []
