@@ -221,7 +221,7 @@ def test_sam_point_prompts_match_one_prompt_at_a_time(sam_dir: Path, tmp_path: P
         )[0][0, best].numpy()
         assert mask.score == pytest.approx(float(out.iou_scores[0, 0, best]), abs=1e-5)
         assert (mask.mask == expected).mean() > 0.999
-    with pytest.raises(InputError, match="no points for b.png"):
+    with pytest.raises(InputError, match=r"no points for b\.png"):
         sam.masks(SourceImage("b.png", image, 64, 48))
 
 
@@ -340,10 +340,7 @@ def test_clip_vocab_scores_phrases_on_masked_crops(clip_captioner, clip_dir: Pat
     region = [c for c in captions if c.mask_index == 2]
     assert [c.caption for c in region] == [scored[0][1], scored[1][1]]
     assert [c.score for c in region] == pytest.approx([scored[0][0], scored[1][0]], rel=1e-4)
-    assert (
-        region[0].label == region[0].caption.split()[-1].removesuffix("s").replace("mice", "mouse")
-        or True
-    )
+    assert all(c.caption in phrases_of[c.label] for c in region)  # type: ignore[index]
 
 
 def test_clip_vocab_threshold_and_dump(
