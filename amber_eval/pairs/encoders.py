@@ -17,7 +17,7 @@ import numpy as np
 from amber_eval.errors import ResourceError
 
 DEFAULT_MODEL = "ViT-B-16"
-DEFAULT_PRETRAINED = "openai"
+DEFAULT_PRETRAINED = "laion2b_s34b_b88k"  # as the segmenter's clip-vocab captioner
 LOCAL_DIR = "local-dir:"
 
 
@@ -62,7 +62,7 @@ def load_clip(settings: ClipSettings, device: Any = None) -> LoadedClip:
 
     if settings.model_config:
         open_clip.add_model_config(settings.model_config)
-    target = torch.device(settings.device or device or "cpu")
+    target = torch.device(device or settings.device or "cpu")
     uses_schema = settings.model.startswith((LOCAL_DIR, "hf-hub:"))
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(

@@ -71,6 +71,7 @@ class FilterSettings:
                 "images": str(self.images.resolve()),
                 "masks": self.masks,
                 "mask_options": dict(self.mask_options),
+                "crop": "region_crop(background=grey, margin=0.1, square)",
             }
         return {
             "format": FORMAT_VERSION,
@@ -144,15 +145,28 @@ def _prepare_work(work: Path, fingerprint: dict[str, Any], restart: bool) -> Non
     atomic_write_json(marker, fingerprint)
 
 
-def _raise_gathered(failures: list[tuple[str, str] | None], rank: int) -> None:
-    for other, failure in enumerate(failures):
+def _describe(exc: BaseException) -> tuple[str, str]:
+    """The nearest class of ``exc`` defined in :mod:`amber_eval.errors`, and its message."""
+    for cls in type(exc).__mro__:
+        if getattr(errors, cls.__name__, None) is cls:
+            return cls.__name__, str(exc)
+    return type(exc).__name__, str(exc)
+
+
+def _share_failures(team: Team, local: BaseException | None) -> None:
+    """Every rank learns whether any rank failed, and all raise: the failing rank its own
+    exception, the others the first failure (re-created from its class name)."""
+    failures = team.all_gather(None if local is None else _describe(local))
+    if local is not None:
+        raise local
+    for rank, failure in enumerate(failures):
         if failure is None:
             continue
         kind, message = failure
         cls = getattr(errors, kind, None)
         if isinstance(cls, type) and issubclass(cls, AmberEvalError):
             raise cls(message)
-        raise RuntimeError(f"rank {other} failed: {kind}: {message}")
+        raise RuntimeError(f"rank {rank} failed: {kind}: {message}")
 
 
 def filter_pairs(
@@ -173,13 +187,13 @@ def filter_pairs(
     digest, lines = file_digest(settings.pairs)
     fingerprint = {"pairs_sha256": digest, **settings.scoring_json()}
     work = settings.out / "work"
-    failure: tuple[str, str] | None = None
+    failure: Exception | None = None
     if team.rank == 0:
         try:
             _prepare_work(work, fingerprint, restart)
         except AmberEvalError as exc:
-            failure = (type(exc).__name__, str(exc))
-    _raise_gathered(team.all_gather(failure), team.rank)
+            failure = exc
+    _share_failures(team, failure)
 
     started = time.perf_counter()
     worker = ShardWorker(settings, work, team)
@@ -187,11 +201,8 @@ def filter_pairs(
     try:
         shard_count = worker.run(progress=progress, estimated_pairs=lines)
     except Exception as exc:
-        failure = (type(exc).__name__, str(exc))
-        if not isinstance(exc, AmberEvalError):
-            team.all_gather(failure)
-            raise
-    _raise_gathered(team.all_gather(failure), team.rank)
+        failure = exc
+    _share_failures(team, failure)
     if team.rank != 0:
         return None
     return _merge(settings, work, shard_count, fingerprint, team, time.perf_counter() - started)

@@ -31,8 +31,6 @@ class RegionFeatures:
 class RegionProvider(Protocol):
     def regions(self, image: str) -> RegionFeatures: ...
 
-    def settings(self) -> dict[str, object]: ...
-
 
 def safe_path(root: Path, name: str, *, suffix: str | None = None, what: str = "file") -> Path:
     """``root / name`` (``suffix`` replacing the name's own), refusing names that leave ``root``."""
@@ -106,37 +104,23 @@ class FeatureDirRegions:
             self._cache.popitem(last=False)
         return found
 
-    def settings(self) -> dict[str, object]:
-        return {"source": "features", "features": str(self.root)}
-
-
-def masked_crop(pixels: Any, mask: np.ndarray, bbox: tuple[float, float, float, float]) -> Any:
-    """The box of ``mask`` cut from ``pixels``, pixels outside the mask set to mid grey."""
-    from PIL import Image
-
-    x0, y0, x1, y1 = (round(v) for v in bbox)
-    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
-    array = np.asarray(pixels.convert("RGB"))[y0:y1, x0:x1].copy()
-    inside = mask[y0:y1, x0:x1]
-    array[~inside] = 127
-    return Image.fromarray(array)
-
 
 @dataclass
 class ImageDirRegions:
-    """Pixels from ``DIR/<image name>``, masks from a mask source, crops embedded by open_clip."""
+    """Pixels from ``DIR/<image name>``, masks from a mask source, and the open_clip embedding
+    of each region's crop (the segmenter's ``region_crop``: the box grown by 10%, squared,
+    outside the mask painted grey, as the ``clip-vocab`` captioner crops)."""
 
     root: Path
     mask_source: Any
     encoder: CropEncoder
-    mask_name: str = "grid"
-    mask_options: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.root.is_dir():
             raise InputError(f"images folder not found: {self.root}")
 
     def regions(self, image: str) -> RegionFeatures:
+        from amber_eval.segmenter.crops import region_crop
         from amber_eval.segmenter.images import ImageFile, read_image
 
         path = safe_path(self.root, image, what="image")
@@ -146,14 +130,9 @@ class ImageDirRegions:
         masks = [m for m in self.mask_source.masks(source) if m.area > 0]
         if not masks:
             return RegionFeatures(np.zeros((0, self.encoder.clip.embed_dim), np.float32))
-        crops = [masked_crop(source.rgb(), m.mask, m.bbox) for m in masks]
+        crops = [region_crop(source.rgb(), m) for m in masks]
         boxes = np.array([m.bbox for m in masks], dtype=np.float64)
         return RegionFeatures(self.encoder.encode(crops), boxes)
 
-    def settings(self) -> dict[str, object]:
-        identity = getattr(self.mask_source, "identity", None)
-        return {
-            "source": "images",
-            "images": str(self.root),
-            "masks": identity.to_json() if identity is not None else self.mask_name,
-        }
+    def close(self) -> None:
+        self.mask_source.close()

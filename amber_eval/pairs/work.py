@@ -64,6 +64,8 @@ class ShardWorker:
                 )
                 spill.write_shard(self.work, shard.index, scored.phrases, record)
                 advance(len(shard.pairs))
+        if self._parts is not None and hasattr(self._parts[2], "close"):
+            self._parts[2].close()
         return count
 
 
@@ -75,7 +77,10 @@ def build_parts(
     from amber_eval.pairs.regions import FeatureDirRegions, ImageDirRegions
 
     parser = make_parser(settings.parser)
-    clip = load_clip(settings.clip, device=device or _default_device())
+    from amber_eval.segmenter.torch_device import resolve_device
+
+    chosen = resolve_device(settings.clip.device) if settings.clip.device else device
+    clip = load_clip(settings.clip, device=chosen or resolve_device(None))
     encoder = PhraseEncoder(clip, settings.clip.text_batch_size, settings.phrase_cache_size)
     provider: RegionProvider
     if settings.features is not None:
@@ -89,16 +94,8 @@ def build_parts(
             settings.images,
             source,
             CropEncoder(clip, settings.clip.image_batch_size),
-            settings.masks,
-            dict(settings.mask_options),
         )
     return parser, encoder, provider
-
-
-def _default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class _progress:
