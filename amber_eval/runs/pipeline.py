@@ -97,7 +97,7 @@ def run_evaluation(
     records = _render(benchmark, selected, config.template, images)
 
     if judge is None:
-        judge = _load_judge(config)
+        judge = _load_judge(config, procs)
     identity = dict(judge.identity)
     questions = [
         _Question(
@@ -249,10 +249,17 @@ def _render(benchmark: Any, selected: Mapping[str, list[str]], template: str, im
     return render_prompts(benchmark, selected, template=template, images=images)
 
 
-def _load_judge(config: RunConfig) -> Judge:
+def _load_judge(config: RunConfig, procs: Processes) -> Judge:
+    """The judge of ``config.llm``; with several processes, each on its own device."""
     from amber_eval.judge import load_judge
 
     options = {k: v for k, v in config.judge_options.items() if v is not None}
+    if procs.world_size > 1 and procs.device is not None:
+        asked = options.get("device")
+        if asked is None or asked == "cuda" or (asked == "cpu" and procs.device == "cpu"):
+            options["device"] = procs.device
+        elif asked != procs.device:
+            log.warning("process %d uses --device %s as given", procs.rank, asked)
     return load_judge(config.llm, mode=config.mode, **options)
 
 

@@ -1,8 +1,8 @@
 """The process group a run belongs to: one process, or one per GPU under a launcher.
 
-Under ``accelerate launch`` or ``torchrun`` (``WORLD_SIZE`` > 1) the group is accelerate's
-``PartialState``, created with ``cpu=True`` on a machine without CUDA so that a CPU-only
-two-process test really gets two ranks (gloo) instead of silently running one.
+Under ``accelerate launch`` or ``torchrun`` (``WORLD_SIZE`` > 1) the group is the judge's
+process state (:mod:`amber_eval.judge.distributed`: accelerate's ``PartialState`` with
+``cpu=True`` on a machine without CUDA, so a CPU-only two-process run really gets two ranks).
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ def _no_barrier() -> None:
 
 @dataclass(frozen=True)
 class Processes:
-    """This process's rank, the number of processes, and a barrier across them."""
+    """This process's rank, the number of processes, its device, and a barrier across them."""
 
     rank: int = 0
     world_size: int = 1
     barrier: Callable[[], None] = _no_barrier
+    device: str | None = None
+    """The device this process's replica goes on (None: the judge's default)."""
 
     @property
     def is_main(self) -> bool:
@@ -45,22 +47,12 @@ def current_processes() -> Processes:
     """One process, or the launcher's group (initialised on first use)."""
     if launched_world_size() == 1:
         return Processes()
-    import importlib
+    from amber_eval.judge import distributed
 
-    try:
-        distributed = importlib.import_module("amber_eval.judge.distributed")
-    except ImportError:
-        distributed = None
-    state_factory = getattr(distributed, "partial_state", None) if distributed else None
-    if callable(state_factory):
-        state = state_factory()
-    else:
-        import torch
-        from accelerate import PartialState
-
-        state = PartialState(cpu=not torch.cuda.is_available())
+    rank = distributed.rank()
     return Processes(
-        rank=int(state.process_index),
-        world_size=int(state.num_processes),
-        barrier=state.wait_for_everyone,
+        rank=rank.index,
+        world_size=rank.world_size,
+        barrier=distributed.barrier,
+        device=rank.device,
     )
