@@ -423,3 +423,33 @@ def test_image_to_text_captions_crops_in_batches(
     )
     assert (summary.written, summary.regions, summary.unreadable) == (2, 8, 1)
     assert read_dump(out).header.captioner.settings["model"] == str(blip_dir)
+
+
+def test_bench_segment_prints_rates(clip_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from amber_eval.cli.segment import bench_segment
+
+    result = CliRunner().invoke(
+        bench_segment,
+        [
+            "--masks",
+            "grid",
+            "-M",
+            "granularity=2",
+            "--captioner",
+            "clip-vocab",
+            "--random-weights",
+            "--size",
+            "tiny",
+            "--images",
+            "2",
+            "--width",
+            "64",
+            "--height",
+            "48",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 images of 64x48, 8 regions in" in result.output
+    assert "images/s" in result.output and "regions/s" in result.output

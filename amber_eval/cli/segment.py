@@ -208,7 +208,7 @@ def bench_segment(
         width=width,
         height=height,
         random_weights=random_weights,
-        size=size,
+        size=size,  # type: ignore[arg-type]
         device=device,
         mask_options=_options(mask_pairs, "-M", {}),
         captioner_options=_options(captioner_pairs, "-C", {}),

@@ -1,0 +1,301 @@
+"""``bench-segment``: images/s and regions/s of a mask source + captioner on generated images.
+
+With ``random_weights`` the models are built from configs (no download): ``tiny`` test-sized
+models, or ``base`` ones the size of the real defaults (open_clip ViT-B-16, BLIP base, SAM
+ViT-B), so the timing stands for a real checkpoint of that size.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from amber_eval.segmenter.base import Captioner, MaskSource
+from amber_eval.segmenter.catalog import create_captioner, create_mask_source
+from amber_eval.segmenter.images import ImageFile
+from amber_eval.segmenter.pipeline import process_image, segment
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    masks: str = "grid"
+    captioner: str = "clip-vocab"
+    images: int = 8
+    width: int = 640
+    height: int = 480
+    random_weights: bool = False
+    size: Literal["tiny", "base"] = "base"
+    device: str | None = None
+    mask_options: Mapping[str, Any] = field(default_factory=dict)
+    captioner_options: Mapping[str, Any] = field(default_factory=dict)
+    warmup: int = 1
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    config: BenchConfig
+    device: str
+    load_seconds: float
+    seconds: float
+    images: int
+    regions: int
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.seconds if self.seconds else 0.0
+
+    @property
+    def regions_per_second(self) -> float:
+        return self.regions / self.seconds if self.seconds else 0.0
+
+    def lines(self) -> list[str]:
+        c = self.config
+        weights = f"random {c.size} weights" if c.random_weights else "given weights"
+        return [
+            f"masks={c.masks} captioner={c.captioner} ({weights}) device={self.device} "
+            f"cpu={platform.processor() or platform.machine()}",
+            f"{self.images} images of {c.width}x{c.height}, {self.regions} regions in "
+            f"{self.seconds:.2f} s (models loaded in {self.load_seconds:.1f} s, "
+            f"{c.warmup} warm-up image(s) not timed)",
+            f"{self.images_per_second:.3f} images/s, {self.regions_per_second:.2f} regions/s",
+        ]
+
+
+def generate_images(
+    folder: Path, count: int, width: int, height: int, seed: int = 0
+) -> list[ImageFile]:
+    """``count`` JPEGs of coloured rectangles and ellipses on a gradient, named AMBER_<n>.jpg."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    files = []
+    for n in range(1, count + 1):
+        ramp = np.linspace(0, 255, width, dtype=np.float32)[None, :, None]
+        base = np.broadcast_to(ramp, (height, width, 3)) * rng.uniform(0.2, 1.0, size=3)
+        picture = Image.fromarray(base.astype(np.uint8))
+        draw = ImageDraw.Draw(picture)
+        for _ in range(int(rng.integers(3, 9))):
+            x0, y0 = int(rng.integers(0, width - 20)), int(rng.integers(0, height - 20))
+            x1, y1 = int(rng.integers(x0 + 10, width)), int(rng.integers(y0 + 10, height))
+            colour = tuple(int(v) for v in rng.integers(0, 256, size=3))
+            shape = draw.rectangle if rng.random() < 0.5 else draw.ellipse
+            shape((x0, y0, x1, y1), fill=colour)
+        path = folder / f"AMBER_{n}.jpg"
+        picture.save(path, quality=90)
+        files.append(ImageFile(path.name, path))
+    return files
+
+
+def random_model_options(name: str, size: str, folder: Path) -> dict[str, Any]:
+    """Options that point a component at a randomly initialised model saved under ``folder``."""
+    import torch
+
+    torch.manual_seed(0)
+    if name == "clip-vocab":
+        if size == "base":  # random weights score every phrase alike: keep every region
+            return {"model": "ViT-B-16", "pretrained": None, "threshold": 0}
+        import open_clip
+
+        config = {
+            "embed_dim": 64,
+            "vision_cfg": {
+                "image_size": 64,
+                "layers": 2,
+                "width": 64,
+                "head_width": 32,
+                "patch_size": 16,
+            },
+            "text_cfg": {
+                "context_length": 32,
+                "vocab_size": 49408,
+                "width": 64,
+                "heads": 2,
+                "layers": 2,
+            },
+        }
+        target = folder / "clip"
+        target.mkdir()
+        (target / "open_clip_config.json").write_text(
+            json.dumps({"model_cfg": config, "preprocess_cfg": {}})
+        )
+        torch.save(open_clip.CLIP(**config).state_dict(), target / "open_clip_pytorch_model.bin")
+        return {"model": f"local-dir:{target}", "threshold": 0}
+    if name == "image-to-text":
+        return {
+            "model": str(_random_blip(folder / "blip", size)),
+            "min_new_tokens": 20,
+            "max_new_tokens": 20,
+        }
+    if name == "sam":
+        return {"model": str(_random_sam(folder / "sam", size))}
+    return {}
+
+
+def _random_blip(target: Path, size: str) -> Path:
+    from transformers import (
+        BertTokenizer,
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessor,
+        BlipProcessor,
+    )
+
+    from amber_eval.segmenter.vocabulary import default_vocabulary_text
+
+    target.mkdir()
+    words = sorted(
+        {w for line in default_vocabulary_text().splitlines() for w in line.split() if w.isalpha()}
+    )
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]"]
+    (target / "vocab.txt").write_text("\n".join(specials + words) + "\n")
+    tokenizer = BertTokenizer(vocab=str(target / "vocab.txt"))
+    tokenizer.add_special_tokens({"bos_token": "[DEC]"})
+    ids = {"bos_token_id": 5, "eos_token_id": 3, "sep_token_id": 3, "pad_token_id": 0}
+    if size == "base":  # BLIP base: ViT-B/16 at 384 px and a BERT-base decoder
+        vision: dict[str, Any] = {"image_size": 384}
+        text: dict[str, Any] = {"vocab_size": len(tokenizer), **ids}
+        image_size = 384
+    else:
+        vision = {
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": 64,
+            "patch_size": 16,
+        }
+        text = {
+            "vocab_size": len(tokenizer),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "max_position_embeddings": 64,
+            **ids,
+        }
+        image_size = 64
+    model = BlipForConditionalGeneration(BlipConfig(vision_config=vision, text_config=text))
+    model.save_pretrained(target)
+    processor = BlipProcessor(
+        BlipImageProcessor(size={"height": image_size, "width": image_size}), tokenizer
+    )
+    processor.save_pretrained(target)
+    return target
+
+
+def _random_sam(target: Path, size: str) -> Path:
+    from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor
+
+    if size == "base":  # SamConfig's defaults are SAM ViT-B at 1024 px
+        config = SamConfig()
+        processor = SamProcessor(image_processor=SamImageProcessor())
+    else:
+        config = SamConfig(
+            vision_config={
+                "hidden_size": 32,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 2,
+                "image_size": 256,
+                "window_size": 4,
+                "global_attn_indexes": [1],
+                "output_channels": 32,
+                "mlp_dim": 64,
+                "num_pos_feats": 16,
+            },
+            prompt_encoder_config={"hidden_size": 32, "image_size": 256, "mask_input_channels": 4},
+            mask_decoder_config={
+                "hidden_size": 32,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 2,
+                "mlp_dim": 64,
+                "iou_head_hidden_dim": 32,
+            },
+        )
+        processor = SamProcessor(
+            image_processor=SamImageProcessor(
+                size={"longest_edge": 256},
+                pad_size={"height": 256, "width": 256},
+                mask_size={"longest_edge": 64},
+                mask_pad_size={"height": 64, "width": 64},
+            )
+        )
+    SamModel(config).save_pretrained(target)
+    processor.save_pretrained(target)
+    return target
+
+
+def run_bench(config: BenchConfig, notice: Callable[[str], None] | None = None) -> BenchResult:
+    """Generate the images, build the components, time the ``segment`` pipeline on them."""
+    say = notice or (lambda _text: None)
+    with tempfile.TemporaryDirectory(prefix="amber-eval-bench-") as tmp:
+        folder = Path(tmp)
+        (folder / "images").mkdir()
+        say(f"generating {config.images} images of {config.width}x{config.height}")
+        images = generate_images(
+            folder / "images", config.images + config.warmup, config.width, config.height
+        )
+        mask_options = dict(config.mask_options)
+        captioner_options = dict(config.captioner_options)
+        if config.random_weights:
+            (folder / "models").mkdir()
+            mask_options = {
+                **random_model_options(config.masks, config.size, folder / "models"),
+                **mask_options,
+            }
+            captioner_options = {
+                **random_model_options(config.captioner, config.size, folder / "models"),
+                **captioner_options,
+            }
+        if config.device:
+            for options, name in (
+                (mask_options, config.masks),
+                (captioner_options, config.captioner),
+            ):
+                if name in ("sam", "clip-vocab", "image-to-text"):
+                    options.setdefault("device", config.device)
+        say("loading the components")
+        started = time.perf_counter()
+        captioner: Captioner = create_captioner(config.captioner, **captioner_options)
+        mask_source: MaskSource | None = (
+            create_mask_source(config.masks, **mask_options) if captioner.uses_masks else None
+        )
+        load_seconds = time.perf_counter() - started
+        device = str(
+            getattr(captioner, "device", None) or getattr(mask_source, "device", None) or "cpu"
+        )
+        try:
+            for image in images[: config.warmup]:
+                process_image(image, mask_source, captioner)
+            say(f"timing {config.images} images")
+            timed = images[config.warmup :]
+            _sync()
+            summary = segment(
+                timed,
+                folder / "captions.jsonl",
+                mask_source=mask_source,
+                captioner=captioner,
+                progress=True,
+            )
+            _sync()
+        finally:
+            if mask_source is not None:
+                mask_source.close()
+            captioner.close()
+    return BenchResult(
+        config, device, load_seconds, summary.seconds, summary.written, summary.regions
+    )
+
+
+def _sync() -> None:
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.synchronize()
