@@ -16,16 +16,26 @@ REPORT_HTML = "report.html"
 
 
 def write_run_tables(run_dir: str | Path, *, mode: Mode = "strict") -> list[Path]:
-    """Write ``tables.tex`` and ``tables.md`` (the amber, attribute and expressiveness layouts)
-    and ``metrics.csv`` (the full layout, strict and official) into ``run_dir``."""
+    """Write the run's tables into ``run_dir``; returns the paths written.
+
+    ``tables.tex``: the amber, attribute and expressiveness layouts (LaTeX); ``tables.md``: the
+    same and the full layout (Markdown); ``metrics.csv``: the full layout, one row per mode
+    (strict and official), at full precision.
+    """
     folder = Path(run_dir)
     run = load_run(folder)
     layouts = ("amber", "attribute", "expressiveness")
     tables = [build_table([run], layout=name, mode=mode) for name in layouts]
     tex = "\n".join(to_latex(table) for table in tables)
-    markdown = "\n".join(f"## {table.layout.name}\n\n{to_markdown(table)}" for table in tables)
     full = [build_table([run], layout="full", mode=m) for m in ("strict", "official")]
-    frames = [table.to_dataframe().assign(mode=table.mode) for table in full]
+    markdown = "\n".join(
+        f"## {table.layout.name}\n\n{to_markdown(table)}" for table in [*tables, full[0]]
+    )
+    frames = []
+    for table in full:
+        frame = table.to_dataframe()
+        frame.insert(0, "mode", table.mode)
+        frames.append(frame)
     import pandas as pd
 
     csv_text = pd.concat(frames, ignore_index=True).to_csv(index=False, lineterminator="\n")

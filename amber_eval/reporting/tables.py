@@ -102,7 +102,8 @@ class Table:
         frame = pd.DataFrame.from_records(records, columns=columns)
         for column in self.columns:
             if column.is_count:
-                frame[column.key] = frame[column.key].round().astype("Int64")
+                numbers = pd.to_numeric(frame[column.key], errors="coerce")
+                frame[column.key] = numbers.round().astype("Int64")
         return frame
 
 
