@@ -177,6 +177,13 @@ def test_wrong_file_is_replaced(
     assert all(s.status == "ok" for s in check_files(tmp_path))
 
 
+def test_unwritable_destination(tmp_path: Path, server: tuple[str, ServerState]) -> None:
+    url, _ = server
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DownloadError, match=r"cannot write .*annotations\.json: .*--dest"):
+        fetch_data(tmp_path / "file" / "amber", base_url=url, progress=False)
+
+
 def test_base_url_must_be_http(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="must be an http"):
         fetch_data(tmp_path, base_url="file:///etc/")

@@ -204,8 +204,15 @@ def _download_once(
     report: Callable[[int, int | None], None],
 ) -> None:
     """One attempt: stream to a temporary file, verify, rename. Raises :class:`_Retryable`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
+    except OSError as exc:
+        raise DownloadError(
+            f"cannot write {target}: {exc.strerror or exc}; choose a writable folder with --dest"
+        ) from None
     try:
         with open(fd, "wb") as handle:
             digest = hashlib.sha256()
