@@ -177,3 +177,38 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
     assert errors == []
     assert [m for m in console if m[0] in ("error", "warning")] == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_cli_html_with_intervals_and_two_runs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from amber_eval.cli.main import cli
+
+    a = write_synthetic_run(tmp_path / "a" / "x-1", model="a", images=8, seed=1)
+    b = write_synthetic_run(tmp_path / "b" / "x-2", model="b", images=8, seed=2)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            str(a),
+            str(b),
+            "--format",
+            "html",
+            "--ci",
+            "95",
+            "--resamples",
+            "100",
+            "--with-reference",
+            "amber",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert html.count('<span class="ci">[') >= 2 * 9  # two runs, every amber column at least
+    assert "GPT-4V †" in html  # the published rows fill the amber layout only
+    assert "Ours+Llama2" not in html
+    data = _embedded(html)
+    assert [run["label"] for run in data["runs"]] == ["a + mock", "b + mock"]

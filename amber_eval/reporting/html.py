@@ -325,11 +325,18 @@ def render_html(
     if labels is None:
         labels = apply_names(runs, names or {})
     tables = []
+    interval_cache: dict[Any, Any] = {}
     for layout in layouts:
         chosen = get_layout(layout)
         fitting = [name for name in references if reference_sets()[name].fills(chosen)]
         table = build_table(
-            runs, layout=chosen, mode=mode, labels=labels, references=fitting, ci=ci
+            runs,
+            layout=chosen,
+            mode=mode,
+            labels=labels,
+            references=fitting,
+            ci=ci,
+            interval_cache=interval_cache,
         )
         tables.append(_table_view(table))
     figures, plot_note = _plots(runs, labels, mode)

@@ -111,22 +111,45 @@ def run_origin(run: RunData) -> str:
     return f"{run.path.parent.name}/{run.path.name}"
 
 
+IntervalCache = dict[tuple[str, str, CISettings], dict[str, Interval]]
+
+
+def run_intervals(
+    run: RunData, mode: Mode, ci: CISettings, cache: IntervalCache | None = None
+) -> dict[str, Interval]:
+    """Bootstrap intervals of every metric of ``run`` (empty when it has no answers).
+
+    ``cache`` (any dict) keeps them for further tables of the same run and settings.
+    """
+    key = (str(run.path.resolve()), mode, ci)
+    if cache is not None and key in cache:
+        return cache[key]
+    counts = image_counts(run.answers(), run.coverage_records(), mode=mode)
+    intervals: dict[str, Interval] = {}
+    if counts.images:
+        intervals = bootstrap(counts, resamples=ci.resamples, seed=ci.seed, level=ci.level)
+        if not run.coverage_available:
+            intervals = {
+                k: v for k, v in intervals.items() if not k.startswith(("generative.", "score."))
+            }
+    if cache is not None:
+        cache[key] = intervals
+    return intervals
+
+
 def run_row(
-    run: RunData, label: str, layout: Layout, mode: Mode, ci: CISettings | None
+    run: RunData,
+    label: str,
+    layout: Layout,
+    mode: Mode,
+    ci: CISettings | None,
+    cache: IntervalCache | None = None,
 ) -> TableRow:
     values = run.values(mode)
     intervals: dict[str, Interval] = {}
     if ci is not None:
-        counts = image_counts(run.answers(), run.coverage_records(), mode=mode)
-        if counts.images:
-            computed = bootstrap(counts, resamples=ci.resamples, seed=ci.seed, level=ci.level)
-            intervals = {key: computed[key] for key in layout.keys if key in computed}
-            if not run.coverage_available:
-                intervals = {
-                    k: v
-                    for k, v in intervals.items()
-                    if not k.startswith(("generative.", "score."))
-                }
+        computed = run_intervals(run, mode, ci, cache)
+        intervals = {key: computed[key] for key in layout.keys if key in computed}
     return TableRow(
         label=label,
         source="run",
@@ -145,6 +168,7 @@ def build_table(
     labels: Sequence[str] | None = None,
     references: Sequence[str] = (),
     ci: CISettings | None = None,
+    interval_cache: IntervalCache | None = None,
 ) -> Table:
     """A table of ``runs`` (labelled by ``labels``, else ``names``, else model + LLM) in ``layout``,
     after the published rows of ``references``."""
@@ -162,5 +186,8 @@ def build_table(
         for reference in reference_sets
         for reference_row in reference.rows
     ]
-    rows += [run_row(run, label, chosen, mode, ci) for run, label in zip(runs, labels, strict=True)]
+    rows += [
+        run_row(run, label, chosen, mode, ci, interval_cache)
+        for run, label in zip(runs, labels, strict=True)
+    ]
     return Table(chosen, mode, tuple(rows), tuple(reference_sets), ci)
