@@ -466,3 +466,21 @@ def test_write_dump_is_atomic(tmp_path: Path) -> None:
         write_dump(path, _header(), [_entry("AMBER_1.jpg"), _entry("AMBER_1.jpg")])
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["d.jsonl"]
+
+
+def test_writer_rejects_invalid_entries_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    with DumpWriter(path, _header()) as writer:
+        before = path.read_bytes()
+        with pytest.raises(ValueError, match=r"'AMBER_1.jpg': regions\[0\]: empty caption"):
+            writer.write(ImageCaptions("AMBER_1.jpg", None, None, (Region(" "),)))
+        with pytest.raises(ValueError, match="lies outside the 10x10 image"):
+            writer.write(ImageCaptions("AMBER_1.jpg", 10, 10, (Region("a", bbox=(0, 0, 11, 5)),)))
+        with pytest.raises(ValueError, match="not valid JSON"):
+            writer.write(ImageCaptions("AMBER_1.jpg", None, None, (Region("a", float("nan")),)))
+        assert path.read_bytes() == before
+        assert writer.done_images == frozenset()
+        writer.write(_entry("AMBER_1.jpg"))
+    with pytest.raises(ValueError, match="empty caption"):
+        write_dump(tmp_path / "e.jsonl", _header(), [ImageCaptions("x.jpg", 1, 1, (Region(""),))])
+    assert not (tmp_path / "e.jsonl").exists()

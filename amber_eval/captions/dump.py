@@ -667,6 +667,23 @@ def dump_line(data: Mapping[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
+def entry_problems(entry: ImageCaptions) -> list[str]:
+    """What :func:`read_dump` would report about ``entry`` as an image line (empty: valid)."""
+    validator = _Validator("<entry>")
+    try:
+        data = _loads(dump_line(entry.to_json()))
+    except ValueError as exc:  # NaN or infinity
+        return [f"not valid JSON: {exc}"]
+    validator.check_image(0, data)
+    return [problem.message for problem in validator.problems]
+
+
+def _check_entry(entry: ImageCaptions) -> None:
+    problems = entry_problems(entry)
+    if problems:
+        raise ValueError(f"invalid captions for image {entry.image!r}: {'; '.join(problems)}")
+
+
 def write_dump(
     path: str | os.PathLike[str], header: DumpHeader, images: Iterable[ImageCaptions]
 ) -> Path:
@@ -679,6 +696,7 @@ def write_dump(
             if entry.image in seen:
                 raise ValueError(f"image {entry.image!r} is written twice")
             seen.add(entry.image)
+            _check_entry(entry)
             handle.write(dump_line(entry.to_json()) + "\n")
     return target
 
@@ -782,6 +800,7 @@ class DumpWriter:
             raise ValueError(f"{self.path} is closed")
         if entry.image in self._done:
             raise ValueError(f"image {entry.image!r} is already in {self.path}")
+        _check_entry(entry)
         _write_all(self._fd, (dump_line(entry.to_json()) + "\n").encode("utf-8"))
         os.fsync(self._fd)
         self._done.add(entry.image)
