@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from amber_eval.errors import UnknownNameError
 from amber_eval.registry import Registry
 from amber_eval.segmenter.base import Captioner, MaskSource
 
@@ -77,13 +78,32 @@ for _name, (_target, _description) in BUILTIN_CAPTIONERS.items():
 
 
 def create_mask_source(name: str, **options: Any) -> MaskSource:
-    """The mask source ``name`` with ``options`` (strings are converted to the declared types)."""
+    """The mask source ``name`` with ``options`` (strings are converted to the declared types).
+
+    ``name`` may also be ``package.module:Class`` for a class outside the registry.
+    """
+    if name not in MASK_SOURCES and ":" in name:
+        return _from_class(name, MaskSource, options)
     return MASK_SOURCES.create(name, **options)
 
 
 def create_captioner(name: str, **options: Any) -> Captioner:
-    """The captioner ``name`` with ``options``."""
+    """The captioner ``name`` (or ``package.module:Class``) with ``options``."""
+    if name not in CAPTIONERS and ":" in name:
+        return _from_class(name, Captioner, options)
     return CAPTIONERS.create(name, **options)
+
+
+def _from_class(target: str, base: type[Any], options: dict[str, Any]) -> Any:
+    try:
+        cls = load_class(target)
+    except (ImportError, AttributeError, TypeError) as exc:
+        raise UnknownNameError(f"cannot import {target!r}: {exc}") from None
+    if not issubclass(cls, base):
+        raise UnknownNameError(f"{target} is not a {base.__name__} subclass")
+    if hasattr(cls, "from_options"):
+        return cls.from_options(options)
+    return cls(**options)
 
 
 def settings_class(factory: Callable[..., Any]) -> type | None:

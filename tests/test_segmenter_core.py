@@ -17,6 +17,7 @@ from amber_eval.segmenter import (
     Identity,
     RegionCaption,
     SourceImage,
+    create_captioner,
     create_mask_source,
     rle,
     segment_folder,
@@ -319,3 +320,38 @@ def test_cli_segment_and_segmenters(image_dir: Path, tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code != 0 and "unknown captioner 'oracle-not-here'" in str(result.exception)
+
+
+def test_the_documented_plug_in_example_runs(
+    image_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amber_eval.segmenter import CAPTIONERS
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "segmenter.md"
+    text = docs.read_text(encoding="utf-8")
+    section = text[text.index("## Your own captioner") :]
+    code = section[
+        section.index("```python\n") + len("```python\n") : section.index(
+            "\n```", section.index("```python")
+        )
+    ]
+    assert len(code.splitlines()) <= 25
+    monkeypatch.chdir(image_dir.parent)
+    try:
+        exec(compile(code, str(docs), "exec"), {"__name__": "docs_example"})
+    finally:
+        CAPTIONERS._entries.pop("size-words", None)
+    dump = read_dump(image_dir.parent / "results" / "size-words" / "captions.jsonl")
+    assert [e.image for e in dump.images] == ["AMBER_1.jpg", "AMBER_2.jpg", "AMBER_10.jpg"]
+    # Nine 1/9 cells, each below the 1/4 cutoff.
+    assert [r.caption for r in dump.images[0].regions] == ["a small thing"] * 9
+    assert dump.header.captioner.settings["cutoff"] == 0.25
+
+
+def test_classes_outside_the_registry_by_module_path() -> None:
+    grid = create_mask_source("amber_eval.segmenter.grid:GridMaskSource", granularity=2)
+    assert grid.identity.settings["granularity"] == 2
+    with pytest.raises(UnknownNameError, match="not a Captioner subclass"):
+        create_captioner("amber_eval.segmenter.grid:GridMaskSource")
+    with pytest.raises(UnknownNameError, match="cannot import"):
+        create_captioner("no_such_module_xyz:Thing")
