@@ -294,3 +294,12 @@ def test_cli_report_writes_file_and_reports_errors(two_runs: list[Path], tmp_pat
     stdout = runner.invoke(cli, ["report", str(two_runs[0]), "--format", "json"])
     data = json.loads(stdout.output)
     assert data["layout"] == "amber" and data["rows"][0]["values"]["overall.Accuracy"] == 70.0
+
+
+def test_cli_name_for_a_run_path_holding_an_equals_sign(tmp_path: Path) -> None:
+    run = make_run(tmp_path, "m", "temp=0", base=50.0, generative=None)
+    result = CliRunner().invoke(
+        cli, ["report", str(run), "--name", f"{run}=T = 0 run", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("T = 0 run,run,m/temp=0-0123456789ab,")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from amber_eval.errors import InputError
+
+if TYPE_CHECKING:
+    from amber_eval.reporting.tables import CISettings
 
 _LAYOUTS = ("attribute", "expressiveness", "amber", "full")
 _FORMATS = ("latex", "markdown", "csv", "json", "html")
@@ -14,10 +18,16 @@ _REFERENCES = ("amber", "crtnet-attr")
 
 
 def _names(values: tuple[str, ...]) -> dict[str, str]:
+    """``RUN=LABEL`` pairs; a run path may itself hold ``=``: the first split naming an
+    existing path wins, else the first ``=``."""
     names: dict[str, str] = {}
     for value in values:
-        run, sep, label = value.partition("=")
-        if not sep or not run or not label:
+        splits = [i for i, ch in enumerate(value) if ch == "="]
+        if not splits:
+            raise InputError(f"--name {value!r}: expected RUN=LABEL (a run folder, '=', a label)")
+        cut = next((i for i in splits if Path(value[:i]).exists()), splits[0])
+        run, label = value[:cut], value[cut + 1 :]
+        if not run or not label:
             raise InputError(f"--name {value!r}: expected RUN=LABEL (a run folder, '=', a label)")
         names[run] = label
     return names
@@ -33,7 +43,7 @@ def _emit(text: str, out: Path | None) -> None:
     click.echo(f"wrote {out}", err=True)
 
 
-def _ci(level: float | None, resamples: int, seed: int):  # type: ignore[no-untyped-def]
+def _ci(level: float | None, resamples: int, seed: int) -> CISettings | None:
     from amber_eval.reporting.tables import CISettings
 
     return None if level is None else CISettings(level=level, resamples=resamples, seed=seed)
@@ -42,7 +52,11 @@ def _ci(level: float | None, resamples: int, seed: int):  # type: ignore[no-unty
 _ci_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
     click.option(
-        "--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples."
+        "--resamples",
+        type=click.IntRange(min=1),
+        default=1000,
+        show_default=True,
+        help="Bootstrap resamples.",
     ),
 ]
 

@@ -77,6 +77,9 @@ def yes_ratio_bars(
         (f"answers: {label}", [values.get(d) for d in DIMENSION_ORDER]) for label, values in runs
     ]
     _bar_groups(axis, DIMENSION_ORDER, series)
+    if len(series) <= 3:  # label the bars (a 0% bar is otherwise invisible)
+        for container in axis.containers:
+            axis.bar_label(container, fmt="%.0f", fontsize=7)
     axis.set_ylabel("Yes %")
     axis.set_ylim(0, 100)
     axis.grid(axis="y", alpha=0.3)
