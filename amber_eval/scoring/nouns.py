@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,13 @@ def extract_noun_forms(text: str) -> list[tuple[str, str]]:
 
 @functools.lru_cache(maxsize=1)
 def _lemmatizer() -> Any:
-    # One WordNetLemmatizer per process: it holds no state that changes results.
+    """One lemmatizer per process: the compact exact one where checked, else NLTK's own."""
+    import nltk
+
+    from amber_eval.scoring.lemmas import NounLemmatizer, nltk_is_checked
+
+    if nltk_is_checked(nltk.__version__):
+        return NounLemmatizer.load()
     from nltk.stem import WordNetLemmatizer
 
     return WordNetLemmatizer()
@@ -87,9 +93,10 @@ class NounCache:
 
     @classmethod
     def default(cls) -> NounCache:
-        import nltk
+        from importlib.metadata import version
 
-        return cls(cache_root() / "nouns" / f"{_FORMAT}-nltk{nltk.__version__}.sqlite")
+        # The NLTK version from its metadata: a warm run never imports NLTK.
+        return cls(cache_root() / "nouns" / f"{_FORMAT}-nltk{version('nltk')}.sqlite")
 
     def get_many(self, keys: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         wanted = list(dict.fromkeys(keys))
@@ -116,20 +123,82 @@ class NounCache:
         self._db.close()
 
 
-def extract_nouns_many(
+class PendingNouns:
+    """Noun extraction under way (see :func:`start_noun_extraction`); ``result()`` waits."""
+
+    def __init__(
+        self,
+        keys: list[str],
+        known: dict[str, list[tuple[str, str]]],
+        todo: dict[str, str],
+        store: NounCache | None,
+        close_store: bool,
+        workers: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self._keys = keys
+        self._known = known
+        self._todo = todo
+        self._store = store
+        self._close_store = close_store
+        self._progress = progress
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[list[list[tuple[str, str]]]]] = []
+        texts = list(todo.values())
+        if workers > 1 and len(texts) >= POOL_MIN_TEXTS:
+            # Small interleaved chunks keep the workers' loads even; order is kept below.
+            size = max(1, min(50, len(texts) // (workers * 4)))
+            self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+            self._futures = [
+                self._pool.submit(_extract_batch, texts[i : i + size])
+                for i in range(0, len(texts), size)
+            ]
+
+    def cancel(self) -> None:
+        """Stop the workers (after an error elsewhere); nothing is written."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        if self._store is not None and self._close_store:
+            self._store.close()
+
+    def result(self) -> list[list[tuple[str, str]]]:
+        texts = list(self._todo.values())
+        fresh: list[list[tuple[str, str]]] = []
+        if self._pool is not None:
+            try:
+                for future in self._futures:
+                    batch = future.result()
+                    fresh.extend(batch)
+                    if self._progress is not None:
+                        self._progress(len(batch))
+            finally:
+                self._pool.shutdown(cancel_futures=True)
+        else:
+            for text in texts:
+                fresh.append(extract_noun_forms(text))
+                if self._progress is not None:
+                    self._progress(1)
+        computed = dict(zip(self._todo, fresh, strict=True))
+        self._known.update(computed)
+        if self._store is not None:
+            if computed:
+                self._store.put_many(computed)
+            if self._close_store:
+                self._store.close()
+        return [list(self._known[key]) for key in self._keys]
+
+
+def start_noun_extraction(
     texts: Sequence[str],
     *,
     cache: NounCache | bool | None = True,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> list[list[tuple[str, str]]]:
-    """Noun forms (see :func:`extract_noun_forms`) of every text, in order: from the cache, else computed (in parallel when large).
-
-    ``cache=True`` uses the default on-disk cache, ``False``/``None`` none, or a given
-    :class:`NounCache`. ``workers`` defaults to the number of CPUs.
+) -> PendingNouns:
+    """Look texts up in the cache and start extracting the others (in worker processes when
+    there are many), so the caller can do other work (load the similarity table) meanwhile.
     """
-    from amber_eval.nltk_resources import require_nltk_resources
-
     store: NounCache | None
     if cache is True:
         store = NounCache.default()
@@ -146,35 +215,24 @@ def extract_nouns_many(
     if progress is not None and len(todo) < len(texts):
         progress(len(texts) - len(todo))
     if todo:
+        from amber_eval.nltk_resources import require_nltk_resources
+
         require_nltk_resources()
-        fresh = _compute(list(todo.values()), workers=workers, progress=progress)
-        computed = dict(zip(todo, fresh, strict=True))
-        known.update(computed)
-        if store is not None:
-            store.put_many(computed)
-    if store is not None and cache is True:
-        store.close()
-    return [list(known[key]) for key in keys]
-
-
-def _compute(
-    texts: list[str], *, workers: int | None, progress: Callable[[int], None] | None
-) -> list[list[tuple[str, str]]]:
     count = workers if workers is not None else (os.cpu_count() or 1)
-    if count <= 1 or len(texts) < POOL_MIN_TEXTS:
-        results = []
-        for text in texts:
-            results.append(extract_noun_forms(text))
-            if progress is not None:
-                progress(1)
-        return results
-    # Interleaved chunks keep the workers' loads even; order is restored below.
-    size = max(1, min(100, len(texts) // (count * 4) or 1))
-    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-    results_by_chunk: list[list[list[tuple[str, str]]]] = []
-    with ProcessPoolExecutor(max_workers=count, initializer=_worker_init) as pool:
-        for batch in pool.map(_extract_batch, chunks):
-            results_by_chunk.append(batch)
-            if progress is not None:
-                progress(len(batch))
-    return [nouns for batch in results_by_chunk for nouns in batch]
+    return PendingNouns(keys, known, todo, store, cache is True, count, progress)
+
+
+def extract_nouns_many(
+    texts: Sequence[str],
+    *,
+    cache: NounCache | bool | None = True,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[list[tuple[str, str]]]:
+    """Noun forms (see :func:`extract_noun_forms`) of every text, in order: from the cache,
+    else computed (in worker processes when there are many).
+
+    ``cache=True`` uses the default on-disk cache, ``False``/``None`` none, or a given
+    :class:`NounCache`. ``workers`` defaults to the number of CPUs.
+    """
+    return start_noun_extraction(texts, cache=cache, workers=workers, progress=progress).result()

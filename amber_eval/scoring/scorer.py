@@ -163,21 +163,28 @@ def _records(
     noun_cache: bool,
     progress: Callable[[int], None] | None,
 ) -> list[ItemRecord]:
-    from amber_eval.scoring.nouns import extract_nouns_many
+    from amber_eval.scoring.nouns import start_noun_extraction
 
     generative = [r for r in responses if r.id in benchmark.generative]
+    vocabulary = Vocabulary.from_benchmark(benchmark)
     nouns_by_position: list[list[tuple[str, str]]] = []
     if generative:
-        nouns_by_position = extract_nouns_many(
+        from amber_eval.scoring.similarity import load_similarity, locate_pipeline
+
+        model = spacy_model or DEFAULT_SPACY_MODEL
+        if similarity is None:
+            locate_pipeline(model)  # a missing pipeline fails before any work starts
+        # Nouns are extracted in worker processes while this one loads the similarity table.
+        pending = start_noun_extraction(
             [r.response for r in generative], cache=noun_cache, progress=progress
         )
-    vocabulary = Vocabulary.from_benchmark(benchmark)
-    if generative and similarity is None:
-        from amber_eval.scoring.similarity import load_similarity
-
-        similarity = load_similarity(
-            spacy_model or DEFAULT_SPACY_MODEL, vocabulary=vocabulary.words
-        )
+        try:
+            if similarity is None:
+                similarity = load_similarity(model, vocabulary=vocabulary.words)
+        except BaseException:
+            pending.cancel()
+            raise
+        nouns_by_position = pending.result()
     noun_iter = iter(nouns_by_position)
     records: list[ItemRecord] = []
     for response in responses:
