@@ -235,3 +235,32 @@ def test_judge_failure_is_recorded(tmp_path: Path) -> None:
     (folder,) = (tmp_path / "results" / "oracle").iterdir()
     run = json.loads((folder / "run.json").read_text())
     assert run["status"] == "error" and "out of memory" in run["error"]
+
+
+def test_caption_coverage_with_a_word_vector_pipeline(
+    tmp_path: Path, benchmark: Any, parity_dir: Path
+) -> None:
+    pipeline = parity_dir / "glove50-amber-vocab"
+    if not pipeline.is_dir():
+        pytest.skip("the word-vector pipeline of the parity fixture is missing")
+    result = run_evaluation(
+        _config(tmp_path, limit_images=2, spacy_model=str(pipeline)), judge=MockJudge("No")
+    )
+    coverage = result.metrics["coverage"]
+    assert coverage["available"] is True and coverage["images"] == 2
+    assert {"CHAIR", "Cover", "Hal", "Cog"} <= set(coverage["strict"])
+    assert {"CHAIR", "Cover", "Hal", "Cog"} <= set(coverage["official"])
+    records = [json.loads(x) for x in (result.folder / "coverage.jsonl").read_text().splitlines()]
+    assert [r["image"] for r in records] == ["AMBER_1.jpg", "AMBER_2.jpg"]
+    assert [r["id"] for r in records] == [1, 2]  # the generative item of each image
+    # oracle captions name only truth objects: nothing they mention is a hallucination
+    assert coverage["strict"]["CHAIR"] == 0.0
+
+
+def test_coverage_unavailable_is_reported_not_fatal(tmp_path: Path) -> None:
+    result = run_evaluation(
+        _config(tmp_path, spacy_model=str(tmp_path / "no-such-pipeline")), judge=MockJudge("No")
+    )
+    assert result.metrics["coverage"]["available"] is False
+    assert "no-such-pipeline" in result.metrics["coverage"]["reason"]
+    assert not (result.folder / "coverage.jsonl").exists()

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -403,11 +404,15 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[int], None]]:
     )
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
         task = bar.add_task("judging", total=total, rate="-")
+        start = time.monotonic()
+        done = 0
 
         def advance(n: int) -> None:
-            bar.advance(task, n)
-            speed = bar.tasks[task].speed
-            bar.update(task, rate=f"{speed:.1f}" if speed else "-")
+            nonlocal done
+            done += n
+            elapsed = time.monotonic() - start
+            rate = f"{done / elapsed:.1f}" if elapsed > 0 else "-"
+            bar.update(task, advance=n, rate=rate)
 
         yield advance
 

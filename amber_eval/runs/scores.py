@@ -52,7 +52,7 @@ def coverage_block(
     try:
         result = caption_coverage(benchmark, selected, images=list(images), spacy_model=spacy_model)
     except AmberEvalError as exc:
-        log.warning("caption coverage is not available: %s", exc)
+        log.info("caption coverage is not available: %s", exc)
         return _unavailable(str(exc)), None
     return result.to_json(), [dict(item) for item in result.items]
 
