@@ -264,3 +264,33 @@ def test_coverage_unavailable_is_reported_not_fatal(tmp_path: Path) -> None:
     assert result.metrics["coverage"]["available"] is False
     assert "no-such-pipeline" in result.metrics["coverage"]["reason"]
     assert not (result.folder / "coverage.jsonl").exists()
+
+
+def test_calls_take_whole_images() -> None:
+    from amber_eval.runs.pipeline import _Question, _take_images
+
+    items = [
+        _Question(i, image, "existence", "no", "p", "r")
+        for i, image in enumerate(["a"] * 3 + ["b"] * 2 + ["c"] * 4)
+    ]
+    first = _take_images(items, 0, 4)
+    assert [q.image for q in first] == ["a"] * 3 + ["b"] * 2  # never splits an image
+    assert [q.image for q in _take_images(items, 5, 4)] == ["c"] * 4
+    assert [q.image for q in _take_images(items, 0, 1)] == ["a"] * 3
+    assert len(_take_images(items, 0, 100)) == 9
+
+
+def test_adaptive_call_size() -> None:
+    from amber_eval.runs.pipeline import _ChunkSizer
+
+    sizer = _ChunkSizer(None)
+    assert sizer.size == 32
+    sizer.observe(32, 1.0)  # 32 questions/s -> 10 s of work
+    assert sizer.size == 320
+    sizer.observe(320, 0.01)
+    assert sizer.size == 4096  # capped
+    sizer.observe(4096, 4096.0)
+    assert sizer.size == 32  # floor
+    fixed = _ChunkSizer(8)
+    fixed.observe(8, 0.001)
+    assert fixed.size == 8

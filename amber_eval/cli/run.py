@@ -59,9 +59,8 @@ from amber_eval.captions.selection import ORDERS
 @click.option(
     "--chunk-questions",
     type=click.IntRange(min=1),
-    default=256,
-    show_default=True,
-    help="Questions per judge call; each call's answers are stored at once.",
+    help="Questions per judge call (default: about 10 s of work); each call's answers are "
+    "stored at once.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def run(
@@ -85,7 +84,7 @@ def run(
     batch_tokens: int | None,
     raw_prompt: bool,
     system_prompt: str | None,
-    chunk_questions: int,
+    chunk_questions: int | None,
     no_progress: bool,
 ) -> None:
     """Judge captions with an LLM on AMBER's Yes/No questions and score the answers.

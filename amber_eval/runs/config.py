@@ -55,8 +55,9 @@ class RunConfig:
     """The answer store file (None: ``<out>/.answers.sqlite``)."""
     data_dir: Path | None = None
     """AMBER's data folder (None: ``$AMBER_EVAL_DATA`` or the cache)."""
-    chunk_questions: int = 256
-    """Questions sent to the judge per call; each call's answers are stored at once."""
+    chunk_questions: int | None = None
+    """Questions sent to the judge per call (whole images); each call's answers are stored at
+    once. None sizes calls to about 10 s of work each."""
     show_progress: bool = True
     """Show a progress bar on stderr."""
 
@@ -65,7 +66,7 @@ class RunConfig:
             raise ValueError(f"mode must be 'score' or 'generate', not {self.mode!r}")
         if self.limit_images is not None and self.limit_images < 1:
             raise ValueError("--limit-images must be at least 1")
-        if self.chunk_questions < 1:
+        if self.chunk_questions is not None and self.chunk_questions < 1:
             raise ValueError("chunk_questions must be at least 1")
 
     @property

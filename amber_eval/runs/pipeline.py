@@ -349,10 +349,15 @@ def _answer_missing(
         if procs.is_main:
             log.append(_line(q, stored[q.rendered].answer) for q in pending if q.rendered in stored)
         with _progress(len(todo), config.show_progress and procs.is_main) as advance:
-            for chunk in _chunks(todo, config.chunk_questions):
+            sizer = _ChunkSizer(config.chunk_questions)
+            position = 0
+            while position < len(todo):
+                chunk = _take_images(todo, position, sizer.size)
+                started = time.monotonic()
                 answers = judge.answer(
                     [q.prompt for q in chunk], groups=[q.image for q in chunk], progress=advance
                 )
+                sizer.observe(len(chunk), time.monotonic() - started)
                 if len(answers) != len(chunk):
                     raise RuntimeError(f"the judge gave {len(answers)} answers for {len(chunk)}")
                 store.put_many(
@@ -361,19 +366,43 @@ def _answer_missing(
                 if procs.is_main:
                     log.append(_line(q, a) for q, a in zip(chunk, answers, strict=True))
                 computed += len(chunk)
+                position += len(chunk)
     return computed
 
 
-def _chunks(items: Sequence[_Question], size: int) -> Iterator[list[_Question]]:
-    """Runs of at most ``size`` questions that never split an image (unless it alone is larger)."""
-    chunk: list[_Question] = []
-    for index, q in enumerate(items):
-        chunk.append(q)
-        last = index + 1 == len(items)
-        image_ends = last or items[index + 1].image != q.image
-        if last or (image_ends and len(chunk) >= size):
-            yield chunk
-            chunk = []
+class _ChunkSizer:
+    """How many questions go to the judge per call.
+
+    A fixed ``size`` is used as given. Otherwise the first call gets ``START`` questions and
+    later calls as many as the measured speed answers in ``TARGET_S`` seconds (between
+    ``START`` and ``MAX``): large enough for full batches on a GPU, small enough that a kill
+    loses at most a few seconds of work.
+    """
+
+    START = 32
+    MAX = 4096
+    TARGET_S = 10.0
+
+    def __init__(self, size: int | None) -> None:
+        self.fixed = size is not None
+        self.size = size if size is not None else self.START
+
+    def observe(self, questions: int, seconds: float) -> None:
+        if self.fixed or seconds <= 0:
+            return
+        wanted = int(questions / seconds * self.TARGET_S)
+        self.size = max(self.START, min(self.MAX, wanted))
+
+
+def _take_images(items: Sequence[_Question], start: int, size: int) -> list[_Question]:
+    """Questions from ``start`` on, whole images, until at least ``size`` (or the end)."""
+    end = start
+    while end < len(items):
+        end += 1
+        image_ends = end == len(items) or items[end].image != items[end - 1].image
+        if image_ends and end - start >= size:
+            break
+    return list(items[start:end])
 
 
 @contextlib.contextmanager
