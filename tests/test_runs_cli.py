@@ -97,3 +97,24 @@ def test_responses_rescored_by_score_command_give_the_run_metrics(
     )
     assert code == 0, err
     assert json.loads(strict.read_text()) == metrics["strict"]
+
+
+def test_unknown_template_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(_run_args(tmp_path / "r", "--llm", "mock-no", "--template", "papr"), capsys)
+    assert code == 2 and "unknown prompt template 'papr'" in err and "paper" in err
+    assert not (tmp_path / "r" / "oracle").exists()
+
+
+def test_judge_options_reach_the_judge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r"
+    assert _run(_run_args(out, "--llm", "mock-no"), capsys)[0] == 0
+    code, stdout, err = _run(
+        _run_args(out, "--llm", "mock-no", "--raw-prompt", "--system-prompt", "Be brief."), capsys
+    )
+    assert code == 0, err
+    folders = sorted((out / "oracle").iterdir())
+    assert len(folders) == 2  # a judge setting is a new run, never the old folder
+    runs = [json.loads((f / "run.json").read_text()) for f in folders]
+    identities = sorted((r["judge_identity"]["chat_template"], r["judge_identity"]["system_prompt"]) for r in runs)  # fmt: skip
+    assert identities == [(False, "Be brief."), (True, None)]
+    assert "from stored answers: 0" in stdout  # another rendered prompt: nothing reused
