@@ -294,3 +294,17 @@ def test_adaptive_call_size() -> None:
     fixed = _ChunkSizer(8)
     fixed.observe(8, 0.001)
     assert fixed.size == 8
+
+
+def test_a_second_process_on_the_same_run_is_refused(tmp_path: Path) -> None:
+    first = run_evaluation(_config(tmp_path), judge=MockJudge("No"))
+    before = _snapshot(first.folder)
+
+    from amber_eval.runs.run_folder import run_lock
+
+    # as if another process were running this run
+    with run_lock(first.folder), pytest.raises(ResourceError, match="another amber-eval process"):
+        run_evaluation(_config(tmp_path), judge=MockJudge("No"))
+    assert _snapshot(first.folder) == before
+    again = run_evaluation(_config(tmp_path), judge=MockJudge("No"))  # released
+    assert again.computed == 0

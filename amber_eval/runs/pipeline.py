@@ -32,6 +32,7 @@ from amber_eval.runs.run_folder import (
     read_answer_lines,
     read_json,
     run_dir,
+    run_lock,
     write_json,
     write_jsonl,
     write_responses,
@@ -128,11 +129,13 @@ def run_evaluation(
     store_path = config.store or default_store_path(config.out)
 
     record: dict[str, Any] = {}
-    if procs.is_main:
-        check_writable(files.folder)
-        record = _start_record(files, config, fingerprint, store_path, procs, len(images))
-        write_json(files.run, record)
+    lock = contextlib.ExitStack()
     try:
+        if procs.is_main:
+            check_writable(files.folder)
+            lock.enter_context(run_lock(files.folder))
+            record = _start_record(files, config, fingerprint, store_path, procs, len(images))
+            write_json(files.run, record)
         with AnswerStore(store_path) as store:
             done = {r["id"]: r for r in read_answer_lines(files.answers, repair=procs.is_main)}
             procs.wait_for_everyone()
@@ -170,6 +173,8 @@ def run_evaluation(
             with contextlib.suppress(OSError):
                 write_json(files.run, record)
         raise
+    finally:
+        lock.close()
 
 
 def _error_text(exc: BaseException) -> str:

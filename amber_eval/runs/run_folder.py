@@ -14,10 +14,11 @@ to, each line flushed and synced, so nothing that was written is lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -82,6 +83,34 @@ def check_writable(folder: Path) -> None:
             f"cannot write to the output folder {folder}: {exc.strerror or exc}. "
             "Choose another folder with --out."
         ) from exc
+
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def run_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a run folder; a second process on it is a ResourceError.
+
+    The lock is released when the process ends, however it ends (``kill -9`` included).
+    """
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform
+        yield
+        return
+    handle = (folder / LOCK_FILE).open("a")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResourceError(
+                f"another amber-eval process is running in {folder}; wait for it to finish "
+                "(or stop it) and run the command again"
+            ) from None
+        yield
+    finally:
+        handle.close()
 
 
 @dataclass(frozen=True)
