@@ -138,7 +138,7 @@ def test_batched_prefix_shared_logits_equal_unbatched(tokenizer, strategy: str) 
     reference = unbatched_logits(probe, token_ids)
     total = sum(len(ids) + 1 for ids in token_ids)
     shortest = min(len(ids) for ids in token_ids) + 1
-    for budget in (shortest, 200, 700, total):
+    for budget in (shortest, 200, 700, total, 10**9):
         for grouping in (groups, None):
             judge = tiny_judge(tokenizer, model, strategy=strategy, batch_tokens=budget)
             got = torch.zeros_like(reference)
@@ -150,6 +150,11 @@ def test_batched_prefix_shared_logits_equal_unbatched(tokenizer, strategy: str) 
             difference = (got - reference).abs().max().item()
             assert difference < 1e-4, (strategy, budget, grouping is None, difference)
             assert torch.equal(got.argmax(-1), reference.argmax(-1))
+            rows = len(prompts) if grouping is None else 3
+            if budget == shortest:  # one prompt's worth: every row (image) alone
+                assert judge.stats.batches == rows
+            if budget == 10**9:  # everything in one batch
+                assert judge.stats.batches == 1
 
 
 def test_tokens_computed_are_unique_prefix_plus_suffix(tokenizer) -> None:  # type: ignore[no-untyped-def]

@@ -48,8 +48,8 @@ class HFJudge:
         raw_prompt: bool = False,
         system_prompt: str | None = None,
         max_new_tokens: int = 5,
-        batch_tokens: int = 8192,
-        strategy: str = "packed",
+        batch_tokens: int = 4096,
+        strategy: str = "cache",
         quantization: str | None = None,
     ) -> None:
         if mode not in MODES:
@@ -75,6 +75,21 @@ class HFJudge:
                 f"{source.get('model')}: the tokenizer has no chat template; pass --raw-prompt "
                 "to send the prompts as they are"
             )
+
+    def with_mode(self, mode: str, *, strategy: str | None = None) -> HFJudge:
+        """A judge on the same model and tokenizer with another mode (or strategy)."""
+        return HFJudge(
+            self.model,
+            self.tokenizer,
+            source=self.source,
+            mode=mode,
+            raw_prompt=self.raw_prompt,
+            system_prompt=self.system_prompt,
+            max_new_tokens=self.max_new_tokens,
+            batch_tokens=self.batch_tokens,
+            strategy=strategy or self.strategy,
+            quantization=self.quantization,
+        )
 
     # -- identity and rendering ---------------------------------------------------------------
 

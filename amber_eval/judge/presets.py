@@ -135,7 +135,7 @@ def load_judge(
     system_prompt: str | None = None,
     max_new_tokens: int = 5,
     batch_tokens: int | None = None,
-    strategy: str = "packed",
+    strategy: str = "cache",
     trust_remote_code: bool = False,
     revision: str | None = None,
     random_weights: bool = False,

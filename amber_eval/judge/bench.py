@@ -1,0 +1,366 @@
+"""The judge benchmark: the naive loop against the optimized judge, on the same questions.
+
+Questions are AMBER's, with oracle captions, whole images in id order until at least ``N``
+questions. (a) The naive loop is one greedy ``generate()`` per question (batch 1,
+``do_sample=False``, ``max_new_tokens`` 5), optionally timed on an evenly spaced sample and
+extrapolated. (b) The optimized judge is ``score`` mode (shared prefixes, token-budget batches).
+Both use the same loaded model.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from amber_eval.judge.base import Answer
+from amber_eval.judge.batching import common_prefix_length
+
+if TYPE_CHECKING:
+    from amber_eval.data.benchmark import Benchmark
+    from amber_eval.judge.hf import HFJudge
+    from amber_eval.prompting import PromptRecord
+
+
+def oracle_records(
+    benchmark: Benchmark, questions: int | None, *, template: str = "paper"
+) -> list[PromptRecord]:
+    """Prompts with oracle captions for whole images in id order until ``questions`` (all: None)."""
+    from amber_eval.captions.oracle import oracle_dump
+    from amber_eval.captions.selection import select_captions
+    from amber_eval.prompting import render_prompts
+
+    images: list[str] = []
+    count = 0
+    for image in benchmark.images:
+        if questions is not None and count >= questions:
+            break
+        asked = len(benchmark.questions_by_image.get(image, ()))
+        if asked:
+            images.append(image)
+            count += asked
+    dump, _report = oracle_dump(benchmark)
+    captions = select_captions(dump)
+    return render_prompts(benchmark, captions, template=template, images=images)
+
+
+def expected_tokens(token_ids: Sequence[Sequence[int]], groups: Sequence[str]) -> tuple[int, int]:
+    """(unique prefix tokens, suffix tokens): per image the longest common token prefix once
+    (each prompt keeps at least its last token), then each prompt's rest plus the probe."""
+    members: dict[str, list[Sequence[int]]] = {}
+    for ids, group in zip(token_ids, groups, strict=True):
+        members.setdefault(group, []).append(ids)
+    prefix = suffix = 0
+    for sequences in members.values():
+        shared = min(common_prefix_length(sequences), min(len(s) for s in sequences) - 1)
+        prefix += shared
+        suffix += sum(len(s) - shared + 1 for s in sequences)
+    return prefix, suffix
+
+
+@dataclass
+class Phase:
+    """One timed phase."""
+
+    name: str
+    questions: int
+    seconds: float
+    tokens_computed: int
+    peak_memory_bytes: int
+    extrapolated_from: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        base = self.extrapolated_from or self.questions
+        return base / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def total_seconds(self) -> float:
+        """Time for all questions (extrapolated from the sample when there is one)."""
+        return self.questions / self.rate
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "questions": self.questions,
+            "sample": self.extrapolated_from,
+            "seconds_measured": round(self.seconds, 3),
+            "seconds_all_questions": round(self.total_seconds, 3),
+            "questions_per_second": round(self.rate, 3),
+            "tokens_computed": self.tokens_computed,
+            "peak_memory_bytes": self.peak_memory_bytes,
+            **self.details,
+        }
+
+
+@dataclass
+class Agreement:
+    """Parsed answers and first tokens of the two modes on the questions both answered."""
+
+    compared: int
+    same_parsed: int
+    same_token: int
+    per_class: dict[str, dict[str, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compared": self.compared,
+            "same_parsed": self.same_parsed,
+            "same_token": self.same_token,
+            "per_class": self.per_class,
+        }
+
+
+def agreement(
+    records: Sequence[PromptRecord],
+    naive: Sequence[Answer],
+    fast: Sequence[Answer],
+) -> Agreement:
+    """Counts per truth class and per dimension: n, agreeing, and each mode's yes/no/unknown."""
+    per_class: dict[str, Counter[str]] = {}
+    same_parsed = same_token = 0
+    for record, slow, quick in zip(records, naive, fast, strict=True):
+        same = slow.parsed == quick.parsed
+        same_parsed += same
+        same_token += slow.token == quick.token
+        for key in (f"truth={record.truth}", f"dimension={record.dimension}"):
+            counts = per_class.setdefault(key, Counter())
+            counts["n"] += 1
+            counts["agree"] += same
+            counts[f"generate_{slow.parsed}"] += 1
+            counts[f"score_{quick.parsed}"] += 1
+    return Agreement(
+        compared=len(naive),
+        same_parsed=same_parsed,
+        same_token=same_token,
+        per_class={key: dict(counts) for key, counts in sorted(per_class.items())},
+    )
+
+
+def _peak_memory(device: str) -> int:
+    """Peak CUDA memory allocated since the last reset, or the process's peak RSS on CPU."""
+    if device.startswith("cuda"):
+        import torch
+
+        return int(torch.cuda.max_memory_allocated())
+    scale = 1 if sys.platform == "darwin" else 1024
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * scale
+
+
+def _reset_peak(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def sample_indices(total: int, sample: int | None) -> list[int]:
+    """Evenly spaced indices (all when ``sample`` is None or not smaller than ``total``)."""
+    if sample is None or sample >= total:
+        return list(range(total))
+    step = total / sample
+    return sorted({int(i * step) for i in range(sample)})
+
+
+@dataclass
+class BenchReport:
+    questions: int
+    images: int
+    device: str
+    identity: dict[str, Any]
+    naive: Phase | None
+    optimized: list[Phase]
+    agreement: Agreement | None
+    tokens_exact: bool
+
+    @property
+    def best(self) -> Phase:
+        return min(self.optimized, key=lambda phase: phase.total_seconds)
+
+    @property
+    def speed_up(self) -> float | None:
+        if self.naive is None:
+            return None
+        return self.naive.total_seconds / self.best.total_seconds
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "questions": self.questions,
+            "images": self.images,
+            "device": self.device,
+            "judge": self.identity,
+            "naive": None if self.naive is None else self.naive.to_json(),
+            "optimized": [phase.to_json() for phase in self.optimized],
+            "best": self.best.name,
+            "agreement": None if self.agreement is None else self.agreement.to_json(),
+            "tokens_computed_equal_unique_prefix_plus_suffix": self.tokens_exact,
+            "speed_up": None if self.speed_up is None else round(self.speed_up, 2),
+        }
+
+
+def run_bench(
+    judge: HFJudge,
+    records: Sequence[PromptRecord],
+    *,
+    naive: bool = True,
+    naive_sample: int | None = None,
+    strategies: Sequence[str] = ("cache",),
+    echo: Callable[[str], None] = print,
+    progress: Callable[[int, str], Any] | None = None,
+) -> BenchReport:
+    """Time the naive loop and the optimized judge (one phase per strategy) on ``records``."""
+    from amber_eval.judge.batching import ForwardStats
+
+    device = str(next(judge.model.parameters()).device)
+    prompts = [r.prompt for r in records]
+    groups = [r.image for r in records]
+    token_ids = [judge.encode(p) for p in prompts]
+    unique_prefix, suffix = expected_tokens(token_ids, groups)
+
+    optimized: list[Phase] = []
+    fast_answers: list[Answer] = []
+    tokens_exact = True
+    for strategy in strategies:
+        scorer = judge.with_mode("score", strategy=strategy)
+        if device.startswith("cuda"):  # one warm-up batch: CUDA context and kernels
+            scorer.answer(prompts[: min(len(prompts), 32)], groups=groups[:32])
+        scorer.stats = ForwardStats()
+        _reset_peak(device)
+        start = time.perf_counter()
+        answers = scorer.answer(prompts, groups=groups)
+        _sync(device)
+        seconds = time.perf_counter() - start
+        stats = scorer.stats
+        exact = stats.prefix_tokens == unique_prefix and stats.suffix_tokens == suffix
+        tokens_exact = tokens_exact and exact
+        phase = Phase(
+            name=f"optimized ({strategy})",
+            questions=len(prompts),
+            seconds=seconds,
+            tokens_computed=stats.tokens_computed,
+            peak_memory_bytes=_peak_memory(device),
+            details={
+                **stats.to_json(),
+                "strategy": strategy,
+                "batch_tokens": scorer.batch_tokens,
+                "expected_prefix_tokens": unique_prefix,
+                "expected_suffix_tokens": suffix,
+                "tokens_exact": exact,
+            },
+        )
+        optimized.append(phase)
+        echo(describe_phase(phase))
+        if not fast_answers:
+            fast_answers = answers
+
+    naive_phase = None
+    compared = None
+    if naive:
+        generator = judge.with_mode("generate")
+        chosen = sample_indices(len(prompts), naive_sample)
+        generator.stats = ForwardStats()
+        _reset_peak(device)
+        start = time.perf_counter()
+        slow_answers = []
+        for index in chosen:
+            slow_answers.extend(generator.answer([prompts[index]]))
+            if progress is not None:
+                progress(1, "naive")
+        _sync(device)
+        seconds = time.perf_counter() - start
+        naive_phase = Phase(
+            name="naive loop",
+            questions=len(prompts),
+            seconds=seconds,
+            tokens_computed=generator.stats.tokens_computed,
+            peak_memory_bytes=_peak_memory(device),
+            extrapolated_from=len(chosen) if len(chosen) < len(prompts) else None,
+            details={"max_new_tokens": generator.max_new_tokens, "do_sample": False},
+        )
+        if naive_phase.extrapolated_from:
+            scale = len(prompts) / len(chosen)
+            naive_phase.details["tokens_computed_extrapolated"] = round(
+                naive_phase.tokens_computed * scale
+            )
+        echo(describe_phase(naive_phase))
+        compared = agreement(
+            [records[i] for i in chosen], slow_answers, [fast_answers[i] for i in chosen]
+        )
+    return BenchReport(
+        questions=len(prompts),
+        images=len(set(groups)),
+        device=device,
+        identity=judge.identity,
+        naive=naive_phase,
+        optimized=optimized,
+        agreement=compared,
+        tokens_exact=tokens_exact,
+    )
+
+
+def _memory(value: int) -> str:
+    return f"{value / 2**30:.2f} GiB"
+
+
+def describe_phase(phase: Phase) -> str:
+    sample = ""
+    if phase.extrapolated_from:
+        sample = (
+            f" (timed on {phase.extrapolated_from}, extrapolated to {phase.questions}: "
+            f"{phase.total_seconds:.1f} s)"
+        )
+    line = (
+        f"{phase.name}: {phase.questions} questions, {phase.seconds:.2f} s{sample}, "
+        f"{phase.rate:.2f} questions/s, tokens computed {phase.tokens_computed:,}, "
+        f"peak memory {_memory(phase.peak_memory_bytes)}"
+    )
+    details = phase.details
+    if "expected_prefix_tokens" in details:
+        line += (
+            f"\n  tokens computed {phase.tokens_computed:,} = prefix {details['prefix_tokens']:,}"
+            f" + suffix {details['suffix_tokens']:,}; unique prefix + suffix by hand: "
+            f"{details['expected_prefix_tokens']:,} + {details['expected_suffix_tokens']:,} -> "
+            f"{'exact' if details['tokens_exact'] else 'MISMATCH'}; without sharing "
+            f"{details['prompt_tokens_with_probe']:,}; padding {details['padded_tokens']:,}; "
+            f"{details['batches']} batches of <= {details['batch_tokens']} tokens"
+        )
+    return line
+
+
+def describe_report(report: BenchReport) -> list[str]:
+    """The summary lines; the last one is ``speed-up <ratio>x``."""
+    lines = []
+    if report.agreement is not None:
+        agree = report.agreement
+        lines.append(
+            f"answer agreement (generate vs score): parsed {agree.same_parsed}/{agree.compared}"
+            f", first token {agree.same_token}/{agree.compared}"
+        )
+        for key, counts in agree.per_class.items():
+            generated = "/".join(str(counts.get(f"generate_{p}", 0)) for p in PARSED)
+            scored = "/".join(str(counts.get(f"score_{p}", 0)) for p in PARSED)
+            lines.append(
+                f"  {key}: n={counts['n']} agree={counts['agree']} "
+                f"generate yes/no/unknown={generated} score yes/no/unknown={scored}"
+            )
+    if len(report.optimized) > 1:
+        lines.append(f"fastest optimized strategy: {report.best.name}")
+    if report.speed_up is not None:
+        lines.append(f"speed-up {report.speed_up:.1f}x")
+    return lines
+
+
+PARSED = ("yes", "no", "unknown")
