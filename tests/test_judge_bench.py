@@ -9,9 +9,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from llm_fixtures import tiny_judge, tiny_llama, tiny_tokenizer  # noqa: E402
+from llm_fixtures import tiny_judge, tiny_llama, tiny_tokenizer
 
-from amber_eval.judge.bench import (  # noqa: E402
+from amber_eval.judge.bench import (
     agreement,
     describe_report,
     expected_tokens,
