@@ -150,11 +150,22 @@ class ClipVocabCaptioner(Captioner):
 
     def phrases_of(self, index: int) -> tuple[list[str], Any]:
         """The phrases of object ``index`` and their text embeddings (cached)."""
-        if index not in self._phrase_cache:
-            phrases = object_phrases(self.vocabulary, index, self.templates)
-            prompts = [self.settings.prompt.replace("{phrase}", p) for p in phrases]
-            self._phrase_cache[index] = (phrases, self.encode_texts(prompts))
+        self.cache_phrases([index])
         return self._phrase_cache[index]
+
+    def cache_phrases(self, indices: Sequence[int]) -> None:
+        """Embed the phrases of the objects not yet cached, all in one batched pass."""
+        missing = sorted({i for i in indices if i not in self._phrase_cache})
+        if not missing:
+            return
+        phrases = {i: object_phrases(self.vocabulary, i, self.templates) for i in missing}
+        prompts = [self.settings.prompt.replace("{phrase}", p) for i in missing for p in phrases[i]]
+        embeddings = self.encode_texts(prompts)
+        start = 0
+        for i in missing:
+            count = len(phrases[i])
+            self._phrase_cache[i] = (phrases[i], embeddings[start : start + count])
+            start += count
 
     def score_regions(self, image_features: Any) -> list[list[tuple[str, float, str]]]:
         """For each region embedding: ``(phrase, score, object)`` best first (``top_k`` kept)."""
@@ -162,6 +173,7 @@ class ClipVocabCaptioner(Captioner):
         object_probs = (scale * image_features @ self._objects.T).softmax(dim=-1)
         k = min(self.settings.object_candidates, object_probs.shape[1])
         top = object_probs.topk(k, dim=-1)
+        self.cache_phrases(top.indices.flatten().tolist())
         results = []
         for row in range(image_features.shape[0]):
             candidates: list[tuple[str, float, str]] = []

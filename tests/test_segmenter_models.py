@@ -453,3 +453,20 @@ def test_bench_segment_prints_rates(clip_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "2 images of 64x48, 8 regions in" in result.output
     assert "images/s" in result.output and "regions/s" in result.output
+
+
+@pytest.mark.gpu
+def test_clip_vocab_on_gpu_matches_cpu(clip_dir: Path, small_vocabulary: Path) -> None:
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    source = SourceImage("a.png", noise_image(seed=7), 64, 48)
+    masks = create_mask_source("grid", granularity=2).masks(source)
+    options = {
+        "model": f"local-dir:{clip_dir}",
+        "vocabulary": str(small_vocabulary),
+        "threshold": 0,
+    }
+    cpu = create_captioner("clip-vocab", device="cpu", **options).caption(source, masks)
+    gpu = create_captioner("clip-vocab", device="cuda", **options).caption(source, masks)
+    assert [c.caption for c in gpu] == [c.caption for c in cpu]
+    assert [c.score for c in gpu] == pytest.approx([c.score for c in cpu], rel=1e-3)
