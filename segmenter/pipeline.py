@@ -158,6 +158,10 @@ def _outcomes(
     captioner: Captioner,
     workers: int,
 ) -> Iterator[Outcome]:
+    if workers > 1 and any(hasattr(c, "model") for c in (mask_source, captioner)):
+        # Forking a process that holds a torch model is unsafe; models batch on the GPU instead.
+        log.warning("models run in one process: ignoring workers=%d", workers)
+        workers = 1
     if workers <= 1 or len(images) <= 1:
         for image in images:
             yield _outcome(image, mask_source, captioner)
