@@ -355,3 +355,37 @@ def test_classes_outside_the_registry_by_module_path() -> None:
         create_captioner("amber_eval.segmenter.grid:GridMaskSource")
     with pytest.raises(UnknownNameError, match="cannot import"):
         create_captioner("no_such_module_xyz:Thing")
+
+
+def test_cli_segment_runs_resumes_and_reports_unreadable(image_dir: Path, tmp_path: Path) -> None:
+    from amber_eval.cli.main import cli
+
+    out = tmp_path / "dump.jsonl"
+    args = [
+        "segment",
+        "--images",
+        str(image_dir),
+        "--masks",
+        "superpixels",
+        "--granularity",
+        "4",
+        "-M",
+        "method=felzenszwalb",
+        "--captioner",
+        f"{__name__}:ColourCaptioner",
+        "--out",
+        str(out),
+    ]
+    runner = CliRunner()
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "3 image(s) written" in first.output and "(1 unreadable, 0 failed) of 4" in first.output
+    assert "skipped AMBER_3.jpg:" in first.output
+    dump = read_dump(out)
+    assert dump.header.captioner.settings["mask_source"]["settings"]["method"] == "felzenszwalb"
+    assert sorted(r.caption for r in dump.images[0].regions) == sorted(
+        ["a red region", "a green region", "a blue region", "a white region"]
+    )
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "0 image(s) written" in again.output and "3 already done" in again.output
