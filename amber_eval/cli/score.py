@@ -195,3 +195,98 @@ def write_items(path: Path, items: Any) -> None:
     with atomic_open(path, "w") as handle:
         for item in items:
             handle.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+
+
+@click.command("bench-score")
+@click.option(
+    "--responses",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Response file to score (default: all_yes.json of the parity fixture, "
+    "$AMBER_EVAL_PARITY).",
+)
+@click.option(
+    "--spacy-model",
+    help="A full spaCy pipeline to time (e.g. en_core_web_lg). Default: build a stand-in "
+    "full pipeline (tok2vec, tagger, parser, NER; random weights) holding --vectors.",
+)
+@click.option(
+    "--vectors",
+    help="Vectors pipeline for the stand-in (default: the parity fixture's glove50-amber-vocab).",
+)
+@click.option("--type", "eval_type", type=click.Choice(EVAL_TYPES), default="a", show_default=True)
+@click.option("--sample", default=300, show_default=True, help="Upstream pair calls to time.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="AMBER data folder (default: $AMBER_EVAL_DATA, else the cache).",
+)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+def bench_score(
+    responses: Path | None,
+    spacy_model: str | None,
+    vectors: str | None,
+    eval_type: str,
+    sample: int,
+    data_dir: Path | None,
+    json_out: Path | None,
+) -> None:
+    """Time full-set scoring (cold and warm) against the upstream algorithm's per-pair calls."""
+    import os
+
+    from amber_eval.errors import InputError
+    from amber_eval.scoring.bench import run_bench
+
+    parity = os.environ.get("AMBER_EVAL_PARITY")
+    if responses is None:
+        if not parity:
+            raise InputError("give --responses FILE (or set AMBER_EVAL_PARITY to the fixture)")
+        responses = Path(parity) / "all_yes.json"
+    if spacy_model is None and vectors is None:
+        if not parity:
+            raise InputError("give --spacy-model NAME|PATH or --vectors PIPELINE")
+        vectors = str(Path(parity) / "glove50-amber-vocab")
+    expected = responses.parent / "expected" / f"{responses.stem}.{eval_type}.txt"
+    report = run_bench(
+        responses,
+        spacy_model=spacy_model,
+        vectors_pipeline=vectors,
+        eval_type=eval_type,
+        sample=sample,
+        data_dir=data_dir,
+        expected_text=expected.read_text(encoding="utf-8") if expected.is_file() else None,
+        log=lambda line: click.echo(line, err=True),
+    )
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"bench-score: {report.descriptions} descriptions + {report.answers} answers"
+    )
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    table.add_column("upstream / this", justify="right")
+    table.add_row("upstream algorithm (estimated)", f"{report.upstream_s:.1f}", "1.0x")
+    table.add_row(
+        f"  of which {report.pairs} similarity calls at {report.per_pair_ms:.2f} ms",
+        f"{report.pairs * report.per_pair_ms / 1000:.1f}",
+        "",
+    )
+    table.add_row(
+        "  of which imports, pipeline load, serial NLTK", f"{report.upstream_fixed_s:.1f}", ""
+    )
+    table.add_row(
+        "amber-eval score, cold (empty caches)", f"{report.cold_s:.2f}", f"{report.ratio_cold:.1f}x"
+    )
+    table.add_row("amber-eval score, warm", f"{report.warm_s:.2f}", f"{report.ratio_warm:.1f}x")
+    console = Console()
+    console.print(table)
+    console.print(f"pipeline: {report.pipeline}; CPUs: {report.cpus}")
+    console.print(
+        f"sampled pair decisions identical to per-pair calls: {report.sample_decisions_identical}"
+    )
+    if report.numbers_identical is not None:
+        console.print(f"printed numbers identical to the upstream's: {report.numbers_identical}")
+    if json_out is not None:
+        from amber_eval.io import atomic_write_json
+
+        atomic_write_json(json_out, report.to_json())

@@ -72,6 +72,20 @@ def _extract_batch(texts: Sequence[str]) -> list[list[tuple[str, str]]]:
     return [extract_noun_forms(text) for text in texts]
 
 
+def _fork_context() -> Any:
+    """Fork where available, with NLTK's resources loaded first so workers share them."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    import nltk
+
+    _lemmatizer()
+    nltk.tag._get_tagger()
+    nltk.word_tokenize("Load the sentence tokenizer.")
+    return multiprocessing.get_context("fork")
+
+
 def _worker_init() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -148,7 +162,9 @@ class PendingNouns:
         if workers > 1 and len(texts) >= POOL_MIN_TEXTS:
             # Small interleaved chunks keep the workers' loads even; order is kept below.
             size = max(1, min(50, len(texts) // (workers * 4)))
-            self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=_fork_context(), initializer=_worker_init
+            )
             self._futures = [
                 self._pool.submit(_extract_batch, texts[i : i + size])
                 for i in range(0, len(texts), size)

@@ -85,18 +85,28 @@ class SimilarityTable:
 
 
 def compute_similarity(nlp: Any, words: Iterable[str]) -> np.ndarray:
-    """The full table with spaCy's ``Doc.similarity``, one call per ordered pair."""
+    """The full table with spaCy's ``Doc.similarity``, one call per unordered pair.
+
+    ``Doc.similarity`` is exactly symmetric (same token texts -> 1.0; else the dot product of
+    the two doc vectors over the product of their norms, both commutative), so ``[j, i]`` is
+    filled from ``[i, j]``; the tests check the table against per-pair calls both ways.
+    """
     ordered = list(words)
     with warnings.catch_warnings():
         # spaCy warns about empty vectors; the upstream silences UserWarning too.
         warnings.simplefilter("ignore", UserWarning)
-        docs = [nlp(word) for word in ordered]
+        if nlp.vocab.vectors.size > 0:
+            # Doc vectors come from the static vectors (not from any component's output), so
+            # batching gives the very docs of one-by-one calls, only faster.
+            docs = list(nlp.pipe(ordered, batch_size=64))
+        else:
+            # Vectors from the tok2vec tensor: one call per word, exactly as the upstream.
+            docs = [nlp(word) for word in ordered]
         n = len(docs)
         values = np.empty((n, n), dtype=np.float64)
         for i, doc in enumerate(docs):
-            row = values[i]
-            for j, other in enumerate(docs):
-                row[j] = float(doc.similarity(other))
+            for j in range(i, n):
+                values[i, j] = values[j, i] = float(doc.similarity(docs[j]))
     return values
 
 
