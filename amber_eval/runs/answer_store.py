@@ -65,7 +65,12 @@ def judge_key(identity: Mapping[str, Any]) -> str:
 
 def answer_key(identity: Mapping[str, Any], rendered: str) -> str:
     """The store key of one answer: identity and the rendered prompt, both in full."""
-    return _sha256(canonical_json({"judge": dict(identity), "rendered": rendered}))
+    return _answer_key(judge_key(identity), rendered)
+
+
+def _answer_key(judge: str, rendered: str) -> str:
+    """sha256 over the identity's sha256 and the rendered prompt (unambiguous: fixed length)."""
+    return _sha256(judge + "\n" + rendered)
 
 
 def default_store_path(out: str | os.PathLike[str] = "results") -> Path:
@@ -132,7 +137,8 @@ class AnswerStore:
         self, identity: Mapping[str, Any], rendered: Iterable[str]
     ) -> dict[str, StoredAnswer]:
         """The stored answers among ``rendered`` prompts, by rendered prompt."""
-        by_key = {answer_key(identity, text): text for text in rendered}
+        judge = judge_key(identity)
+        by_key = {_answer_key(judge, text): text for text in rendered}
         found: dict[str, StoredAnswer] = {}
         keys = list(by_key)
         for start in range(0, len(keys), 500):
@@ -156,7 +162,7 @@ class AnswerStore:
         judge = judge_key(identity)
         now = time.time()
         rows = [
-            (answer_key(identity, text), judge, text, canonical_json(answer.to_json()), now)
+            (_answer_key(judge, text), judge, text, canonical_json(answer.to_json()), now)
             for text, answer in items
         ]
         with self._transaction():
