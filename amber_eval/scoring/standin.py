@@ -37,7 +37,8 @@ def build_standin_pipeline(vectors_pipeline: str | Path, out_dir: str | Path) ->
     nlp.vocab.vectors = source.vocab.vectors
     for key in source.vocab.vectors:
         nlp.vocab.strings.add(source.vocab.strings[key])
-    nlp.add_pipe("attribute_ruler", before="ner")
+    ruler = nlp.add_pipe("attribute_ruler", before="ner")
+    ruler.add(patterns=[[{"ORTH": "n't"}]], attrs={"NORM": "not"})
     samples = [
         (
             "A dog runs in Paris.",

@@ -1,0 +1,72 @@
+"""Noun extraction: the compact lemmatizer equals NLTK's, workers and cache change nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from amber_eval.scoring.lemmas import NounLemmatizer
+from amber_eval.scoring.nouns import NounCache, extract_noun_forms, extract_nouns_many
+
+
+def upstream_extract_nouns(text: str) -> list[str]:
+    """The upstream scorer's extract_nouns, verbatim in behaviour."""
+    import nltk
+    from nltk.stem import WordNetLemmatizer
+
+    lemmatizer = WordNetLemmatizer()
+    tagged = nltk.pos_tag(nltk.word_tokenize(text))
+    return [lemmatizer.lemmatize(word) for word, pos in tagged if pos.startswith("NN")]
+
+
+@pytest.fixture(scope="module")
+def descriptions(parity_dir: Path) -> list[str]:
+    entries = json.loads((parity_dir / "descriptions.json").read_text())
+    return [entry["response"] for entry in entries]
+
+
+@pytest.mark.slow
+def test_compact_lemmatizer_equals_nltk(nltk_data_dir: Path, descriptions: list[str]) -> None:
+    import nltk
+    from nltk.stem import WordNetLemmatizer
+
+    compact = NounLemmatizer.load()
+    reference = WordNetLemmatizer()
+    words = {token for text in descriptions for token in nltk.word_tokenize(text)}
+    words |= {w.capitalize() for w in words} | set(compact.exceptions)
+    words |= {w + "s" for w in sorted(compact.lemmas)[::20]}
+    words |= {"us", "geese", "Men", "women", "species", "glasses", "TVs", "e-books", "", "s"}
+    mismatches = [w for w in sorted(words) if compact.lemmatize(w) != reference.lemmatize(w)]
+    assert mismatches == []
+    assert len(words) > 5000
+
+
+def test_noun_forms_keep_upstream_lemmas_and_add_lowercased_ones(nltk_data_dir: Path) -> None:
+    forms = extract_noun_forms("Dogs chase two cats on the grass. TV sets glow.")
+    assert forms == [
+        ("Dogs", "dog"),
+        ("cat", "cat"),
+        ("grass", "grass"),
+        ("TV", "tv"),
+        ("set", "set"),
+    ]
+
+
+def test_workers_and_cache_give_the_upstream_nouns(
+    nltk_data_dir: Path, descriptions: list[str], tmp_path: Path
+) -> None:
+    sample = descriptions[:240]
+    cache = NounCache(tmp_path / "nouns.sqlite")
+    pooled = extract_nouns_many(sample, cache=cache, workers=2)
+    assert [[lemma for lemma, _ in forms] for forms in pooled] == [
+        upstream_extract_nouns(text) for text in sample
+    ]
+    assert len(cache.get_many([])) == 0
+    from amber_eval.scoring.nouns import text_key
+
+    assert len(cache.get_many(text_key(t) for t in sample)) == len(set(sample))
+    # Served from the cache: the same lists, with no NLTK work.
+    assert extract_nouns_many(sample, cache=cache, workers=1) == pooled
+    cache.close()
