@@ -39,6 +39,7 @@ def test_upstream_pairs_follow_the_walks() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*W008")
 def test_standin_pipeline_is_full_and_keeps_the_similarities(
     parity_dir: Path, tmp_path: Path
 ) -> None:

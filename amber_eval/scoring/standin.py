@@ -38,7 +38,6 @@ def build_standin_pipeline(vectors_pipeline: str | Path, out_dir: str | Path) ->
     for key in source.vocab.vectors:
         nlp.vocab.strings.add(source.vocab.strings[key])
     ruler = nlp.add_pipe("attribute_ruler", before="ner")
-    ruler.add(patterns=[[{"ORTH": "n't"}]], attrs={"NORM": "not"})
     samples = [
         (
             "A dog runs in Paris.",
@@ -62,6 +61,7 @@ def build_standin_pipeline(vectors_pipeline: str | Path, out_dir: str | Path) ->
             Example.from_dict(doc, {"tags": tags, "heads": heads, "deps": deps, "entities": ents})
         )
     nlp.initialize(lambda: examples)
+    ruler.add(patterns=[[{"ORTH": "n't"}]], attrs={"NORM": "not"})  # initialize() clears it
     nlp.meta["name"] = "standin_full"
     nlp.meta["version"] = "0.0.0"
     out = Path(out_dir)
