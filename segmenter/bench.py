@@ -35,6 +35,8 @@ class BenchConfig:
     mask_options: Mapping[str, Any] = field(default_factory=dict)
     captioner_options: Mapping[str, Any] = field(default_factory=dict)
     warmup: int = 1
+    compare_unbatched: bool = False
+    """Also time the captioner with ``batch_size=1`` on the same images (the baseline)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class BenchResult:
     seconds: float
     images: int
     regions: int
+    unbatched_seconds: float | None = None
 
     @property
     def images_per_second(self) -> float:
@@ -64,7 +67,14 @@ class BenchResult:
             f"{self.seconds:.2f} s (models loaded in {self.load_seconds:.1f} s, "
             f"{c.warmup} warm-up image(s) not timed)",
             f"{self.images_per_second:.3f} images/s, {self.regions_per_second:.2f} regions/s",
-        ]
+        ] + (
+            []
+            if self.unbatched_seconds is None
+            else [
+                f"one region per forward pass: {self.images / self.unbatched_seconds:.3f} images/s; "
+                f"batched is {self.unbatched_seconds / self.seconds:.2f}x faster"
+            ]
+        )
 
 
 def generate_images(
@@ -284,12 +294,27 @@ def run_bench(config: BenchConfig, notice: Callable[[str], None] | None = None) 
                 progress=True,
             )
             _sync()
+            unbatched = None
+            if config.compare_unbatched:
+                captioner.close()
+                say("timing the same images one region per forward pass")
+                captioner = create_captioner(
+                    config.captioner, **{**captioner_options, "batch_size": 1}
+                )
+                for image in images[: config.warmup]:
+                    process_image(image, mask_source, captioner)
+                _sync()
+                baseline = segment(
+                    timed, folder / "unbatched.jsonl", mask_source=mask_source, captioner=captioner
+                )
+                _sync()
+                unbatched = baseline.seconds
         finally:
             if mask_source is not None:
                 mask_source.close()
             captioner.close()
     return BenchResult(
-        config, device, load_seconds, summary.seconds, summary.written, summary.regions
+        config, device, load_seconds, summary.seconds, summary.written, summary.regions, unbatched
     )
 
 

@@ -448,11 +448,13 @@ def test_bench_segment_prints_rates(clip_dir: Path) -> None:
             "64",
             "--height",
             "48",
+            "--compare-unbatched",
         ],
     )
     assert result.exit_code == 0, result.output
     assert "2 images of 64x48, 8 regions in" in result.output
     assert "images/s" in result.output and "regions/s" in result.output
+    assert "one region per forward pass:" in result.output and "x faster" in result.output
 
 
 @pytest.mark.gpu

@@ -185,6 +185,11 @@ def segmenters(show_options: bool) -> None:
     type=click.IntRange(min=0),
     help="Images processed before timing starts.",
 )
+@click.option(
+    "--compare-unbatched",
+    is_flag=True,
+    help="Also time the captioner one region per forward pass (batch_size=1) and print the ratio.",
+)
 def bench_segment(
     mask_name: str,
     captioner_name: str,
@@ -197,6 +202,7 @@ def bench_segment(
     mask_pairs: tuple[str, ...],
     captioner_pairs: tuple[str, ...],
     warmup: int,
+    compare_unbatched: bool,
 ) -> None:
     """Time a mask source + captioner on generated images: images/s and regions/s."""
     from amber_eval.segmenter.bench import BenchConfig, run_bench
@@ -213,6 +219,7 @@ def bench_segment(
         mask_options=_options(mask_pairs, "-M", {}),
         captioner_options=_options(captioner_pairs, "-C", {}),
         warmup=warmup,
+        compare_unbatched=compare_unbatched,
     )
     result = run_bench(config, notice=lambda text: click.echo(text, err=True))
     for line in result.lines():
