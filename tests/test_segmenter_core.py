@@ -389,3 +389,30 @@ def test_cli_segment_runs_resumes_and_reports_unreadable(image_dir: Path, tmp_pa
     again = runner.invoke(cli, args)
     assert again.exit_code == 0, again.output
     assert "0 image(s) written" in again.output and "3 already done" in again.output
+
+
+def test_oracle_captions_image_names_without_pixels(
+    amber_data_dir: Path, image_dir: Path, tmp_path: Path
+) -> None:
+    from amber_eval.captions.oracle import oracle_dump
+    from amber_eval.data import load_benchmark
+
+    expected = oracle_dump(load_benchmark(amber_data_dir))[0].by_image()
+    out = tmp_path / "oracle.jsonl"
+    summary = segment_folder(
+        None, out, captioner="oracle", captioner_options={"data_dir": str(amber_data_dir)}, limit=2
+    )
+    assert summary.written == 2
+    dump = read_dump(out)
+    assert [e.image for e in dump.images] == ["AMBER_1.jpg", "AMBER_2.jpg"]
+    assert dump.images[0].regions == expected["AMBER_1.jpg"].regions
+    assert dump.images[0].width is None and dump.header.captioner.settings["mask_source"] is None
+    # With a folder: AMBER_3.jpg is unreadable; only its size is read, so it is reported.
+    folder_summary = segment_folder(
+        image_dir,
+        tmp_path / "o2.jsonl",
+        captioner="oracle",
+        captioner_options={"data_dir": str(amber_data_dir)},
+    )
+    assert (folder_summary.written, folder_summary.unreadable) == (3, 1)
+    assert read_dump(tmp_path / "o2.jsonl").images[0].width == 40
