@@ -54,3 +54,24 @@ def test_standin_pipeline_is_full_and_keeps_the_similarities(
     assert all(token.tag_ for token in doc)
     for a, b in [("dog", "cat"), ("e-book", "book"), ("TV", "sofa"), ("man", "woman")]:
         assert standin(a).similarity(standin(b)) == source(a).similarity(source(b))
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*W008")
+def test_table_of_a_full_pipeline_equals_its_per_word_calls(
+    parity_dir: Path, benchmark, tmp_path: Path
+) -> None:
+    """Leaving vector-neutral components out changes no similarity."""
+    import numpy as np
+    import spacy
+
+    from amber_eval.scoring.similarity import load_similarity, neutral_components
+    from amber_eval.scoring.standin import build_standin_pipeline
+
+    path = build_standin_pipeline(parity_dir / "glove50-amber-vocab", tmp_path / "p")
+    assert neutral_components(path) == ["tok2vec", "tagger", "parser", "attribute_ruler", "ner"]
+    table = load_similarity(str(path), vocabulary=benchmark.vocabulary, cache_dir=tmp_path / "c")
+    full = spacy.load(path)
+    docs = [full(word) for word in table.words]
+    expected = np.array([[a.similarity(b) for b in docs] for a in docs])
+    assert (table.values == expected).all()

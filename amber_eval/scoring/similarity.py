@@ -254,13 +254,55 @@ def load_similarity(
     return SimilarityTable(words=words, values=values, source=source)
 
 
+# Components that never change token texts nor install similarity or vector hooks: with static
+# vectors, a doc's vector (and so every similarity) is the same with or without them.
+VECTOR_NEUTRAL_FACTORIES = frozenset(
+    {
+        "tok2vec",
+        "tagger",
+        "morphologizer",
+        "parser",
+        "ner",
+        "senter",
+        "attribute_ruler",
+        "lemmatizer",
+        "trainable_lemmatizer",
+        "entity_ruler",
+        "span_ruler",
+        "spancat",
+        "textcat",
+        "textcat_multilabel",
+        "entity_linker",
+    }
+)
+
+
+def neutral_components(path: Path) -> list[str] | None:
+    """The pipeline's component names when all are vector-neutral and it has static vectors."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        from spacy.util import load_config
+
+        components = load_config(path / "config.cfg")["components"]
+    except (OSError, ValueError, KeyError):
+        return None
+    if not (meta.get("vectors") or {}).get("width"):
+        return None
+    names = list(components)
+    if any(components[name].get("factory") not in VECTOR_NEUTRAL_FACTORIES for name in names):
+        return None
+    return names
+
+
 def _load_spacy(info: PipelineInfo) -> Any:
     try:
         import spacy
     except ImportError as exc:  # pragma: no cover - spacy is a core dependency
         raise ResourceError("spaCy is not installed: `pip install spacy`") from exc
     try:
-        return spacy.load(info.path)
+        # Vector-neutral components are left out: the docs' vectors, and so every similarity,
+        # are identical, and loading and running them is most of the cost.
+        return spacy.load(info.path, exclude=neutral_components(info.path) or [])
     except OSError as exc:
         raise ResourceError(
             f"cannot load spaCy pipeline {info.spec!r} from {info.path}: {exc}. Install it with "
