@@ -218,3 +218,29 @@ def test_settings_are_checked(corpus: dict[str, Any], tmp_path: Path) -> None:
         FilterSettings(pairs=corpus["pairs"], out=tmp_path, ratio=1.5, features=tmp_path)
     with pytest.raises(InputError, match="exactly one of"):
         FilterSettings(pairs=corpus["pairs"], out=tmp_path, ratio=0.5)
+
+
+def test_empty_input_and_images_without_regions(clip_dir: str, tmp_path: Path) -> None:
+    features = tmp_path / "features"
+    features.mkdir()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    settings = FilterSettings(
+        pairs=empty, out=tmp_path / "a", ratio=0.5, features=features, clip=ClipSettings(clip_dir)
+    )
+    summary = filter_pairs(settings)
+    assert summary is not None and summary.data["counts"]["phrases"] == 0
+    assert summary.data["threshold"] is None
+    assert (tmp_path / "a" / "kept.jsonl").read_text() == ""
+
+    np.savez(features / "z.npz", features=np.zeros((0, 64), np.float32))
+    pairs = tmp_path / "z.jsonl"
+    pairs.write_text(json.dumps({"id": "1", "image": "z.jpg", "caption": "A dog."}) + "\n")
+    settings = FilterSettings(
+        pairs=pairs, out=tmp_path / "b", ratio=0.5, features=features, clip=ClipSettings(clip_dir)
+    )
+    summary = filter_pairs(settings)
+    assert summary is not None and summary.data["counts"]["pairs_skipped"] == 1
+    assert _read(tmp_path / "b" / "skipped.jsonl") == [
+        {"pair_id": "1", "ordinal": 0, "reason": "no regions"}
+    ]

@@ -112,7 +112,7 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--image-batch-size", default=32, show_default=True, type=click.IntRange(1))
 @click.option(
     "--phrase-cache",
-    default=200_000,
+    default=50_000,
     show_default=True,
     type=click.IntRange(0),
     help="Phrase embeddings kept in memory.",

@@ -91,7 +91,7 @@ def _normalise(rows: np.ndarray) -> np.ndarray:
 class PhraseEncoder:
     """Unit-length CLIP text embeddings, cached by text (least recently used dropped first)."""
 
-    def __init__(self, clip: LoadedClip, batch_size: int = 256, cache_size: int = 200_000):
+    def __init__(self, clip: LoadedClip, batch_size: int = 256, cache_size: int = 50_000):
         self.clip = clip
         self.batch_size = max(1, batch_size)
         self.cache_size = cache_size

@@ -49,7 +49,7 @@ class FilterSettings:
     clip: ClipSettings = field(default_factory=ClipSettings)
     skip_missing: bool = False
     """Skip (and list) pairs whose image or feature file is missing or unreadable."""
-    phrase_cache_size: int = 200_000
+    phrase_cache_size: int = 50_000
     """Phrase embeddings kept in memory, most recently used first."""
 
     def __post_init__(self) -> None:
