@@ -70,3 +70,25 @@ def test_workers_and_cache_give_the_upstream_nouns(
     # Served from the cache: the same lists, with no NLTK work.
     assert extract_nouns_many(sample, cache=cache, workers=1) == pooled
     cache.close()
+
+
+VARIED = [
+    "In 1999, a well-known chef's dog (a 3-year-old Labrador) didn't eat 2 apples!",
+    'He said, "The TV is on." Then the cats left... Dr. Smith arrived at 5 p.m.',
+    "A man and a woman ride bikes; their kids—Tom & Ann—wave at the e-book reader.",
+    "The image shows a dog. The image shows a dog. The image shows a cat.",
+    "",
+    "Two zebras graze near the air-conditioning unit of the 12th-floor office in 2024.",
+]
+
+
+def test_memoised_tokenizer_and_tagger_equal_nltk(
+    nltk_data_dir: Path, descriptions: list[str]
+) -> None:
+    import nltk
+
+    from amber_eval.scoring.tagging import MemoTagger
+
+    tagger = MemoTagger()
+    for text in VARIED + descriptions[:300] + VARIED:
+        assert tagger.tokenize_and_tag(text) == nltk.pos_tag(nltk.word_tokenize(text))

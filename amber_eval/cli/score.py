@@ -280,6 +280,11 @@ def bench_score(
     table.add_row("amber-eval score, warm", f"{report.warm_s:.2f}", f"{report.ratio_warm:.1f}x")
     console = Console()
     console.print(table)
+    console.print(
+        f"CPU seconds (user + system, workers included): upstream {report.upstream_cpu_s:.1f}, "
+        f"cold {report.cold_cpu_s:.1f} ({report.cpu_ratio_cold:.1f}x), "
+        f"warm {report.warm_cpu_s:.2f}"
+    )
     console.print(f"pipeline: {report.pipeline}; CPUs: {report.cpus}")
     console.print(
         f"sampled pair decisions identical to per-pair calls: {report.sample_decisions_identical}"

@@ -4,7 +4,10 @@ Upstream: ``nltk.word_tokenize``, ``nltk.pos_tag``, keep tags starting with ``NN
 ``WordNetLemmatizer().lemmatize(word)`` (noun POS). The list returned here is that list, before
 any vocabulary filter, so the cache serves both scoring modes. Results are cached on disk in a
 SQLite file keyed by the sha256 of the text (and the NLTK version in the file name); large
-uncached sets are split over a process pool, each worker loading the NLTK resources once.
+uncached sets are split over a process pool of forked workers that share the NLTK resources
+loaded once; tokenizing and tagging are memoised exactly (:mod:`amber_eval.scoring.tagging`) and
+nouns are lemmatized by a compact exact reader of WordNet's noun index
+(:mod:`amber_eval.scoring.lemmas`).
 """
 
 from __future__ import annotations
@@ -42,11 +45,11 @@ def extract_noun_forms(text: str) -> list[tuple[str, str]]:
     is what strict mode compares case-insensitively ("Dogs" -> "dog", where the upstream keeps
     "Dogs", which is not in the vocabulary).
     """
-    import nltk
+    from amber_eval.scoring.tagging import pos_tag_text
 
     lemmatizer = _lemmatizer()
     forms = []
-    for word, pos in nltk.pos_tag(nltk.word_tokenize(text)):
+    for word, pos in pos_tag_text(text):
         if pos.startswith("NN"):
             lemma = lemmatizer.lemmatize(word)
             lower = word.lower()
@@ -78,11 +81,10 @@ def _fork_context() -> Any:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    import nltk
+    from amber_eval.scoring.tagging import pos_tag_text
 
     _lemmatizer()
-    nltk.tag._get_tagger()
-    nltk.word_tokenize("Load the sentence tokenizer.")
+    pos_tag_text("Load the sentence tokenizer and the tagger.")
     return multiprocessing.get_context("fork")
 
 
