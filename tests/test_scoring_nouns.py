@@ -69,6 +69,8 @@ def test_workers_and_cache_give_the_upstream_nouns(
     assert len(cache.get_many(text_key(t) for t in sample)) == len(set(sample))
     # Served from the cache: the same lists, with no NLTK work.
     assert extract_nouns_many(sample, cache=cache, workers=1) == pooled
+    # In this process, without any cache: the same again.
+    assert extract_nouns_many(sample, cache=False, workers=0) == pooled
     cache.close()
 
 

@@ -161,7 +161,7 @@ class PendingNouns:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[list[list[tuple[str, str]]]]] = []
         texts = list(todo.values())
-        if workers > 1 and len(texts) >= POOL_MIN_TEXTS:
+        if workers >= 1 and len(texts) >= POOL_MIN_TEXTS:
             # Small interleaved chunks keep the workers' loads even; order is kept below.
             size = max(1, min(50, len(texts) // (workers * 4)))
             self._pool = ProcessPoolExecutor(
@@ -236,7 +236,9 @@ def start_noun_extraction(
         from amber_eval.nltk_resources import require_nltk_resources
 
         require_nltk_resources()
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    # The calling process has work of its own meanwhile (the similarity table), so it keeps
+    # one core: on 2 cores, one worker tags everything with a single, fuller memo.
+    count = workers if workers is not None else max(1, (os.cpu_count() or 1) - 1)
     return PendingNouns(keys, known, todo, store, cache is True, count, progress)
 
 
@@ -251,6 +253,7 @@ def extract_nouns_many(
     else computed (in worker processes when there are many).
 
     ``cache=True`` uses the default on-disk cache, ``False``/``None`` none, or a given
-    :class:`NounCache`. ``workers`` defaults to the number of CPUs.
+    :class:`NounCache`. ``workers`` (processes beside this one) defaults to the number of CPUs
+    minus one; 0 extracts in this process.
     """
     return start_noun_extraction(texts, cache=cache, workers=workers, progress=progress).result()

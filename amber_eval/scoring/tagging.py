@@ -22,6 +22,9 @@ from amber_eval.scoring.lemmas import nltk_is_checked
 
 
 class MemoTagger:
+    # The memos are dropped when they grow past this many entries (bounded memory).
+    MAX_ENTRIES = 500_000
+
     def __init__(self) -> None:
         import nltk
         from nltk.tokenize import _treebank_word_tokenizer
@@ -75,6 +78,9 @@ class MemoTagger:
         return output
 
     def tokenize_and_tag(self, text: str) -> list[tuple[str, str]]:
+        if len(self._predictions) + len(self._sentences) > self.MAX_ENTRIES:
+            self._predictions.clear()
+            self._sentences.clear()
         return self.tag(self.tokenize(text))
 
 
