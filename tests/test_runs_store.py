@@ -104,3 +104,16 @@ def test_unopenable_store_is_a_resource_error(tmp_path: Path) -> None:
 def test_default_location_is_in_the_results_root(tmp_path: Path) -> None:
     assert default_store_path() == Path("results/.answers.sqlite")
     assert default_store_path(tmp_path) == tmp_path / ".answers.sqlite"
+
+
+def test_importing_runs_loads_no_heavy_package() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, amber_eval.runs, amber_eval.cli.run\n"
+        "heavy = [m for m in ('torch', 'transformers', 'spacy', 'nltk', 'matplotlib') "
+        "if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

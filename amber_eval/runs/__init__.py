@@ -1,11 +1,13 @@
 """Runs that lose nothing: the answer store, run folders and the ``run`` pipeline.
 
-Importing this package imports neither torch nor transformers.
+``run_evaluation(RunConfig(...)) -> RunResult`` is what ``amber-eval run`` calls. Importing this
+package imports neither torch nor transformers.
 """
 
 from __future__ import annotations
 
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.config import RunConfig
+from amber_eval.runs.pipeline import RunResult, run_evaluation
 
-__all__ = ["AnswerStore", "RunConfig", "default_store_path"]
+__all__ = ["AnswerStore", "RunConfig", "RunResult", "default_store_path", "run_evaluation"]
