@@ -55,10 +55,13 @@ def test_noun_forms_keep_upstream_lemmas_and_add_lowercased_ones(nltk_data_dir: 
 
 
 def test_workers_and_cache_give_the_upstream_nouns(
-    nltk_data_dir: Path, descriptions: list[str], tmp_path: Path
+    nltk_data_dir: Path, descriptions: list[str], tmp_path: Path, monkeypatch
 ) -> None:
+    from amber_eval.scoring import nouns
+
     sample = descriptions[:240]
     cache = NounCache(tmp_path / "nouns.sqlite")
+    monkeypatch.setattr(nouns, "POOL_MIN_CHARS", 1000)  # make this small sample use workers
     pooled = extract_nouns_many(sample, cache=cache, workers=2)
     assert [[lemma for lemma, _ in forms] for forms in pooled] == [
         upstream_extract_nouns(text) for text in sample
