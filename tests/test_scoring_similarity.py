@@ -11,7 +11,7 @@ import pytest
 
 from amber_eval.errors import ResourceError
 from amber_eval.scoring import similarity as similarity_module
-from amber_eval.scoring.similarity import load_similarity, locate_pipeline
+from amber_eval.scoring.similarity import load_similarity, locate_pipeline, start_similarity
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -35,9 +35,7 @@ def test_table_matches_per_pair_calls(parity_dir: Path, benchmark, tmp_path: Pat
     assert table.value("dog", "dog") == 1.0
 
 
-def test_cache_is_reused_and_keyed_by_pipeline(
-    parity_dir: Path, benchmark, tmp_path: Path, monkeypatch
-) -> None:
+def test_cache_is_reused_and_keyed_by_pipeline(parity_dir: Path, benchmark, tmp_path: Path) -> None:
     pipeline = tmp_path / "pipe"
     shutil.copytree(parity_dir / "glove50-amber-vocab", pipeline)
     for path in pipeline.rglob("*"):
@@ -48,18 +46,38 @@ def test_cache_is_reused_and_keyed_by_pipeline(
     assert len(stored) == 1 and stored[0].startswith("en_pipeline-0.0.0-")
     assert not list(cache.glob("*.pkl"))
 
-    def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AssertionError("recomputed despite a cache entry")
-
-    monkeypatch.setattr(similarity_module, "compute_similarity", fail)
-    again = load_similarity(str(pipeline), vocabulary=benchmark.vocabulary, cache_dir=cache)
-    assert (again.values == first.values).all()
-    # Another version of the pipeline is another key.
+    # A cache hit starts no helper process.
+    again = start_similarity(str(pipeline), vocabulary=benchmark.vocabulary, cache_dir=cache)
+    assert again._process is None
+    assert (again.result().values == first.values).all()
+    # Another version of the pipeline is another key: computed again, stored beside.
     meta = json.loads((pipeline / "meta.json").read_text())
     meta["version"] = "0.0.1"
     (pipeline / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(AssertionError, match="recomputed"):
-        load_similarity(str(pipeline), vocabulary=benchmark.vocabulary, cache_dir=cache)
+    other = start_similarity(str(pipeline), vocabulary=benchmark.vocabulary, cache_dir=cache)
+    assert other._process is not None
+    assert (other.result().values == first.values).all()
+    assert len(list(cache.glob("*.npy"))) == 2
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_table_is_computed_here_when_the_helper_fails(
+    parity_dir: Path, benchmark, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(similarity_module.sys, "executable", "/bin/false")
+    calls: list[int] = []
+    compute = similarity_module.compute_similarity
+
+    def counted(nlp, words):  # type: ignore[no-untyped-def]
+        calls.append(len(words))
+        return compute(nlp, words)
+
+    monkeypatch.setattr(similarity_module, "compute_similarity", counted)
+    table = load_similarity(
+        str(parity_dir / "glove50-amber-vocab"), vocabulary=benchmark.vocabulary, cache_dir=tmp_path
+    )
+    assert calls == [418]
+    assert table.similar("dog", "cat") == (table.value("dog", "cat") > 0.8)
 
 
 def test_missing_pipeline_says_how_to_get_it(tmp_path: Path) -> None:

@@ -169,22 +169,25 @@ def _records(
     vocabulary = Vocabulary.from_benchmark(benchmark)
     nouns_by_position: list[list[tuple[str, str]]] = []
     if generative:
-        from amber_eval.scoring.similarity import load_similarity, locate_pipeline
+        from amber_eval.scoring.similarity import start_similarity
 
-        model = spacy_model or DEFAULT_SPACY_MODEL
-        if similarity is None:
-            locate_pipeline(model)  # a missing pipeline fails before any work starts
-        # Nouns are extracted in worker processes while this one loads the similarity table.
-        pending = start_noun_extraction(
-            [r.response for r in generative], cache=noun_cache, progress=progress
+        # The similarity table (cached, or computed in a helper process) comes while this
+        # process extracts the nouns; a missing pipeline fails before any work starts.
+        pending_table = (
+            None
+            if similarity is not None
+            else start_similarity(spacy_model or DEFAULT_SPACY_MODEL, vocabulary=vocabulary.words)
         )
         try:
-            if similarity is None:
-                similarity = load_similarity(model, vocabulary=vocabulary.words)
+            nouns_by_position = start_noun_extraction(
+                [r.response for r in generative], cache=noun_cache, progress=progress
+            ).result()
         except BaseException:
-            pending.cancel()
+            if pending_table is not None:
+                pending_table.cancel()
             raise
-        nouns_by_position = pending.result()
+        if pending_table is not None:
+            similarity = pending_table.result()
     noun_iter = iter(nouns_by_position)
     records: list[ItemRecord] = []
     for response in responses:

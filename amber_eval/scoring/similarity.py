@@ -9,10 +9,14 @@ keyed by the pipeline's name, version and a hash of its vectors and tokenizer.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -208,6 +212,104 @@ def load_similarity(
     the cache when present; otherwise the pipeline is loaded once and the table computed and
     stored. A missing pipeline raises :class:`ResourceError` saying how to get it.
     """
+    return start_similarity(spacy_model, vocabulary=vocabulary, cache_dir=cache_dir).result()
+
+
+class PendingSimilarity:
+    """A similarity table read from the cache, or being computed in a helper process."""
+
+    def __init__(
+        self,
+        info: PipelineInfo,
+        words: tuple[str, ...],
+        npy_path: Path,
+        json_path: Path,
+        table: SimilarityTable | None,
+    ) -> None:
+        self.info = info
+        self.words = words
+        self.npy_path = npy_path
+        self.json_path = json_path
+        self._table = table
+        self._process: subprocess.Popen[bytes] | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if table is None:
+            self._start()
+
+    @property
+    def source(self) -> str:
+        return f"{self.info.name} {self.info.version} ({self.info.path})"
+
+    def _start(self) -> None:
+        # A helper process computes the table while the caller extracts nouns. It runs spaCy
+        # with torch hidden (thinc imports it only to offer it; static-vector and CPU tensor
+        # similarities never use it), which saves seconds of import. Should the pipeline need
+        # torch, the helper fails and the table is computed here instead.
+        self._tmp = tempfile.TemporaryDirectory(prefix="amber-similarity-")
+        folder = Path(self._tmp.name)
+        (folder / "words.json").write_text(json.dumps(list(self.words)), encoding="utf-8")
+        command = [
+            sys.executable,
+            "-m",
+            "amber_eval.scoring.similarity",
+            str(self.info.path),
+            str(folder / "words.json"),
+            str(folder / "values.npy"),
+        ]
+        try:
+            self._process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        except OSError:
+            self._process = None
+
+    def cancel(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def result(self) -> SimilarityTable:
+        if self._table is not None:
+            return self._table
+        values: np.ndarray | None = None
+        try:
+            process, tmp = self._process, self._tmp
+            if process is not None and tmp is not None and process.wait() == 0:
+                with contextlib.suppress(OSError, ValueError):
+                    values = np.load(Path(tmp.name) / "values.npy", allow_pickle=False)
+        finally:
+            self._cleanup()
+        if values is None or values.shape != (len(self.words), len(self.words)):
+            values = compute_similarity(_load_spacy(self.info), self.words)
+        with atomic_open(self.npy_path, "wb") as handle:
+            np.save(handle, values, allow_pickle=False)
+        atomic_write_json(
+            self.json_path,
+            {
+                "format": _FORMAT_VERSION,
+                "pipeline": self.info.name,
+                "version": self.info.version,
+                "path": str(self.info.path),
+                "words": list(self.words),
+            },
+        )
+        self._table = SimilarityTable(words=self.words, values=values, source=self.source)
+        return self._table
+
+
+def start_similarity(
+    spacy_model: str = DEFAULT_SPACY_MODEL,
+    *,
+    vocabulary: Iterable[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> PendingSimilarity:
+    """Like :func:`load_similarity`, but returns at once: ``result()`` gives the table."""
     if vocabulary is None:
         from amber_eval.data import load_benchmark
 
@@ -229,29 +331,31 @@ def load_similarity(
     ).hexdigest()[:20]
     stem = f"{_safe(info.name)}-{_safe(info.version)}-{key}"
     npy_path, json_path = folder / f"{stem}.npy", folder / f"{stem}.json"
-    source = f"{info.name} {info.version} ({info.path})"
+    table: SimilarityTable | None = None
     if npy_path.is_file() and json_path.is_file():
         try:
             meta = json.loads(json_path.read_text(encoding="utf-8"))
             values = np.load(npy_path, allow_pickle=False)
             if tuple(meta["words"]) == words and values.shape == (len(words), len(words)):
-                return SimilarityTable(words=words, values=values, source=source)
+                table = SimilarityTable(
+                    words=words,
+                    values=values,
+                    source=f"{info.name} {info.version} ({info.path})",
+                )
         except (OSError, ValueError, KeyError, json.JSONDecodeError):
-            pass  # a damaged cache entry is recomputed below
+            table = None  # a damaged cache entry is recomputed
+    return PendingSimilarity(info, words, npy_path, json_path, table)
+
+
+def _helper_main(pipeline: str, words_file: str, out_file: str) -> int:
+    """Helper process: compute the table of ``pipeline`` with torch hidden from thinc."""
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    words = json.loads(Path(words_file).read_text(encoding="utf-8"))
+    info = locate_pipeline(pipeline)
     values = compute_similarity(_load_spacy(info), words)
-    with atomic_open(npy_path, "wb") as handle:
+    with open(out_file, "wb") as handle:
         np.save(handle, values, allow_pickle=False)
-    atomic_write_json(
-        json_path,
-        {
-            "format": _FORMAT_VERSION,
-            "pipeline": info.name,
-            "version": info.version,
-            "path": str(info.path),
-            "words": list(words),
-        },
-    )
-    return SimilarityTable(words=words, values=values, source=source)
+    return 0
 
 
 # Components that never change token texts nor install similarity or vector hooks: with static
@@ -312,3 +416,7 @@ def _load_spacy(info: PipelineInfo) -> Any:
 
 def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in text) or "x"
+
+
+if __name__ == "__main__":
+    sys.exit(_helper_main(*sys.argv[1:4]))
