@@ -116,3 +116,21 @@ def test_partial_run_reports_coverage(env: Path, tmp_path: Path) -> None:
     }
     assert data["overall"]["n"] == 2
     assert "warning: 14214 of the 14216 ids" in result.stderr
+
+
+def test_missing_spacy_pipeline_says_how_to_install_it(env: Path, parity_dir: Path) -> None:
+    from amber_eval.errors import ResourceError
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(parity_dir / "descriptions.json"),
+            "--type",
+            "g",
+            "--spacy-model",
+            "en_core_web_missing_xyz",
+        ],
+    )
+    assert isinstance(result.exception, ResourceError)
+    assert "python -m spacy download en_core_web_lg" in str(result.exception)
