@@ -231,3 +231,18 @@ def test_official_json_is_exactly_the_printed_blocks() -> None:
     bench = make_benchmark(questions={2: (R, True)})
     data = score(bench, {2: "Yes"}, "dr", "official").to_json()
     assert data == {"relation": {"Accuracy": 99.9, "Precision": 0.0, "Recall": 0.0, "F1": 0.0}}
+
+
+def test_always_no_baseline_on_the_real_data(benchmark) -> None:  # type: ignore[no-untyped-def]
+    from amber_eval.scoring import baseline_answers
+
+    answers = baseline_answers(benchmark, "d")
+    assert len(answers) == 14216 and {a.response for a in answers} == {"No"}
+    official = score_responses(answers, eval_type="d", mode="official", benchmark=benchmark)
+    # The published facts of the data: existence 100; attribute Acc 50.0, F1 66.7;
+    # relation Acc 41.4; all questions Acc 66.3, F1 79.7.
+    blocks = official.blocks
+    assert blocks["existence"]["Accuracy"] == 100.0 and blocks["existence"]["F1"] == 100.0
+    assert (blocks["attribute"]["Accuracy"], blocks["attribute"]["F1"]) == (50.0, 66.7)
+    assert blocks["relation"]["Accuracy"] == 41.4
+    assert (blocks["overall"]["Accuracy"], blocks["overall"]["F1"]) == (66.3, 79.7)

@@ -12,7 +12,7 @@ from amber_eval.scoring.generative import GenerativeScore, Vocabulary, score_gen
 from amber_eval.scoring.records import DescriptionRecord, ItemRecord, QuestionRecord
 from amber_eval.scoring.responses import Response, read_responses
 from amber_eval.scoring.result import Coverage, ScoreResult, amber_score, format_upstream
-from amber_eval.scoring.scorer import EVAL_TYPES, MODES, score_responses
+from amber_eval.scoring.scorer import EVAL_TYPES, MODES, baseline_answers, score_responses
 from amber_eval.scoring.similarity import SimilarityTable, load_similarity
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "SimilarityTable",
     "Vocabulary",
     "amber_score",
+    "baseline_answers",
     "format_upstream",
     "load_similarity",
     "parse_answer",

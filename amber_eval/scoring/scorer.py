@@ -142,6 +142,16 @@ def score_responses(
     )
 
 
+def baseline_answers(benchmark: Any, eval_type: str = "d", answer: str = "No") -> list[Response]:
+    """The same ``answer`` to every Yes/No question of ``eval_type`` (e.g. the always-"No"
+    baseline), as a response list ready for :func:`score_responses`."""
+    return [
+        Response(id=i, response=answer)
+        for i in benchmark.expected_ids(eval_type)
+        if i in benchmark.questions
+    ]
+
+
 def _as_no(record: QuestionRecord) -> QuestionRecord:
     return QuestionRecord(
         id=record.id,
