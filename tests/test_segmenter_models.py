@@ -425,6 +425,7 @@ def test_image_to_text_captions_crops_in_batches(
     assert read_dump(out).header.captioner.settings["model"] == str(blip_dir)
 
 
+@pytest.mark.slow
 def test_bench_segment_prints_rates(clip_dir: Path) -> None:
     from click.testing import CliRunner
 
