@@ -212,15 +212,22 @@ def score_generative(
         )
     vocabulary = Vocabulary.from_benchmark(benchmark)
     ids = list(descriptions)
-    noun_lists = extract_nouns_many(
-        [descriptions[i] for i in ids], cache=noun_cache, progress=progress
-    )
-    if similarity is None and any(noun_lists):
-        from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, load_similarity
+    pending = None
+    if similarity is None and ids:
+        from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, start_similarity
 
-        similarity = load_similarity(
-            spacy_model or DEFAULT_SPACY_MODEL, vocabulary=vocabulary.words
+        # Computed (if not cached) in a helper process while the nouns are extracted here.
+        pending = start_similarity(spacy_model or DEFAULT_SPACY_MODEL, vocabulary=vocabulary.words)
+    try:
+        noun_lists = extract_nouns_many(
+            [descriptions[i] for i in ids], cache=noun_cache, progress=progress
         )
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    if pending is not None:
+        similarity = pending.result()
     similar = similarity.similar if similarity is not None else _never
     strict = mode == "strict"
     records = []
