@@ -131,9 +131,34 @@ class ClipVocabCaptioner(Captioner):
         with torch.inference_mode():
             for start in range(0, len(texts), 256):
                 tokens = self.tokenizer(list(texts[start : start + 256])).to(self.device)
-                features = self.model.encode_text(tokens).float()
+                features = self._encode_tokens(tokens).float()
                 chunks.append(features / features.norm(dim=-1, keepdim=True))
         return torch.cat(chunks)
+
+    def _encode_tokens(self, tokens: Any) -> Any:
+        """``model.encode_text``, skipping the padding after the longest phrase where that is exact.
+
+        CLIP's text tower is causal and pools the end-of-text token, so positions after it never
+        reach the pooled feature: cutting the batch to ``max(end) + 1`` tokens changes nothing
+        and saves most of the work on short phrases. Other text towers run unchanged.
+        """
+        import open_clip
+        from open_clip.transformer import text_global_pool
+
+        model = self.model
+        pool = getattr(model, "text_pool_type", None)
+        if type(model) is not open_clip.CLIP or model.attn_mask is None or pool != "argmax":
+            return model.encode_text(tokens)
+        length = int(tokens.argmax(dim=-1).max()) + 1
+        cut = tokens[:, :length]
+        cast = model.transformer.get_cast_dtype()
+        x = model.token_embedding(cut).to(cast) + model.positional_embedding[:length].to(cast)
+        x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+        x = text_global_pool(model.ln_final(x), cut, "argmax")
+        projection = model.text_projection
+        if projection is None:
+            return x
+        return projection(x) if isinstance(projection, self._torch.nn.Linear) else x @ projection
 
     def encode_crops(self, crops: Sequence[Any]) -> Any:
         """L2-normalised image embeddings of PIL crops, in batches of ``batch_size``."""
