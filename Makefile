@@ -29,7 +29,7 @@ MODE ?= score
 QUESTIONS ?= 500
 DEVICE ?=
 
-.PHONY: help setup quickstart test test-fast check lint format types eval bench bench-score bench-segment clean
+.PHONY: help setup quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=)
 
 bench-segment: ## region-captioner throughput on generated images
 	$(AMBER) bench-segment
+
+bench-report: ## bootstrap time (14,216 questions x 1,000 resamples) and HTML report size/open time
+	$(BIN)/python -m amber_eval.reporting.bench
 
 lint: ## ruff lint and format check
 	$(BIN)/ruff check .
