@@ -33,6 +33,13 @@ from amber_eval.cli.judge import judge_options, pop_judge_options
     help="Time both prefix-sharing strategies (packed rows, expanded cache).",
 )
 @click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run the optimized judge R times (interleaved across strategies); keep the fastest.",
+)
+@click.option(
     "--random-weights",
     is_flag=True,
     help="Build the model from its configuration only: the model's speed, nothing to download.",
@@ -52,6 +59,7 @@ def bench(
     naive_sample: int | None,
     no_naive: bool,
     compare_strategies: bool,
+    repeats: int,
     random_weights: bool,
     template: str,
     json_out: Path | None,
@@ -87,13 +95,14 @@ def bench(
         f"[{platform.processor() or platform.machine()}], loaded in {loaded:.1f} s; "
         f"{len(records)} questions of {len({r.image for r in records})} images, oracle captions"
     )
-    strategies = ("cache", "packed") if compare_strategies else (options["strategy"],)
+    strategies = ("cache", "packed") if compare_strategies else (judge.strategy,)
     report = run_bench(
         judge,
         records,
         naive=not no_naive,
         naive_sample=naive_sample,
         strategies=strategies,
+        repeats=repeats,
         echo=click.echo,
     )
     if json_out is not None:

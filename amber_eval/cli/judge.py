@@ -53,14 +53,14 @@ def judge_options(function: F) -> F:
         click.option(
             "--batch-tokens",
             type=click.IntRange(min=1),
-            help="Token budget of one batch (default: 4096 on CPU, 32768 on GPU).",
+            help="Token budget of one batch (default: 4096 on CPU, 32768 on GPU, 16384 on GPU "
+            "with quantized weights).",
         ),
         click.option(
             "--strategy",
             type=click.Choice(STRATEGY_CHOICES),
-            default="packed",
-            show_default=True,
-            help="Prefix sharing: packed rows with a 4D mask, or an expanded prefix cache.",
+            help="Prefix sharing: an expanded prefix cache (default), or packed rows with a 4D "
+            "mask (default with --load-in-4bit/8bit: less memory).",
         ),
         click.option(
             "--revision", help="Hub revision (branch, tag or commit) of the model to load."

@@ -218,10 +218,15 @@ def run_bench(
     naive: bool = True,
     naive_sample: int | None = None,
     strategies: Sequence[str] = ("cache",),
+    repeats: int = 1,
     echo: Callable[[str], None] = print,
     progress: Callable[[int, str], Any] | None = None,
 ) -> BenchReport:
-    """Time the naive loop and the optimized judge (one phase per strategy) on ``records``."""
+    """Time the naive loop and the optimized judge (one phase per strategy) on ``records``.
+
+    With ``repeats`` > 1 the strategies run that many times, interleaved, and each keeps its
+    fastest run (shared machines are noisy).
+    """
     from amber_eval.judge.batching import ForwardStats
 
     device = str(next(judge.model.parameters()).device)
@@ -230,41 +235,50 @@ def run_bench(
     token_ids = [judge.encode(p) for p in prompts]
     unique_prefix, suffix = expected_tokens(token_ids, groups)
 
-    optimized: list[Phase] = []
+    best: dict[str, Phase] = {}
     fast_answers: list[Answer] = []
     tokens_exact = True
-    for strategy in strategies:
-        scorer = judge.with_mode("score", strategy=strategy)
-        if device.startswith("cuda"):  # one warm-up batch: CUDA context and kernels
-            scorer.answer(prompts[: min(len(prompts), 32)], groups=groups[:32])
-        scorer.stats = ForwardStats()
-        _reset_peak(device)
-        start = time.perf_counter()
-        answers = scorer.answer(prompts, groups=groups)
-        _sync(device)
-        seconds = time.perf_counter() - start
-        stats = scorer.stats
-        exact = stats.prefix_tokens == unique_prefix and stats.suffix_tokens == suffix
-        tokens_exact = tokens_exact and exact
-        phase = Phase(
-            name=f"optimized ({strategy})",
-            questions=len(prompts),
-            seconds=seconds,
-            tokens_computed=stats.tokens_computed,
-            peak_memory_bytes=_peak_memory(device),
-            details={
-                **stats.to_json(),
-                "strategy": strategy,
-                "batch_tokens": scorer.batch_tokens,
-                "expected_prefix_tokens": unique_prefix,
-                "expected_suffix_tokens": suffix,
-                "tokens_exact": exact,
-            },
-        )
-        optimized.append(phase)
+    for _round in range(max(1, repeats)):
+        for strategy in strategies:
+            scorer = judge.with_mode("score", strategy=strategy)
+            if device.startswith("cuda"):  # one warm-up batch: CUDA context and kernels
+                scorer.answer(prompts[: min(len(prompts), 32)], groups=groups[:32])
+            scorer.stats = ForwardStats()
+            _reset_peak(device)
+            start = time.perf_counter()
+            answers = scorer.answer(prompts, groups=groups)
+            _sync(device)
+            seconds = time.perf_counter() - start
+            stats = scorer.stats
+            exact = stats.prefix_tokens == unique_prefix and stats.suffix_tokens == suffix
+            tokens_exact = tokens_exact and exact
+            phase = Phase(
+                name=f"optimized ({strategy})",
+                questions=len(prompts),
+                seconds=seconds,
+                tokens_computed=stats.tokens_computed,
+                peak_memory_bytes=_peak_memory(device),
+                details={
+                    **stats.to_json(),
+                    "strategy": strategy,
+                    "batch_tokens": scorer.batch_tokens,
+                    "expected_prefix_tokens": unique_prefix,
+                    "expected_suffix_tokens": suffix,
+                    "tokens_exact": exact,
+                    "repeats": max(1, repeats),
+                },
+            )
+            if repeats > 1:
+                echo(f"  round {_round + 1}: {strategy} {seconds:.2f} s")
+            if strategy not in best or seconds < best[strategy].seconds:
+                best[strategy] = phase
+            if not fast_answers:
+                fast_answers = answers
+            elif [a.token for a in answers] != [a.token for a in fast_answers]:
+                raise RuntimeError(f"strategy {strategy} decided other tokens than the first run")
+    optimized = [best[strategy] for strategy in strategies]
+    for phase in optimized:
         echo(describe_phase(phase))
-        if not fast_answers:
-            fast_answers = answers
 
     naive_phase = None
     compared = None

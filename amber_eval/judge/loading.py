@@ -23,6 +23,7 @@ DTYPES = {
 }
 CPU_BATCH_TOKENS = 4096
 GPU_BATCH_TOKENS = 32768
+QUANTIZED_GPU_BATCH_TOKENS = 16384
 
 
 def resolve_device(device: str | None) -> str:
@@ -111,7 +112,7 @@ def load_hf_judge(
     system_prompt: str | None = None,
     max_new_tokens: int = 5,
     batch_tokens: int | None = None,
-    strategy: str = "cache",
+    strategy: str | None = None,
     trust_remote_code: bool = False,
     revision: str | None = None,
     random_weights: bool = False,
@@ -128,6 +129,10 @@ def load_hf_judge(
     torch_dtype = resolve_dtype(dtype, resolved_device)
     quantization = quantization_config(load_in_4bit, load_in_8bit, resolved_device, torch_dtype)
     attention = attn_implementation or "sdpa"
+    if strategy is None:
+        # The expanded cache was faster on CPU; it keeps one prefix copy per question, so
+        # quantized (memory-saving) runs pack rows instead (see docs/judge.md).
+        strategy = "packed" if quantization is not None else "cache"
     if attention.startswith("flash") and strategy == "packed":
         strategy = "cache"  # FlashAttention kernels take no custom 4D mask
     identity: dict[str, Any] = {"model": preset.name if preset else source}
@@ -168,7 +173,12 @@ def load_hf_judge(
     if "revision" in identity and identity["revision"] is None:
         identity["revision"] = getattr(model.config, "_commit_hash", None)
     if batch_tokens is None:
-        batch_tokens = CPU_BATCH_TOKENS if resolved_device == "cpu" else GPU_BATCH_TOKENS
+        if resolved_device == "cpu":
+            batch_tokens = CPU_BATCH_TOKENS
+        elif quantization is not None:
+            batch_tokens = QUANTIZED_GPU_BATCH_TOKENS
+        else:
+            batch_tokens = GPU_BATCH_TOKENS
     return HFJudge(
         model,
         tokenizer,

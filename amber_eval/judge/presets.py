@@ -135,14 +135,14 @@ def load_judge(
     system_prompt: str | None = None,
     max_new_tokens: int = 5,
     batch_tokens: int | None = None,
-    strategy: str = "cache",
+    strategy: str | None = None,
     trust_remote_code: bool = False,
     revision: str | None = None,
     random_weights: bool = False,
 ) -> Judge:
     """Load a judge by preset name, hub id, local folder or ``.gguf`` file.
 
-    ``batch_tokens`` None picks a budget for the device (see docs/judge.md);
+    ``batch_tokens`` and ``strategy`` None pick defaults for the device (see docs/judge.md);
     ``random_weights`` builds the model from its config only (benchmarks).
     """
     options: dict[str, Any] = {
