@@ -225,6 +225,26 @@ def test_sam_point_prompts_match_one_prompt_at_a_time(sam_dir: Path, tmp_path: P
         sam.masks(SourceImage("b.png", image, 64, 48))
 
 
+def test_sam_point_prompts_write_a_valid_dump(
+    sam_dir: Path, image_dir: Path, tmp_path: Path
+) -> None:
+    points = tmp_path / "points.json"
+    points.write_text(json.dumps({"AMBER_1.png": [[5, 5], [40, 30]]}))
+    out = tmp_path / "points.jsonl"
+    summary = segment_folder(
+        image_dir,
+        out,
+        masks="sam",
+        mask_options={"model": str(sam_dir), "points": str(points)},
+        captioner=AreaCaptioner(),
+    )
+    # AMBER_2.png has no points (failed), AMBER_3.jpg is unreadable.
+    assert (summary.written, summary.failed, summary.unreadable) == (1, 1, 1)
+    (entry,) = read_dump(out).images
+    assert entry.image == "AMBER_1.png" and len(entry.regions) == 2
+    assert read_dump(out).header.captioner.settings["mask_source"]["settings"]["mode"] == "points"
+
+
 def test_sam_points_file_errors(sam_dir: Path, tmp_path: Path) -> None:
     points = tmp_path / "points.json"
     points.write_text(json.dumps({"a.png": [[10, "x"]]}))
