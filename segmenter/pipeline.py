@@ -244,6 +244,7 @@ class _progress:
     def __enter__(self) -> Callable[[], None]:
         if not self.enabled:
             return lambda: None
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -260,6 +261,7 @@ class _progress:
             TextColumn("{task.fields[rate]} images/s"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
+            console=Console(stderr=True),
             transient=False,
         )
         self._progress.start()
