@@ -29,7 +29,8 @@ def segment_folder(
 ) -> SegmentSummary:
     """Caption the images of ``images_dir`` (AMBER id order) into the dump ``out``.
 
-    ``masks`` and ``captioner`` are registered names (built with the options) or instances.
+    ``masks`` and ``captioner`` are registered names (built with the options and closed at the
+    end) or instances (left open for the caller).
     Without ``images_dir``, a captioner that needs no pixels captions AMBER's image names.
     """
     say = notice or (lambda _text: None)
@@ -76,6 +77,8 @@ def segment_folder(
             progress=progress,
         )
     finally:
-        if mask_source is not None:
+        # Close only what was built here; instances passed in belong to the caller.
+        if mask_source is not None and isinstance(masks, str):
             mask_source.close()
-        built_captioner.close()
+        if isinstance(captioner, str):
+            built_captioner.close()
