@@ -125,24 +125,29 @@ class SamMaskSource(MaskSource):
         import torch
 
         pixels = image.rgb()
-        inputs = self.processor(images=pixels, return_tensors="pt").to(self.device)
+        inputs = self.processor(images=pixels, return_tensors="pt")
         with torch.inference_mode():
-            embeddings = self.model.get_image_embeddings(inputs["pixel_values"].to(self.dtype))
+            embeddings = self.model.get_image_embeddings(
+                inputs["pixel_values"].to(self.device, self.dtype)
+            )
+        # The processor resizes the longest side; prompts are given in the resized frame.
+        height, width = (int(v) for v in inputs["original_sizes"][0])
+        new_height, new_width = (int(v) for v in inputs["reshaped_input_sizes"][0])
+        scale = torch.tensor([new_width / width, new_height / height])
         result: list[Mask] = []
         step = self.settings.points_per_batch
         for start in range(0, len(points), step):
-            chunk = [[[float(x), float(y)]] for x, y in points[start : start + step]]
-            prompt = self.processor(images=pixels, input_points=[chunk], return_tensors="pt")
+            chunk = torch.tensor(points[start : start + step], dtype=torch.float32) * scale
             with torch.inference_mode():
                 out = self.model(
                     image_embeddings=embeddings,
-                    input_points=prompt["input_points"].to(self.device, self.dtype),
+                    input_points=chunk[None, :, None, :].to(self.device, self.dtype),
                     multimask_output=True,
                 )
             masks = self.processor.image_processor.post_process_masks(
                 out.pred_masks.float().cpu(),
-                prompt["original_sizes"],
-                prompt["reshaped_input_sizes"],
+                inputs["original_sizes"],
+                inputs["reshaped_input_sizes"],
             )[0]  # (points, 3, H, W)
             scores = out.iou_scores.float().cpu()[0]  # (points, 3)
             best = scores.argmax(dim=-1)
