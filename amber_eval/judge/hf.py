@@ -164,6 +164,9 @@ class HFJudge:
                 answers[index] = self._answer_from_decision(decision)
             if progress is not None:
                 progress(len(indices))
+        missing = [i for i, a in enumerate(answers) if a is None]
+        if missing:
+            raise RuntimeError(f"no logits came back for prompts {missing[:5]}")
         return [a for a in answers if a is not None]
 
     def prompt_logits(
