@@ -7,6 +7,7 @@ whose masks cannot be read) is reported, counted and skipped; it never stops the
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -117,12 +118,22 @@ def to_image_captions(
     return ImageCaptions(image.name, image.width, image.height, tuple(regions))
 
 
+def _needs_pixels(mask_source: MaskSource | None, captioner: Captioner) -> bool:
+    return captioner.needs_pixels or (mask_source is not None and mask_source.needs_pixels)
+
+
 def process_image(
     image: ImageFile, mask_source: MaskSource | None, captioner: Captioner
 ) -> ImageCaptions:
     """Read one image, find its masks, caption them. Raises :class:`AmberEvalError` subclasses."""
-    needs_pixels = captioner.needs_pixels or (mask_source is not None and mask_source.needs_pixels)
-    source = read_image(image, pixels=needs_pixels)
+    source = read_image(image, pixels=_needs_pixels(mask_source, captioner))
+    return caption_image(source, mask_source, captioner)
+
+
+def caption_image(
+    source: SourceImage, mask_source: MaskSource | None, captioner: Captioner
+) -> ImageCaptions:
+    """Masks and captions of an image already read."""
     masks = mask_source.masks(source) if mask_source is not None else []
     return to_image_captions(source, masks, captioner.caption(source, masks))
 
@@ -130,13 +141,41 @@ def process_image(
 Outcome = tuple[str, ImageCaptions | None, ImageProblem | None]
 
 
-def _outcome(image: ImageFile, mask_source: MaskSource | None, captioner: Captioner) -> Outcome:
+def _guard(name: str, work: Callable[[], ImageCaptions]) -> Outcome:
     try:
-        return image.name, process_image(image, mask_source, captioner), None
+        return name, work(), None
     except UnreadableImageError as exc:
-        return image.name, None, ImageProblem(image.name, str(exc), unreadable=True)
+        return name, None, ImageProblem(name, str(exc), unreadable=True)
     except AmberEvalError as exc:
-        return image.name, None, ImageProblem(image.name, str(exc), unreadable=False)
+        return name, None, ImageProblem(name, str(exc), unreadable=False)
+
+
+def _outcome(image: ImageFile, mask_source: MaskSource | None, captioner: Captioner) -> Outcome:
+    return _guard(image.name, lambda: process_image(image, mask_source, captioner))
+
+
+def _caption_read(
+    read: Callable[[], SourceImage], mask_source: MaskSource | None, captioner: Captioner
+) -> ImageCaptions:
+    return caption_image(read(), mask_source, captioner)
+
+
+def _read_ahead(
+    images: Sequence[ImageFile], pixels: bool, depth: int = 2
+) -> Iterator[tuple[ImageFile, Callable[[], SourceImage]]]:
+    """Each image with a function returning it decoded; a thread decodes ``depth`` images ahead,
+    so decoding overlaps the model's work on the previous image."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-image") as pool:
+        pending: list[tuple[ImageFile, Future[SourceImage]]] = []
+        for image in images:
+            pending.append((image, pool.submit(read_image, image, pixels=pixels)))
+            if len(pending) > depth:
+                done, future = pending.pop(0)
+                yield done, future.result
+        for done, future in pending:
+            yield done, future.result
 
 
 _WORKER: dict[str, Any] = {}  # per-process cache of the components in worker processes
@@ -163,8 +202,10 @@ def _outcomes(
         log.warning("models run in one process: ignoring workers=%d", workers)
         workers = 1
     if workers <= 1 or len(images) <= 1:
-        for image in images:
-            yield _outcome(image, mask_source, captioner)
+        pixels = _needs_pixels(mask_source, captioner)
+        for image, read in _read_ahead(images, pixels):
+            work = functools.partial(_caption_read, read, mask_source, captioner)
+            yield _guard(image.name, work)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
