@@ -135,7 +135,10 @@ def llms(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("preset", "loads", "about")
+    table = Table()
+    table.add_column("preset", no_wrap=True)
+    table.add_column("loads", overflow="fold")
+    table.add_column("about")
     for row in rows:
         name = str(row["name"]) + (" (default)" if row["default"] else "")
         table.add_row(name, str(row["source"]), str(row["description"]))
