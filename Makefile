@@ -57,14 +57,14 @@ bench-score: ## time full-set scoring against the upstream algorithm
 	$(AMBER) bench-score
 
 eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MODE=; CAPTIONER= MASKS= IMAGES= to caption first)
-	$(if $(CAPTIONER),$(AMBER) segment --images $(IMAGES) --masks $(MASKS) --captioner $(CAPTIONER) --out results/$(MODEL)/captions.jsonl)
+	$(if $(CAPTIONER),$(AMBER) segment $(if $(IMAGES),--images $(IMAGES)) --masks $(or $(MASKS),grid) --captioner $(CAPTIONER) --out results/$(MODEL)/captions.jsonl)
 	$(AMBER) run --captions $(if $(filter oracle,$(MODEL)),oracle,results/$(MODEL)/captions.jsonl) --model $(MODEL) --llm $(LLM) --mode $(MODE) $(if $(LIMIT),--limit-images $(LIMIT))
 
 bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=)
 	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE))
 
-bench-segment: ## region-captioner throughput on generated images
-	$(AMBER) bench-segment
+bench-segment: ## region-captioner throughput on generated images (random weights; DEVICE=cuda on a GPU)
+	$(AMBER) bench-segment --random-weights $(if $(DEVICE),--device $(DEVICE))
 
 bench-report: ## bootstrap time (14,216 questions x 1,000 resamples) and HTML report size/open time
 	$(BIN)/python -m amber_eval.reporting.bench
