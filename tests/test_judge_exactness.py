@@ -120,9 +120,10 @@ def test_p_yes_and_margin_are_consistent(tokenizer) -> None:  # type: ignore[no-
 def unbatched_logits(judge, token_ids):  # type: ignore[no-untyped-def]
     """One plain forward per prompt (with the probe), logits at the last two positions."""
     rows = []
+    device = next(judge.model.parameters()).device
     with torch.inference_mode():
         for ids in token_ids:
-            sequence = torch.tensor([[*ids, judge.vocab.probe_id]])
+            sequence = torch.tensor([[*ids, judge.vocab.probe_id]], device=device)
             rows.append(judge.model(input_ids=sequence).logits[0, -2:].float())
     return torch.stack(rows)
 
