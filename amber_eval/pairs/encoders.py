@@ -98,6 +98,7 @@ class PhraseEncoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.encoded = 0
         self.hits = 0
+        self.shorten = _can_shorten(clip.model, clip.tokenizer)
 
     def _forward(self, texts: Sequence[str]) -> np.ndarray:
         import torch
@@ -105,17 +106,38 @@ class PhraseEncoder:
         padded = list(texts) + [""] * (self.batch_size - len(texts))
         tokens = self.clip.tokenizer(padded).to(self.clip.device)
         with torch.no_grad():
-            out = self.clip.model.encode_text(tokens).float().cpu().numpy()
-        return _normalise(out[: len(texts)])
+            out = _encode_tokens(self.clip.model, tokens, self._length(tokens[: len(texts)]))
+        return _normalise(out.float().cpu().numpy()[: len(texts)])
+
+    def _length(self, tokens: Any) -> int | None:
+        """The bucket length for these rows (None: the full context)."""
+        if not self.shorten:
+            return None
+        used = int((tokens != 0).sum(dim=1).max()) if len(tokens) else 1
+        return next((b for b in LENGTH_BUCKETS if used <= b < tokens.shape[1]), None)
+
+    def _by_length(self, texts: list[str]) -> list[list[str]]:
+        """Texts grouped by token-length bucket, so each batch runs at its bucket's length."""
+        if not texts or not self.shorten:
+            return [texts] if texts else []
+        groups: dict[int | None, list[str]] = {}
+        for start in range(0, len(texts), 4096):
+            chunk = texts[start : start + 4096]
+            lengths = (self.clip.tokenizer(chunk) != 0).sum(dim=1).tolist()
+            for text, used in zip(chunk, lengths, strict=True):
+                bucket = next((b for b in LENGTH_BUCKETS if used <= b), None)
+                groups.setdefault(bucket, []).append(text)
+        return [groups[key] for key in sorted(groups, key=lambda b: b or 1 << 30)]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """``len(texts) x dim`` float32, rows of unit length."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         self.hits += len(texts) - len(missing)
         fresh: dict[str, np.ndarray] = {}
-        for start in range(0, len(missing), self.batch_size):
-            batch = missing[start : start + self.batch_size]
-            fresh.update(zip(batch, self._forward(batch), strict=True))
+        for group in self._by_length(missing):
+            for start in range(0, len(group), self.batch_size):
+                batch = group[start : start + self.batch_size]
+                fresh.update(zip(batch, self._forward(batch), strict=True))
         self.encoded += len(missing)
         rows = []
         for text in texts:
@@ -131,6 +153,53 @@ class PhraseEncoder:
         if not rows:
             return np.zeros((0, self.clip.embed_dim), dtype=np.float32)
         return np.stack(rows)
+
+
+LENGTH_BUCKETS = (8, 16, 32)
+"""Token lengths a batch of short phrases is cut to (the rest run at the full context)."""
+
+
+def _can_shorten(model: Any, tokenizer: Any) -> bool:
+    """True for open_clip's built-in text tower and tokenizer (padding id 0) with a causal mask
+    and end-of-text pooling: positions after a phrase's end token cannot change its
+    embedding, so they can be cut."""
+    from open_clip.model import CLIP
+    from open_clip.tokenizer import SimpleTokenizer
+
+    return (
+        isinstance(model, CLIP)
+        and isinstance(tokenizer, SimpleTokenizer)
+        and getattr(model, "attn_mask", None) is not None
+        and getattr(model, "text_pool_type", None) == "argmax"
+    )
+
+
+def _encode_tokens(model: Any, tokens: Any, length: int | None) -> Any:
+    """``model.encode_text`` on the first ``length`` token positions (all when None).
+
+    Mirrors open_clip's ``CLIP.encode_text`` with the positional embedding and the causal mask
+    cut to ``length``; every batch of a bucket has the same shape, so an embedding does not
+    depend on the other phrases of its batch.
+    """
+    if length is None:
+        return model.encode_text(tokens)
+    from open_clip.transformer import text_global_pool
+
+    text = tokens[:, :length]
+    cast_dtype = model.transformer.get_cast_dtype()
+    x = model.token_embedding(text).to(cast_dtype)
+    x = x + model.positional_embedding[:length].to(cast_dtype)
+    x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+    x = model.ln_final(x)
+    x = text_global_pool(
+        x, text, model.text_pool_type, eos_token_id=getattr(model, "text_eos_id", None)
+    )
+    projection = model.text_projection
+    if projection is None:
+        return x
+    if hasattr(projection, "weight"):
+        return projection(x)
+    return x @ projection
 
 
 class CropEncoder:

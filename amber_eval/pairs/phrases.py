@@ -76,11 +76,15 @@ class NltkPhraseParser:
     drop_tags: tuple[str, ...] = DEFAULT_DROP_TAGS
     dedupe: bool = True
     _chunker: Any = field(default=None, init=False, repr=False)
+    _tagger: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         import nltk
+        from nltk.tag import PerceptronTagger
 
         require_nltk_resources()
+        # One tagger for all captions: nltk.pos_tag builds a new one per call.
+        self._tagger = PerceptronTagger()
         try:
             self._chunker = nltk.RegexpParser(self.grammar)
         except ValueError as exc:
@@ -91,7 +95,7 @@ class NltkPhraseParser:
 
         chunks = []
         for sentence in nltk.sent_tokenize(caption):
-            tagged = nltk.pos_tag(nltk.word_tokenize(sentence))
+            tagged = self._tagger.tag(nltk.word_tokenize(sentence, preserve_line=True))
             if not tagged:
                 continue
             tree = self._chunker.parse(tagged)
