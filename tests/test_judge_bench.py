@@ -127,3 +127,22 @@ def test_bench_command_with_a_model_folder(
     assert report["tokens_computed_equal_unique_prefix_plus_suffix"] is True
     assert report["agreement"]["same_token"] == report["questions"]
     assert report["speed_up"] == pytest.approx(float(out[-1].split()[1].rstrip("x")), abs=0.06)
+
+
+def test_repeats_keep_each_strategys_fastest_round(benchmark) -> None:  # type: ignore[no-untyped-def]
+    tokenizer = tiny_tokenizer()
+    judge = tiny_judge(tokenizer, tiny_llama(tokenizer, seed=3, first=["▁No"]))
+    records = records_of(benchmark, 10)
+    lines: list[str] = []
+    report = run_bench(
+        judge, records, naive_sample=2, strategies=("cache", "packed"), repeats=3,
+        echo=lines.append,
+    )  # fmt: skip
+    rounds = [line.split() for line in lines if line.startswith("  round ")]
+    assert [(r[1], r[2]) for r in rounds] == [
+        ("1:", "cache"), ("1:", "packed"), ("2:", "cache"), ("2:", "packed"),
+        ("3:", "cache"), ("3:", "packed"),
+    ]  # fmt: skip
+    for phase in report.optimized:
+        times = [float(r[3]) for r in rounds if f"({r[2]})" in phase.name]
+        assert f"{phase.seconds:.2f}" == f"{min(times):.2f}"

@@ -37,7 +37,8 @@ from amber_eval.cli.judge import judge_options, pop_judge_options
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Run the optimized judge R times (interleaved across strategies); keep the fastest.",
+    help="Run the optimized judge R times (strategies interleaved, half before and half "
+    "after the naive loop); keep each strategy's fastest.",
 )
 @click.option(
     "--random-weights",

@@ -224,8 +224,9 @@ def run_bench(
 ) -> BenchReport:
     """Time the naive loop and the optimized judge (one phase per strategy) on ``records``.
 
-    With ``repeats`` > 1 the strategies run that many times, interleaved, and each keeps its
-    fastest run (shared machines are noisy).
+    With ``repeats`` > 1 the strategies run that many times, interleaved, half of the rounds
+    before the naive loop and half after it, and each keeps its fastest run: on a shared
+    machine the load changes during a run, and this way it hits both sides.
     """
     from amber_eval.judge.batching import ForwardStats
 
@@ -238,7 +239,9 @@ def run_bench(
     best: dict[str, Phase] = {}
     fast_answers: list[Answer] = []
     tokens_exact = True
-    for _round in range(max(1, repeats)):
+
+    def timed_round(_round: int) -> None:
+        nonlocal fast_answers, tokens_exact
         for strategy in strategies:
             scorer = judge.with_mode("score", strategy=strategy)
             if device.startswith("cuda"):  # one warm-up batch: CUDA context and kernels
@@ -276,12 +279,15 @@ def run_bench(
                 fast_answers = answers
             elif [a.token for a in answers] != [a.token for a in fast_answers]:
                 raise RuntimeError(f"strategy {strategy} decided other tokens than the first run")
-    optimized = [best[strategy] for strategy in strategies]
-    for phase in optimized:
-        echo(describe_phase(phase))
 
+    rounds = max(1, repeats)
+    before = (rounds + 1) // 2 if naive else rounds
+    for index in range(before):
+        timed_round(index)
     naive_phase = None
     compared = None
+    slow_answers: list[Answer] = []
+    chosen: list[int] = []
     if naive:
         generator = judge.with_mode("generate")
         chosen = sample_indices(len(prompts), naive_sample)
@@ -309,6 +315,12 @@ def run_bench(
             naive_phase.details["tokens_computed_extrapolated"] = round(
                 naive_phase.tokens_computed * scale
             )
+    for index in range(before, rounds):  # the rest after the naive loop: load changes hit both
+        timed_round(index)
+    optimized = [best[strategy] for strategy in strategies]
+    for phase in optimized:
+        echo(describe_phase(phase))
+    if naive_phase is not None:
         echo(describe_phase(naive_phase))
         compared = agreement(
             [records[i] for i in chosen], slow_answers, [fast_answers[i] for i in chosen]
