@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +98,3 @@ def threshold_json(cut: CutPoint | None) -> dict[str, Any] | None:
         return None
     ordinal, index = cut.key >> spill.PHRASE_BITS, cut.key & spill.MAX_PHRASES_PER_PAIR
     return {"score": cut.score, "ordinal": ordinal, "phrase_index": index}
-
-
-def first_line(path: Path) -> dict[str, Any] | None:
-    with path.open(encoding="utf-8") as handle:
-        line = handle.readline()
-    return json.loads(line) if line.strip() else None
