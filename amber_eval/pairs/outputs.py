@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from amber_eval.errors import ResourceError
 from amber_eval.io import atomic_open
 from amber_eval.pairs import spill
 from amber_eval.pairs.selection import CutPoint, discard_mask, find_cut
@@ -65,10 +66,12 @@ def merge_shards(work: Path, shards: list[int], out: Path, ratio: float) -> Merg
 
 def plot_histogram(path: Path, result: MergeResult, ratio: float) -> None:
     """A PNG of the score histogram with the cut marked."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ResourceError(
+            "the score histogram needs matplotlib: pip install 'amber-eval[report]'"
+        ) from None
 
     figure = Figure(figsize=(6.4, 3.6), dpi=100)
     axes = figure.subplots()
