@@ -29,7 +29,7 @@ MODE ?= score
 QUESTIONS ?= 500
 DEVICE ?=
 
-.PHONY: help setup quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report clean
+.PHONY: help setup quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=)
 
 bench-segment: ## region-captioner throughput on generated images (random weights; DEVICE=cuda on a GPU)
 	$(AMBER) bench-segment --random-weights $(if $(DEVICE),--device $(DEVICE))
+
+bench-pairs: ## parse-and-filter: peak memory from 1k to 100k pairs, text-side pairs/s
+	$(BIN)/python -m amber_eval.pairs.bench memory --sizes 1000,10000,100000
+	$(BIN)/python -m amber_eval.pairs.bench text --pairs 1000 --model ViT-B-16
 
 bench-report: ## bootstrap time (14,216 questions x 1,000 resamples) and HTML report size/open time
 	$(BIN)/python -m amber_eval.reporting.bench
