@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from amber_eval.errors import InputError
+from amber_eval.scoring.answers import parse_official
 
 QUESTION_BLOCKS = ("overall", "existence", "attribute", "state", "number", "action", "relation")
 DIMENSION_BLOCKS: dict[str, tuple[str, ...]] = {
@@ -65,15 +66,6 @@ class ImageCounts:
         position = {image: i for i, image in enumerate(self.images)}
         rows = [position[image] for image in images]
         return ImageCounts(tuple(images), self.counts[rows])
-
-
-def parse_official(answer: Any) -> str:
-    """The upstream rule: exactly ``Yes`` or exactly ``No``; anything else counts as neither."""
-    if answer == "Yes":
-        return "yes"
-    if answer == "No":
-        return "no"
-    return "unknown"
 
 
 def image_counts(

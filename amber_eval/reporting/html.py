@@ -18,6 +18,7 @@ from amber_eval.reporting.bootstrap import DIMENSION_BLOCKS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import Mode, RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table
+from amber_eval.scoring.answers import parse_official
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,7 @@ def run_payload(run: RunData, label: str, mode: Mode) -> dict[str, Any]:
         questions = []
         for record, middle in zip(records, middles, strict=True):
             if mode == "official":
-                answer = record.get("answer")
-                parsed = _parsed_code({"Yes": "yes", "No": "no"}.get(str(answer), "unknown"))
+                parsed = _parsed_code(parse_official(record.get("answer")))
             else:
                 parsed = _parsed_code(record.get("parsed"))
             truth = 1 if record.get("truth") == "yes" else 0
@@ -214,7 +214,7 @@ def _dimension_yes_ratios(
         if truth:
             yes = record.get("truth") == "yes"
         elif mode == "official":
-            yes = record.get("answer") == "Yes"
+            yes = parse_official(record.get("answer")) == "yes"
         else:
             yes = record.get("parsed") == "yes"
         totals[str(dimension)][0] += int(yes)

@@ -10,8 +10,11 @@ from amber_eval.scoring.records import Parsed
 STRICT_ANSWER = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 
 
-def parse_official(raw: str) -> Parsed:
-    """Exactly ``Yes`` or exactly ``No`` (case-sensitive, no stripping); anything else unknown."""
+def parse_official(raw: object) -> Parsed:
+    """Exactly ``Yes`` or exactly ``No`` (case-sensitive, no stripping); anything else unknown.
+
+    Takes any value, so a missing or non-string answer of a stored record reads as unknown.
+    """
     if raw == "Yes":
         return "yes"
     if raw == "No":
