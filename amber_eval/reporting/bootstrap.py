@@ -22,8 +22,9 @@ import numpy as np
 
 from amber_eval.errors import InputError
 from amber_eval.scoring.answers import parse_official
+from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
 
-QUESTION_BLOCKS = ("overall", "existence", "attribute", "state", "number", "action", "relation")
+QUESTION_BLOCKS = DISCRIMINATIVE_BLOCKS
 DIMENSION_BLOCKS: dict[str, tuple[str, ...]] = {
     "existence": ("existence",),
     "attribute-state": ("attribute", "state"),

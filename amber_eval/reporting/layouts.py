@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amber_eval.errors import UnknownNameError
+from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
+from amber_eval.scoring.result import DISCRIMINATIVE_METRICS, GENERATIVE_METRICS
 
 #: Metrics where a lower value is better (bold marks the minimum).
 LOWER_IS_BETTER = frozenset({"CHAIR", "Hal", "Cog"})
@@ -43,18 +45,8 @@ BLOCK_TITLES = {
     "score": "AMBER",
 }
 
-DISCRIMINATIVE_BLOCKS = (
-    "overall",
-    "existence",
-    "attribute",
-    "state",
-    "number",
-    "action",
-    "relation",
-)
-GENERATIVE_METRICS = ("CHAIR", "Cover", "Hal", "Cog")
 PRF = ("Precision", "Recall", "F1")
-APRF = ("Accuracy", "Precision", "Recall", "F1")
+APRF = DISCRIMINATIVE_METRICS
 
 
 @dataclass(frozen=True)

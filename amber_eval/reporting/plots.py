@@ -7,6 +7,8 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
+
 DIMENSION_ORDER = (
     "existence",
     "attribute-state",
@@ -14,7 +16,7 @@ DIMENSION_ORDER = (
     "attribute-action",
     "relation",
 )
-PLOT_BLOCKS = ("overall", "existence", "attribute", "state", "number", "action", "relation")
+PLOT_BLOCKS = DISCRIMINATIVE_BLOCKS
 
 
 def _png(figure: Any) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from amber_eval.errors import InputError
+from amber_eval.scoring.result import BLOCK_ORDER, amber_score
 
 Mode = Literal["strict", "official"]
 MODES: tuple[Mode, ...] = ("strict", "official")
@@ -22,16 +23,7 @@ COVERAGE_FILE = "coverage.jsonl"
 #: Metrics that the score JSON holds as fractions (0..1); tables show them as percentages.
 FRACTION_METRICS = frozenset({"yes_ratio", "parse_failure_rate"})
 
-BLOCKS = (
-    "generative",
-    "overall",
-    "existence",
-    "attribute",
-    "state",
-    "number",
-    "action",
-    "relation",
-)
+BLOCKS = BLOCK_ORDER
 
 
 def _read_json(path: Path) -> Any:
@@ -163,8 +155,6 @@ class RunData:
         if amber is None:
             # A judge run scores the questions only; its generative figures are the captions'
             # coverage, and the AMBER score combines them as the paper does.
-            from amber_eval.scoring.result import amber_score
-
             amber = amber_score(values.get("generative.CHAIR"), values.get("overall.F1"))
         values["score.AMBER"] = amber
         return values

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-BLOCKS = ("overall", "existence", "attribute", "state", "number", "action", "relation")
-STRICT_METRICS = ("Accuracy", "Precision", "Recall", "F1", "yes_ratio", "parse_failure_rate", "n")
-OFFICIAL_METRICS = ("Accuracy", "Precision", "Recall", "F1")
+from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
+from amber_eval.scoring.result import DISCRIMINATIVE_METRICS
+
+BLOCKS = DISCRIMINATIVE_BLOCKS
+STRICT_METRICS = (*DISCRIMINATIVE_METRICS, "yes_ratio", "parse_failure_rate", "n")
+OFFICIAL_METRICS = DISCRIMINATIVE_METRICS
 
 
 def _blocks(score: Mapping[str, Any]) -> Mapping[str, Any]:
