@@ -28,6 +28,7 @@ LIMIT ?=
 MODE ?= score
 QUESTIONS ?= 500
 DEVICE ?=
+BENCH_ARGS ?=
 
 .PHONY: help setup quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
 
@@ -60,8 +61,8 @@ eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MOD
 	$(if $(CAPTIONER),$(AMBER) segment $(if $(IMAGES),--images $(IMAGES)) --masks $(or $(MASKS),grid) --captioner $(CAPTIONER) --out results/$(MODEL)/captions.jsonl)
 	$(AMBER) run --captions $(if $(filter oracle,$(MODEL)),oracle,results/$(MODEL)/captions.jsonl) --model $(MODEL) --llm $(LLM) --mode $(MODE) $(if $(LIMIT),--limit-images $(LIMIT))
 
-bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=)
-	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE))
+bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=, BENCH_ARGS=)
+	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE)) $(BENCH_ARGS)
 
 bench-segment: ## region-captioner throughput on generated images (random weights; DEVICE=cuda on a GPU)
 	$(AMBER) bench-segment --random-weights $(if $(DEVICE),--device $(DEVICE))
