@@ -8,8 +8,13 @@ from typing import Any
 
 import click
 
-from amber_eval.captions.selection import ORDERS
 from amber_eval.cli.lazy import LazyGroup
+from amber_eval.cli.options import (
+    caption_selection_options,
+    data_dir_option,
+    limit_images_option,
+    selection_settings,
+)
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "import": (
@@ -78,26 +83,15 @@ def summarize(dump: Any, expected: int | None) -> str:
     "--spacy-model",
     help="spaCy pipeline (name or folder) with word vectors (default: en_core_web_lg).",
 )
-@click.option(
-    "--limit-images", type=click.IntRange(min=1), help="Only the first N images by AMBER id."
-)
-@click.option("--top-k", type=click.IntRange(min=1), help="At most K captions per image.")
-@click.option(
-    "--min-score", type=float, help="Drop regions scored below S (and regions without a score)."
-)
-@click.option("--order", type=click.Choice(ORDERS), default="dump", show_default=True)
-@click.option("--keep-duplicates", is_flag=True, help="Keep repeated captions.")
+@limit_images_option
+@caption_selection_options
 @click.option(
     "--json",
     "json_out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the result as JSON (replaced atomically).",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="AMBER data folder (default: $AMBER_EVAL_DATA or the cache).",
-)
+@data_dir_option
 def score(
     source: str,
     spacy_model: str | None,
@@ -115,19 +109,14 @@ def score(
     reported as not available, with the reason.
     """
     from amber_eval.captions.coverage import coverage_json
-    from amber_eval.captions.selection import SelectionSettings, select_captions
+    from amber_eval.captions.selection import select_captions
     from amber_eval.captions.sources import load_captions
     from amber_eval.data import load_benchmark
     from amber_eval.io import atomic_write_json
 
     benchmark = load_benchmark(data_dir)
     dump, report = load_captions(source, benchmark)
-    settings = SelectionSettings(
-        top_k=top_k,
-        min_score=min_score,
-        order="score" if order == "score" else "dump",
-        dedupe=not keep_duplicates,
-    )
+    settings = selection_settings(top_k, min_score, order, keep_duplicates)
     selected = select_captions(dump, settings)
     if limit_images is None:
         images = [image for image in benchmark.images if image in selected]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
+from amber_eval.cli.options import DATA_DIR_HELP, DATA_DIR_TYPE, data_dir_option
 from amber_eval.data.manifest import UPSTREAM_BASE_URL
-
-DATA_DIR_HELP = "AMBER data folder (default: $AMBER_EVAL_DATA, else the per-user cache)."
 
 
 @click.group("data")
@@ -28,7 +27,7 @@ def data() -> None:
     "--dest",
     "--data-dir",
     "dest",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DATA_DIR_TYPE,
     help="Folder to fill. " + DATA_DIR_HELP,
 )
 @click.option(
@@ -64,7 +63,7 @@ def fetch(
 
 
 @data.command("verify", short_help="Check every data file's sha256.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help=DATA_DIR_HELP)
+@data_dir_option
 def verify(data_dir: Path | None) -> None:
     """Check that every pinned file is present with its sha256 (exit 2 if not)."""
     from amber_eval.data.fetch import check_files
@@ -96,7 +95,7 @@ def verify(data_dir: Path | None) -> None:
 
 
 @data.command("path", short_help="Print the data folder in use.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help=DATA_DIR_HELP)
+@data_dir_option
 def path(data_dir: Path | None) -> None:
     """Print the data folder amber-eval reads (--data-dir, $AMBER_EVAL_DATA or the cache)."""
     from amber_eval.data.location import resolve_data_dir

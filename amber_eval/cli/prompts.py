@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
-from amber_eval.captions.selection import ORDERS
+from amber_eval.cli.options import (
+    caption_selection_options,
+    data_dir_option,
+    limit_images_option,
+    selection_settings,
+)
 
 
 @click.command("prompts")
@@ -25,34 +30,15 @@ from amber_eval.captions.selection import ORDERS
     metavar="NAME|PATH",
     help="A built-in template (paper, paper-alt) or a Jinja template file.",
 )
-@click.option(
-    "--limit-images", type=click.IntRange(min=1), help="Only the first N images by AMBER id."
-)
-@click.option("--top-k", type=click.IntRange(min=1), help="At most K captions per image.")
-@click.option(
-    "--min-score", type=float, help="Drop regions scored below S (and regions without a score)."
-)
-@click.option(
-    "--order",
-    type=click.Choice(ORDERS),
-    default="dump",
-    show_default=True,
-    help="Caption order: the dump's, or highest score first.",
-)
-@click.option(
-    "--keep-duplicates", is_flag=True, help="Keep repeated captions (default: drop them)."
-)
+@limit_images_option
+@caption_selection_options
 @click.option(
     "--out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="The prompts file to write (JSONL; replaced atomically).",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="AMBER data folder (default: $AMBER_EVAL_DATA or the cache).",
-)
+@data_dir_option
 def prompts(
     captions_source: str,
     template: str,
@@ -65,7 +51,7 @@ def prompts(
     data_dir: Path | None,
 ) -> None:
     """Render one prompt per Yes/No question: id, image, dimension, truth, prompt."""
-    from amber_eval.captions.selection import SelectionSettings, select_captions
+    from amber_eval.captions.selection import select_captions
     from amber_eval.captions.sources import load_captions
     from amber_eval.data import load_benchmark
     from amber_eval.prompting import load_template, render_prompts, write_prompts
@@ -75,12 +61,7 @@ def prompts(
     dump, report = load_captions(captions_source, benchmark)
     if report is not None and report.unmatched_count:
         click.echo(report.summary(), err=True)
-    settings = SelectionSettings(
-        top_k=top_k,
-        min_score=min_score,
-        order="score" if order == "score" else "dump",
-        dedupe=not keep_duplicates,
-    )
+    settings = selection_settings(top_k, min_score, order, keep_duplicates)
     selected = select_captions(dump, settings)
     images = benchmark.first_images(limit_images)
     loaded.compiled  # noqa: B018 - compile before timing the rendering

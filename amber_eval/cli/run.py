@@ -8,6 +8,12 @@ from typing import Any
 import click
 
 from amber_eval.captions.selection import ORDERS
+from amber_eval.cli.options import (
+    data_dir_option,
+    limit_images_option,
+    min_score_option,
+    top_k_option,
+)
 
 
 @click.command("run")
@@ -25,7 +31,7 @@ from amber_eval.captions.selection import ORDERS
     show_default=True,
     help="score: compare Yes/No logits; generate: greedy generation, then parse.",
 )
-@click.option("--limit-images", type=click.IntRange(min=1), help="Only the first N AMBER images.")
+@limit_images_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -35,8 +41,8 @@ from amber_eval.captions.selection import ORDERS
 )
 @click.option("--model", help="Caption model name for <out>/<model> (default: from --captions).")
 @click.option("--template", default="paper", show_default=True, help="Prompt template.")
-@click.option("--top-k", type=click.IntRange(min=1), help="At most K captions per image.")
-@click.option("--min-score", type=float, help="Drop captions scored below this.")
+@top_k_option
+@min_score_option
 @click.option("--order", type=click.Choice(ORDERS), help="Caption order (default: dump).")
 @click.option("--spacy-model", help="spaCy pipeline for caption-coverage scoring.")
 @click.option(
@@ -44,11 +50,7 @@ from amber_eval.captions.selection import ORDERS
     type=click.Path(dir_okay=False, path_type=Path),
     help="Answer store file (default: <out>/.answers.sqlite).",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="AMBER data folder (default: $AMBER_EVAL_DATA or the cache).",
-)
+@data_dir_option
 @click.option("--dtype", help="Model dtype (e.g. bfloat16, float16, float32).")
 @click.option("--device", help="Device (e.g. cuda, cuda:1, cpu).")
 @click.option("--load-in-4bit", is_flag=True, help="NF4 quantization (bitsandbytes).")

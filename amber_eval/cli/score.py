@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from amber_eval.cli.options import data_dir_option
 from amber_eval.scoring.scorer import EVAL_TYPES, MODES
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
 
@@ -136,11 +137,7 @@ def render_table(result: Any) -> None:
     help="Standard output: a table, the upstream script's exact text, or JSON.",
 )
 @click.option("--allow-partial", is_flag=True, help="Strict mode: score a file with missing ids.")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="AMBER data folder (default: $AMBER_EVAL_DATA, else the cache).",
-)
+@data_dir_option
 @click.option("--no-cache", is_flag=True, help="Do not read or write the noun cache.")
 def score(
     responses: Path,
@@ -215,11 +212,7 @@ def write_items(path: Path, items: Any) -> None:
 )
 @click.option("--type", "eval_type", type=click.Choice(EVAL_TYPES), default="a", show_default=True)
 @click.option("--sample", default=300, show_default=True, help="Upstream pair calls to time.")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="AMBER data folder (default: $AMBER_EVAL_DATA, else the cache).",
-)
+@data_dir_option
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 def bench_score(
     responses: Path | None,

@@ -1,0 +1,73 @@
+"""Click options that several commands share, so they read and behave the same everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from amber_eval.captions.selection import ORDERS
+
+if TYPE_CHECKING:
+    from amber_eval.captions.selection import SelectionSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DATA_DIR_HELP = "AMBER data folder (default: $AMBER_EVAL_DATA, else the per-user cache)."
+DATA_DIR_TYPE = click.Path(file_okay=False, path_type=Path)
+
+
+def data_dir_option(function: F) -> F:
+    """``--data-dir FOLDER`` (passed as ``data_dir``, None for the default lookup)."""
+    return click.option("--data-dir", type=DATA_DIR_TYPE, help=DATA_DIR_HELP)(function)
+
+
+def limit_images_option(function: F) -> F:
+    """``--limit-images N``: only the first N images by AMBER id (passed as ``limit_images``)."""
+    return click.option(
+        "--limit-images", type=click.IntRange(min=1), help="Only the first N images by AMBER id."
+    )(function)
+
+
+def top_k_option(function: F) -> F:
+    return click.option(
+        "--top-k", type=click.IntRange(min=1), help="At most K captions per image."
+    )(function)
+
+
+def min_score_option(function: F) -> F:
+    return click.option(
+        "--min-score", type=float, help="Drop regions scored below S (and regions without a score)."
+    )(function)
+
+
+def caption_selection_options(function: F) -> F:
+    """``--top-k``, ``--min-score``, ``--order`` and ``--keep-duplicates``: see
+    :func:`selection_settings`."""
+    function = click.option(
+        "--keep-duplicates", is_flag=True, help="Keep repeated captions (default: drop them)."
+    )(function)
+    function = click.option(
+        "--order",
+        type=click.Choice(ORDERS),
+        default="dump",
+        show_default=True,
+        help="Caption order: the dump's, or highest score first.",
+    )(function)
+    return top_k_option(min_score_option(function))
+
+
+def selection_settings(
+    top_k: int | None, min_score: float | None, order: str, keep_duplicates: bool
+) -> SelectionSettings:
+    """The caption selection that :func:`caption_selection_options` describes."""
+    from amber_eval.captions.selection import SelectionSettings
+
+    return SelectionSettings(
+        top_k=top_k,
+        min_score=min_score,
+        order="score" if order == "score" else "dump",
+        dedupe=not keep_duplicates,
+    )
