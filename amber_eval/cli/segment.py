@@ -6,12 +6,34 @@ from pathlib import Path
 
 import click
 
+from amber_eval.cli.options import F
+
 MASK_OPTION_HELP = (
     "A mask source setting KEY=VALUE (repeatable; `amber-eval segmenters` lists them)."
 )
 CAPTIONER_OPTION_HELP = (
     "A captioner setting KEY=VALUE (repeatable; `amber-eval segmenters` lists them)."
 )
+
+
+def component_options(function: F) -> F:
+    """``-M/--mask-option`` and ``-C/--captioner-option`` (``mask_pairs``, ``captioner_pairs``)."""
+    function = click.option(
+        "-C",
+        "--captioner-option",
+        "captioner_pairs",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=CAPTIONER_OPTION_HELP,
+    )(function)
+    return click.option(
+        "-M",
+        "--mask-option",
+        "mask_pairs",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=MASK_OPTION_HELP,
+    )(function)
 
 
 def _options(
@@ -46,17 +68,7 @@ def _options(
     type=click.IntRange(1, 64),
     help="Processes for images (weight-free components; models use one process).",
 )
-@click.option(
-    "-M", "--mask-option", "mask_pairs", multiple=True, metavar="KEY=VALUE", help=MASK_OPTION_HELP
-)
-@click.option(
-    "-C",
-    "--captioner-option",
-    "captioner_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help=CAPTIONER_OPTION_HELP,
-)
+@component_options
 @click.option(
     "--granularity",
     type=int,
@@ -167,17 +179,7 @@ def segmenters(show_options: bool) -> None:
     help="With --random-weights: tiny test models or ViT-B/16-sized ones.",
 )
 @click.option("--device", default=None, help="torch device (default: cuda when available).")
-@click.option(
-    "-M", "--mask-option", "mask_pairs", multiple=True, metavar="KEY=VALUE", help=MASK_OPTION_HELP
-)
-@click.option(
-    "-C",
-    "--captioner-option",
-    "captioner_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help=CAPTIONER_OPTION_HELP,
-)
+@component_options
 @click.option(
     "--warmup",
     default=1,
