@@ -11,7 +11,7 @@ import json
 import platform
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +103,29 @@ def generate_images(
     return files
 
 
+TINY_CLIP_CONFIG: dict[str, Any] = {
+    "embed_dim": 64,
+    "vision_cfg": {
+        "image_size": 64,
+        "layers": 2,
+        "width": 64,
+        "head_width": 32,
+        "patch_size": 16,
+    },
+    "text_cfg": {
+        "context_length": 32,
+        "vocab_size": 49408,
+        "width": 64,
+        "heads": 2,
+        "layers": 2,
+    },
+}
+"""A test-sized open_clip model (64-d embeddings, two layers a tower)."""
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]")
+"""The BERT vocabulary's first entries in :func:`write_random_blip` (ids 0 to 5)."""
+
+
 def random_model_options(name: str, size: str, folder: Path) -> dict[str, Any]:
     """Options that point a component at a randomly initialised model saved under ``folder``."""
     import torch
@@ -111,44 +134,50 @@ def random_model_options(name: str, size: str, folder: Path) -> dict[str, Any]:
     if name == "clip-vocab":
         if size == "base":  # random weights score every phrase alike: keep every region
             return {"model": "ViT-B-16", "pretrained": None, "threshold": 0}
-        import open_clip
-
-        config = {
-            "embed_dim": 64,
-            "vision_cfg": {
-                "image_size": 64,
-                "layers": 2,
-                "width": 64,
-                "head_width": 32,
-                "patch_size": 16,
-            },
-            "text_cfg": {
-                "context_length": 32,
-                "vocab_size": 49408,
-                "width": 64,
-                "heads": 2,
-                "layers": 2,
-            },
-        }
-        target = folder / "clip"
-        target.mkdir()
-        (target / "open_clip_config.json").write_text(
-            json.dumps({"model_cfg": config, "preprocess_cfg": {}})
-        )
-        torch.save(open_clip.CLIP(**config).state_dict(), target / "open_clip_pytorch_model.bin")
+        target = write_random_clip(folder / "clip")
         return {"model": f"local-dir:{target}", "threshold": 0}
     if name == "image-to-text":
         return {
-            "model": str(_random_blip(folder / "blip", size)),
+            "model": str(write_random_blip(folder / "blip", size)),
             "min_new_tokens": 20,
             "max_new_tokens": 20,
         }
     if name == "sam":
-        return {"model": str(_random_sam(folder / "sam", size))}
+        return {"model": str(write_random_sam(folder / "sam", size))}
     return {}
 
 
-def _random_blip(target: Path, size: str) -> Path:
+def write_random_clip(target: Path, seed: int = 0) -> Path:
+    """A :data:`TINY_CLIP_CONFIG` open_clip model with random weights, loadable as
+    ``local-dir:<target>``."""
+    import open_clip
+    import torch
+
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "open_clip_config.json").write_text(
+        json.dumps({"model_cfg": TINY_CLIP_CONFIG, "preprocess_cfg": {}})
+    )
+    torch.manual_seed(seed)
+    model = open_clip.CLIP(**TINY_CLIP_CONFIG)
+    torch.save(model.state_dict(), target / "open_clip_pytorch_model.bin")
+    return target
+
+
+def write_random_blip(
+    target: Path,
+    size: str = "tiny",
+    *,
+    words: Sequence[str] | None = None,
+    suppress_special_tokens: bool = False,
+    seed: int = 0,
+) -> Path:
+    """A BLIP captioning model and processor with random weights, saved to ``target``.
+
+    ``words`` make the BERT vocabulary after :data:`SPECIAL_TOKENS` (default: the default
+    clip-vocab vocabulary's words). With ``suppress_special_tokens`` the decoder never
+    predicts [PAD], [UNK], [CLS], [MASK] or [DEC], so its captions are words.
+    """
+    import torch
     from transformers import (
         BertTokenizer,
         BlipConfig,
@@ -159,12 +188,17 @@ def _random_blip(target: Path, size: str) -> Path:
 
     from amber_eval.segmenter.vocabulary import default_vocabulary_text
 
-    target.mkdir()
-    words = sorted(
-        {w for line in default_vocabulary_text().splitlines() for w in line.split() if w.isalpha()}
-    )
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]"]
-    (target / "vocab.txt").write_text("\n".join(specials + words) + "\n")
+    target.mkdir(parents=True, exist_ok=True)
+    if words is None:
+        words = sorted(
+            {
+                w
+                for line in default_vocabulary_text().splitlines()
+                for w in line.split()
+                if w.isalpha()
+            }
+        )
+    (target / "vocab.txt").write_text("\n".join([*SPECIAL_TOKENS, *words]) + "\n")
     tokenizer = BertTokenizer(vocab=str(target / "vocab.txt"))
     tokenizer.add_special_tokens({"bos_token": "[DEC]"})
     ids = {"bos_token_id": 5, "eos_token_id": 3, "sep_token_id": 3, "pad_token_id": 0}
@@ -191,7 +225,11 @@ def _random_blip(target: Path, size: str) -> Path:
             **ids,
         }
         image_size = 64
+    torch.manual_seed(seed)
     model = BlipForConditionalGeneration(BlipConfig(vision_config=vision, text_config=text))
+    if suppress_special_tokens:
+        with torch.no_grad():
+            model.text_decoder.cls.predictions.bias[[0, 1, 2, 4, 5]] = -1e4
     model.save_pretrained(target)
     processor = BlipProcessor(
         BlipImageProcessor(size={"height": image_size, "width": image_size}), tokenizer
@@ -200,7 +238,9 @@ def _random_blip(target: Path, size: str) -> Path:
     return target
 
 
-def _random_sam(target: Path, size: str) -> Path:
+def write_random_sam(target: Path, size: str = "tiny", seed: int = 0) -> Path:
+    """A SAM model and processor with random weights (``base``: SAM ViT-B at 1024 px)."""
+    import torch
     from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor
 
     if size == "base":  # SamConfig's defaults are SAM ViT-B at 1024 px
@@ -236,6 +276,7 @@ def _random_sam(target: Path, size: str) -> Path:
                 mask_pad_size={"height": 64, "width": 64},
             )
         )
+    torch.manual_seed(seed)
     SamModel(config).save_pretrained(target)
     processor.save_pretrained(target)
     return target

@@ -25,6 +25,7 @@ from amber_eval.segmenter import (
     make_mask,
     segment_folder,
 )
+from amber_eval.segmenter.bench import write_random_blip, write_random_clip, write_random_sam
 from amber_eval.segmenter.crops import GREY, region_crop
 
 torch = pytest.importorskip("torch")
@@ -59,71 +60,13 @@ def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sam_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor
-
-    folder = tmp_path_factory.mktemp("sam")
-    config = SamConfig(
-        vision_config={
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "image_size": 256,
-            "window_size": 4,
-            "global_attn_indexes": [1],
-            "output_channels": 32,
-            "mlp_dim": 64,
-            "num_pos_feats": 16,
-        },
-        prompt_encoder_config={"hidden_size": 32, "image_size": 256, "mask_input_channels": 4},
-        mask_decoder_config={
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "mlp_dim": 64,
-            "iou_head_hidden_dim": 32,
-        },
-    )
-    torch.manual_seed(0)
-    SamModel(config).save_pretrained(folder)
-    SamProcessor(
-        image_processor=SamImageProcessor(
-            size={"longest_edge": 256},
-            pad_size={"height": 256, "width": 256},
-            mask_size={"longest_edge": 64},
-            mask_pad_size={"height": 64, "width": 64},
-        )
-    ).save_pretrained(folder)
-    return folder
+    return write_random_sam(tmp_path_factory.mktemp("sam"), "tiny")
 
 
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    open_clip = pytest.importorskip("open_clip")
-    folder = tmp_path_factory.mktemp("clip")
-    config = {
-        "embed_dim": 64,
-        "vision_cfg": {
-            "image_size": 64,
-            "layers": 2,
-            "width": 64,
-            "head_width": 32,
-            "patch_size": 16,
-        },
-        "text_cfg": {
-            "context_length": 32,
-            "vocab_size": 49408,
-            "width": 64,
-            "heads": 2,
-            "layers": 2,
-        },
-    }
-    (folder / "open_clip_config.json").write_text(
-        json.dumps({"model_cfg": config, "preprocess_cfg": {}})
-    )
-    torch.manual_seed(0)
-    model = open_clip.CLIP(**config)
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    return folder
+    pytest.importorskip("open_clip")
+    return write_random_clip(tmp_path_factory.mktemp("clip"))
 
 
 @pytest.fixture(scope="module")
@@ -137,57 +80,11 @@ def small_vocabulary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def blip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import (
-        BertTokenizer,
-        BlipConfig,
-        BlipForConditionalGeneration,
-        BlipImageProcessor,
-        BlipProcessor,
+    words = ["a", "picture", "of", "the", "cat", "dog", "on", "red", "blue", "grass"]
+    # random weights: keep special tokens out of the captions
+    return write_random_blip(
+        tmp_path_factory.mktemp("blip"), "tiny", words=words, suppress_special_tokens=True
     )
-
-    folder = tmp_path_factory.mktemp("blip")
-    vocab = folder / "vocab.txt"
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]"]
-    vocab.write_text(
-        "\n".join(
-            [*specials, *["a", "picture", "of", "the", "cat", "dog", "on", "red", "blue", "grass"]]
-        )
-        + "\n"
-    )
-    tokenizer = BertTokenizer(vocab=str(vocab))
-    tokenizer.add_special_tokens({"bos_token": "[DEC]"})
-    config = BlipConfig(
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "image_size": 64,
-            "patch_size": 16,
-        },
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "max_position_embeddings": 64,
-            "bos_token_id": 5,
-            "eos_token_id": 3,
-            "sep_token_id": 3,
-            "pad_token_id": 0,
-        },
-    )
-    torch.manual_seed(0)
-    model = BlipForConditionalGeneration(config).eval()
-    with torch.no_grad():  # random weights: keep special tokens out of the captions
-        bias = model.text_decoder.cls.predictions.bias
-        bias[[0, 1, 2, 4, 5]] = -1e4
-    model.save_pretrained(folder)
-    BlipProcessor(BlipImageProcessor(size={"height": 64, "width": 64}), tokenizer).save_pretrained(
-        folder
-    )
-    return folder
 
 
 # --------------------------------------------------------------------------------------------- SAM
