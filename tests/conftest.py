@@ -44,3 +44,23 @@ def nltk_data_dir() -> Path:
     if folder is None:
         pytest.skip("NLTK_DATA is not set (make test sets it)")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Llama judge and its tokenizer saved to a folder, loadable by path.
+
+    "Yes" and "No" are both pushed up as the first answer token: the context decides.
+    """
+    pytest.importorskip("transformers")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from llm_fixtures import tiny_llama, tiny_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = tiny_tokenizer()
+    model = tiny_llama(tokenizer, first=["▁Yes", "▁No"])
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -21,20 +21,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("amber_data_dir")]
 IMAGES = 6
 
 
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("accelerate")
-    sys.path.insert(0, str(Path(__file__).parent))
-    from llm_fixtures import tiny_llama, tiny_tokenizer
-
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = tiny_tokenizer()
-    model = tiny_llama(tokenizer, first=["▁Yes", "▁No"])
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -61,6 +47,7 @@ def _folder(out: Path) -> Path:
 
 
 def test_two_processes_equal_one(tiny_model_dir: Path, tmp_path: Path, benchmark: Any) -> None:
+    pytest.importorskip("accelerate")
     total = len(benchmark.questions_for(benchmark.first_images(IMAGES)))
     two = tmp_path / "two"
     launch = [

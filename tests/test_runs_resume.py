@@ -24,21 +24,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("amber_data_dir")]
 IMAGES = 20
 
 
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("transformers")
-    sys.path.insert(0, str(Path(__file__).parent))
-    from llm_fixtures import tiny_llama, tiny_tokenizer
-
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = tiny_tokenizer()
-    # Yes and No both pushed up after "[/INST]": the context decides between them
-    model = tiny_llama(tokenizer, first=["▁Yes", "▁No"])
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 def _command(model: Path, out: Path) -> list[str]:
     return [
         sys.executable, "-m", "amber_eval", "run", "--captions", "oracle", "--llm", str(model),
