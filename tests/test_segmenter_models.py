@@ -25,8 +25,12 @@ from amber_eval.segmenter import (
     make_mask,
     segment_folder,
 )
-from amber_eval.segmenter.bench import write_random_blip, write_random_clip, write_random_sam
 from amber_eval.segmenter.crops import GREY, region_crop
+from amber_eval.segmenter.random_models import (
+    write_random_blip,
+    write_random_clip,
+    write_random_sam,
+)
 
 torch = pytest.importorskip("torch")
 

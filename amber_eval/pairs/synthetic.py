@@ -12,11 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-TINY_CLIP_CONFIG: dict[str, object] = {
-    "embed_dim": 64,
-    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
+from amber_eval.segmenter.random_models import write_random_clip
 
 ADJECTIVES = ("red", "small", "old", "wooden", "bright", "large", "green", "striped", "empty")
 NOUNS = ("dog", "car", "table", "tree", "bicycle", "house", "woman", "boat", "cup", "street")
@@ -26,18 +22,7 @@ PLACES = ("park", "kitchen", "beach", "road", "garden", "river", "field", "room"
 def write_tiny_clip(folder: Path, *, seed: int = 0, config: dict[str, object] | None = None) -> str:
     """Save a random tiny CLIP as ``folder/open_clip_config.json`` + weights; returns the
     ``local-dir:`` model name that loads it."""
-    import torch
-    from open_clip.model import CLIP
-
-    folder.mkdir(parents=True, exist_ok=True)
-    model_cfg = dict(config or TINY_CLIP_CONFIG)
-    (folder / "open_clip_config.json").write_text(
-        json.dumps({"model_cfg": model_cfg}), encoding="utf-8"
-    )
-    torch.manual_seed(seed)
-    model = CLIP(**model_cfg)
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    return f"local-dir:{folder}"
+    return f"local-dir:{write_random_clip(folder, seed=seed, config=config)}"
 
 
 def synthetic_caption(rng: np.random.Generator) -> str:
