@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from amber_eval.reporting import load_run
+from amber_eval.reporting.bench import CHROMIUM, CHROMIUM_FLAGS
 from amber_eval.reporting.html import render_html, script_json
 from amber_eval.reporting.run_outputs import write_run_report
 from amber_eval.reporting.synthetic import write_synthetic_run
 
-CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = '</script><script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> & co'
 
 
@@ -91,19 +91,7 @@ def test_write_run_report(tmp_path: Path) -> None:
 
 
 def _launch(playwright: Any) -> Any:
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        args=[
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    )
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
 
 
 def _wait_until(page: Any, condition: Any, timeout_s: float = 5.0) -> None:

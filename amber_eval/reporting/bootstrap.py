@@ -33,7 +33,8 @@ DIMENSION_BLOCKS: dict[str, tuple[str, ...]] = {
     "relation": ("relation",),
 }
 QUESTION_COUNTS = ("n", "correct", "ans_no", "tp", "truth_no", "ans_yes", "unknown")
-GENERATIVE_COUNTS = (
+#: The counts of one description's coverage record.
+DESCRIPTION_COUNTS = (
     "chair_score",
     "chair_num",
     "cover_score",
@@ -41,8 +42,8 @@ GENERATIVE_COUNTS = (
     "cog_score",
     "cog_num",
     "hallucination_free",
-    "descriptions",
 )
+GENERATIVE_COUNTS = (*DESCRIPTION_COUNTS, "descriptions")
 COUNT_NAMES: tuple[str, ...] = (
     *(f"{block}.{count}" for block in QUESTION_BLOCKS for count in QUESTION_COUNTS),
     *(f"generative.{count}" for count in GENERATIVE_COUNTS),

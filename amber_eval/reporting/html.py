@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from amber_eval.reporting.bootstrap import DIMENSION_BLOCKS
+from amber_eval.reporting.bootstrap import DESCRIPTION_COUNTS, DIMENSION_BLOCKS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import Mode, RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table
@@ -140,18 +140,7 @@ def run_payload(run: RunData, label: str, mode: Mode) -> dict[str, Any]:
             entry["captions"] = captions[image]
         cover = coverage.get(image)
         if cover is not None:
-            entry["cov"] = {
-                key: cover.get(key)
-                for key in (
-                    "chair_score",
-                    "chair_num",
-                    "cover_score",
-                    "cover_num",
-                    "cog_score",
-                    "cog_num",
-                    "hallucination_free",
-                )
-            }
+            entry["cov"] = {key: cover.get(key) for key in DESCRIPTION_COUNTS}
             description = cover.get("description") or cover.get("text")
             if isinstance(description, str) and "captions" not in entry:
                 entry["description"] = description
