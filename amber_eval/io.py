@@ -1,4 +1,4 @@
-"""Small file helpers: atomic writes and hashing of text."""
+"""Small file helpers: atomic writes and hashing of text and files."""
 
 from __future__ import annotations
 
@@ -54,3 +54,12 @@ def atomic_write_json(path: str | os.PathLike[str], data: Any, *, indent: int | 
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()

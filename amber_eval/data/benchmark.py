@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.data.location import DATA_ENV, resolve_data_dir
-from amber_eval.data.manifest import FILES, FILES_BY_PATH, sha256_of
+from amber_eval.data.manifest import FILES, FILES_BY_PATH
 from amber_eval.errors import DataError
+from amber_eval.io import sha256_file
 
 GENERATIVE_IDS = range(1, 1005)
 
@@ -171,7 +172,7 @@ def verify_data_dir(data_dir: Path) -> None:
             raise DataError(
                 f"AMBER data file missing: {path}. Run `amber-eval data fetch` to download it."
             )
-        actual = sha256_of(path)
+        actual = sha256_file(path)
         if actual != data_file.sha256:
             raise DataError(
                 f"AMBER data file {path} has sha256 {actual}, expected {data_file.sha256}: "

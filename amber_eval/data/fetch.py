@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from amber_eval.data.location import resolve_data_dir
-from amber_eval.data.manifest import FILES, UPSTREAM_BASE_URL, DataFile, sha256_of
+from amber_eval.data.manifest import FILES, UPSTREAM_BASE_URL, DataFile
 from amber_eval.errors import DataError, InputError
+from amber_eval.io import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def check_files(folder: str | os.PathLike[str]) -> list[FileStatus]:
         if not path.is_file():
             statuses.append(FileStatus(data_file, path, "missing", None))
             continue
-        actual = sha256_of(path)
+        actual = sha256_file(path)
         status: Status = "ok" if actual == data_file.sha256 else "mismatch"
         statuses.append(FileStatus(data_file, path, status, actual))
     return statuses

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 UPSTREAM_REPO = "junyangwang0410/AMBER"
 UPSTREAM_COMMIT = "534babf6bbfcce2e735c26289dedfb21cef3c939"
@@ -55,12 +53,3 @@ FILES: tuple[DataFile, ...] = (
 )
 
 FILES_BY_PATH = {f.path: f for f in FILES}
-
-
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()

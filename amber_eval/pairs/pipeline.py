@@ -18,7 +18,7 @@ from typing import Any
 
 from amber_eval import __version__, errors
 from amber_eval.errors import AmberEvalError, InputError
-from amber_eval.io import atomic_write_json, atomic_write_text
+from amber_eval.io import atomic_write_json, atomic_write_text, sha256_file
 from amber_eval.pairs import spill
 from amber_eval.pairs.encoders import LOCAL_DIR, ClipSettings
 from amber_eval.pairs.phrases import ParserSettings
@@ -124,7 +124,7 @@ def local_weights_digest(clip: ClipSettings) -> str | None:
         return None
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(path.name.encode() + b"\0" + file_digest(path)[0].encode())
+        digest.update(path.name.encode() + b"\0" + sha256_file(path).encode())
     return digest.hexdigest()
 
 

@@ -212,7 +212,7 @@ def _load_captions(config: RunConfig, benchmark: Any) -> tuple[Any, str]:
         )
         return dump, hashlib.sha256(text.encode("utf-8")).hexdigest()
     from amber_eval.captions.dump import read_dump
-    from amber_eval.data.manifest import sha256_of
+    from amber_eval.io import sha256_file
 
     path = Path(config.captions)
     if not path.is_file():
@@ -221,7 +221,7 @@ def _load_captions(config: RunConfig, benchmark: Any) -> tuple[Any, str]:
             "writes one) or --captions oracle"
         )
     dump = read_dump(path, known_images=benchmark.images)
-    return dump, sha256_of(path)
+    return dump, sha256_file(path)
 
 
 def _select(config: RunConfig, dump: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:

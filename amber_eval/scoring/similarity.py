@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from amber_eval.errors import ResourceError
-from amber_eval.io import atomic_open, atomic_write_json
+from amber_eval.io import atomic_open, atomic_write_json, sha256_file
 from amber_eval.scoring.cache import cache_root
 
 THRESHOLD = 0.8
@@ -170,11 +170,7 @@ def _file_digest(path: Path, memo: dict[str, str]) -> str:
     stat = path.stat()
     key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     if key not in memo:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        memo[key] = digest.hexdigest()
+        memo[key] = sha256_file(path)
     return memo[key]
 
 
