@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from amber_eval.cli.options import DATA_DIR_HELP, DATA_DIR_TYPE, data_dir_option
+from amber_eval.cli.options import DATA_DIR_HELP, DATA_DIR_TYPE, data_dir_option, progress_option
 from amber_eval.data.manifest import UPSTREAM_BASE_URL
 
 
@@ -36,10 +36,8 @@ def data() -> None:
 @click.option(
     "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds."
 )
-@click.option("--no-progress", is_flag=True, help="No progress display.")
-def fetch(
-    base_url: str, dest: Path | None, retries: int, timeout: float, no_progress: bool
-) -> None:
+@progress_option
+def fetch(base_url: str, dest: Path | None, retries: int, timeout: float, progress: bool) -> None:
     """Download the pinned AMBER files into the data folder; files already there are kept."""
     from amber_eval.data.fetch import fetch_data
 
@@ -48,7 +46,7 @@ def fetch(
         base_url=base_url,
         retries=retries,
         timeout=timeout,
-        progress=not no_progress and sys.stderr.isatty(),
+        progress=progress and sys.stderr.isatty(),
     )
     if result.already_complete:
         click.echo(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from amber_eval.cli.options import progress_option
 from amber_eval.pairs.encoders import DEFAULT_MODEL, DEFAULT_PRETRAINED
 from amber_eval.pairs.phrases import DEFAULT_DROP_TAGS, DEFAULT_GRAMMAR, PARSERS
 
@@ -123,7 +124,7 @@ _DIR = click.Path(file_okay=False, path_type=Path)
     help="Skip pairs whose image or feature file is missing (listed in skipped.jsonl).",
 )
 @click.option("--restart", is_flag=True, help="Discard finished shards of an earlier run first.")
-@click.option("--progress/--no-progress", default=True, show_default=True)
+@progress_option
 def filter_pairs(
     pairs: Path,
     ratio: float,

@@ -24,6 +24,13 @@ def data_dir_option(function: F) -> F:
     return click.option("--data-dir", type=DATA_DIR_TYPE, help=DATA_DIR_HELP)(function)
 
 
+def progress_option(function: F) -> F:
+    """``--progress/--no-progress`` (passed as ``progress``, on by default)."""
+    return click.option(
+        "--progress/--no-progress", default=True, show_default=True, help="Show a progress bar."
+    )(function)
+
+
 def limit_images_option(function: F) -> F:
     """``--limit-images N``: only the first N images by AMBER id (passed as ``limit_images``)."""
     return click.option(

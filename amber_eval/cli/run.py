@@ -12,6 +12,7 @@ from amber_eval.cli.options import (
     data_dir_option,
     limit_images_option,
     min_score_option,
+    progress_option,
     top_k_option,
 )
 
@@ -64,7 +65,7 @@ from amber_eval.cli.options import (
     help="Questions per judge call (default: about 10 s of work); each call's answers are "
     "stored at once.",
 )
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@progress_option
 def run(
     captions: str,
     llm: str,
@@ -87,7 +88,7 @@ def run(
     raw_prompt: bool,
     system_prompt: str | None,
     chunk_questions: int | None,
-    no_progress: bool,
+    progress: bool,
 ) -> None:
     """Judge captions with an LLM on AMBER's Yes/No questions and score the answers.
 
@@ -125,7 +126,7 @@ def run(
         store=store,
         data_dir=data_dir,
         chunk_questions=chunk_questions,
-        show_progress=not no_progress,
+        show_progress=progress,
     )
     result = run_evaluation(config)
     if result.metrics:
