@@ -6,45 +6,22 @@ implements :class:`Judge`. Answers are :class:`Answer` records.
 
 from __future__ import annotations
 
-import importlib
-import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-Parsed = Literal["yes", "no", "unknown"]
+from amber_eval.scoring.answers import parse_strict
 
-# The strict answer grammar: optional non-word characters, then "yes" or "no" as a whole word.
-_ANSWER_RE = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
+Parsed = Literal["yes", "no", "unknown"]
 
 
 def parse_answer(text: str) -> Parsed:
     """``"yes"``, ``"no"`` or ``"unknown"`` for a raw answer, by the strict grammar.
 
-    Uses :func:`amber_eval.scoring.answers.parse_strict` when that module provides it, so the
-    judge and the scorer read answers the same way; the same grammar is kept here otherwise.
+    The same reading as :func:`amber_eval.scoring.answers.parse_strict`, so the judge and the
+    scorer read answers alike.
     """
-    scoring_parse = _scoring_parser()
-    if scoring_parse is not None:
-        value = str(scoring_parse(text))
-        if value == "yes":
-            return "yes"
-        if value == "no":
-            return "no"
-        return "unknown"
-    match = _ANSWER_RE.match(text)
-    if match is None:
-        return "unknown"
-    return "yes" if match.group(1).lower() == "yes" else "no"
-
-
-def _scoring_parser() -> Callable[[str], Any] | None:
-    try:
-        module = importlib.import_module("amber_eval.scoring.answers")
-    except ImportError:
-        return None
-    parser = getattr(module, "parse_strict", None)
-    return parser if callable(parser) else None
+    return parse_strict(text)
 
 
 @dataclass(frozen=True)
