@@ -12,40 +12,9 @@ if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge
     from amber_eval.judge.presets import Preset
 
-DTYPES = {
-    "float32": "float32",
-    "fp32": "float32",
-    "bfloat16": "bfloat16",
-    "bf16": "bfloat16",
-    "float16": "float16",
-    "fp16": "float16",
-    "half": "float16",
-}
 CPU_BATCH_TOKENS = 4096
 GPU_BATCH_TOKENS = 32768
 QUANTIZED_GPU_BATCH_TOKENS = 16384
-
-
-def resolve_device(device: str | None) -> str:
-    import torch
-
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ResourceError(f"device {device!r} asked for, but no CUDA GPU is available")
-    return device
-
-
-def resolve_dtype(dtype: str | None, device: str) -> Any:
-    """float32 on CPU and bfloat16 on GPU unless ``dtype`` says otherwise."""
-    import torch
-
-    if dtype is None:
-        return torch.float32 if device == "cpu" else torch.bfloat16
-    key = DTYPES.get(dtype.lower())
-    if key is None:
-        raise InputError(f"unknown dtype {dtype!r}; use one of {', '.join(sorted(DTYPES))}")
-    return getattr(torch, key)
 
 
 def quantization_config(load_in_4bit: bool, load_in_8bit: bool, device: str, dtype: Any) -> Any:
@@ -124,9 +93,10 @@ def load_hf_judge(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from amber_eval.judge.hf import HFJudge
+    from amber_eval.torch_device import resolve_device, resolve_dtype
 
-    resolved_device = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, resolved_device)
+    resolved_device = resolve_device(device, unavailable=ResourceError)
+    torch_dtype = resolve_dtype(dtype, resolved_device, default_cuda_dtype="bfloat16")
     quantization = quantization_config(load_in_4bit, load_in_8bit, resolved_device, torch_dtype)
     attention = attn_implementation or "sdpa"
     if strategy is None:
