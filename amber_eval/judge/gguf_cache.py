@@ -11,7 +11,6 @@ The cache root is ``AMBER_EVAL_CACHE`` when set, else the per-user cache folder
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from amber_eval.errors import ResourceError
+from amber_eval.io import sha256_file
 
 CACHE_ENV = "AMBER_EVAL_CACHE"
 _MARKER = "amber-eval-gguf.json"
@@ -40,11 +40,7 @@ def file_sha256(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _HASHES:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _HASHES[key] = digest.hexdigest()
+        _HASHES[key] = sha256_file(path)
     return _HASHES[key]
 
 
