@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from amber_eval.judge.base import Answer, Judge, parse_answer
 from amber_eval.judge.mock import MockJudge
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.presets import DEFAULT_LLM, PRESET_LIST, Preset, load_judge
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "PRESET_LIST",
     "Answer",
     "Judge",
+    "JudgeOptions",
     "MockJudge",
     "Preset",
     "load_judge",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
+from amber_eval.judge.options import JudgeOptions
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge
@@ -71,34 +72,26 @@ def load_hf_judge(
     source: str,
     *,
     preset: Preset | None,
-    mode: str = "score",
-    dtype: str | None = None,
-    device: str | None = None,
-    load_in_4bit: bool = False,
-    load_in_8bit: bool = False,
-    attn_implementation: str | None = None,
-    raw_prompt: bool = False,
-    system_prompt: str | None = None,
-    max_new_tokens: int = 5,
-    batch_tokens: int | None = None,
-    strategy: str | None = None,
-    trust_remote_code: bool = False,
-    revision: str | None = None,
-    random_weights: bool = False,
+    options: JudgeOptions | None = None,
 ) -> HFJudge:
     """Load model and tokenizer from ``source`` and wrap them as an :class:`HFJudge`.
 
-    ``random_weights`` builds the model from its config only (for timing; answers are noise).
+    ``options.random_weights`` builds the model from its config only (for timing; answers are
+    noise).
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from amber_eval.judge.hf import HFJudge
     from amber_eval.torch_device import resolve_device, resolve_dtype
 
-    resolved_device = resolve_device(device, unavailable=ResourceError)
-    torch_dtype = resolve_dtype(dtype, resolved_device, default_cuda_dtype="bfloat16")
-    quantization = quantization_config(load_in_4bit, load_in_8bit, resolved_device, torch_dtype)
-    attention = attn_implementation or "sdpa"
+    opts = options if options is not None else JudgeOptions()
+    resolved_device = resolve_device(opts.device, unavailable=ResourceError)
+    torch_dtype = resolve_dtype(opts.dtype, resolved_device, default_cuda_dtype="bfloat16")
+    quantization = quantization_config(
+        opts.load_in_4bit, opts.load_in_8bit, resolved_device, torch_dtype
+    )
+    attention = opts.attn_implementation or "sdpa"
+    strategy = opts.strategy
     if strategy is None:
         # The expanded cache was faster on CPU; it keeps one prefix copy per question, so
         # quantized (memory-saving) runs pack rows instead (see docs/judge.md).
@@ -117,11 +110,11 @@ def load_hf_judge(
     elif path.is_dir():
         identity.update({"source": str(path.resolve()), "folder_sha256": _folder_fingerprint(path)})
     else:
-        identity.update({"source": source, "revision": revision})
-    common: dict[str, Any] = {"trust_remote_code": trust_remote_code}
-    if revision is not None and not Path(folder).is_dir():
-        common["revision"] = revision
-    if random_weights:
+        identity.update({"source": source, "revision": opts.revision})
+    common: dict[str, Any] = {"trust_remote_code": opts.trust_remote_code}
+    if opts.revision is not None and not Path(folder).is_dir():
+        common["revision"] = opts.revision
+    if opts.random_weights:
         tokenizer, model = _random_weights_model(
             folder, preset, common, attention, torch_dtype, resolved_device, quantization, identity
         )
@@ -142,6 +135,7 @@ def load_hf_judge(
     model.eval()
     if "revision" in identity and identity["revision"] is None:
         identity["revision"] = getattr(model.config, "_commit_hash", None)
+    batch_tokens = opts.batch_tokens
     if batch_tokens is None:
         if resolved_device == "cpu":
             batch_tokens = CPU_BATCH_TOKENS
@@ -153,13 +147,13 @@ def load_hf_judge(
         model,
         tokenizer,
         source=identity,
-        mode=mode,
-        raw_prompt=raw_prompt,
-        system_prompt=system_prompt,
-        max_new_tokens=max_new_tokens,
+        mode=opts.mode,
+        raw_prompt=opts.raw_prompt,
+        system_prompt=opts.system_prompt,
+        max_new_tokens=opts.max_new_tokens,
         batch_tokens=batch_tokens,
         strategy=strategy,
-        quantization=("nf4" if load_in_4bit else "int8") if quantization is not None else None,
+        quantization=("nf4" if opts.load_in_4bit else "int8") if quantization is not None else None,
     )
 
 

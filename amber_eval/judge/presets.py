@@ -6,6 +6,7 @@ local model folder or a ``.gguf`` file.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import os
@@ -16,6 +17,7 @@ from typing import Any
 
 from amber_eval.errors import ResourceError, UnknownNameError
 from amber_eval.judge.base import Judge
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.registry import Registry
 
 DEFAULT_LLM = "llama2-7b"
@@ -78,26 +80,26 @@ PRESET_LIST: tuple[Preset, ...] = (
 PRESETS_BY_NAME = {preset.name: preset for preset in PRESET_LIST}
 
 
-def _mock_factory(preset: Preset) -> Callable[..., Judge]:
-    def create(**options: Any) -> Judge:
+def _mock_factory(preset: Preset) -> Callable[[JudgeOptions], Judge]:
+    def create(options: JudgeOptions) -> Judge:
         from amber_eval.judge.mock import MockJudge
 
         constant = "Yes" if preset.name == "mock-yes" else "No"
         return MockJudge(
             constant,
             name=preset.name,
-            chat_template=not options.get("raw_prompt", False),
-            system_prompt=options.get("system_prompt"),
+            chat_template=not options.raw_prompt,
+            system_prompt=options.system_prompt,
         )
 
     return create
 
 
-def _hf_factory(preset: Preset) -> Callable[..., Judge]:
-    def create(**options: Any) -> Judge:
+def _hf_factory(preset: Preset) -> Callable[[JudgeOptions], Judge]:
+    def create(options: JudgeOptions) -> Judge:
         from amber_eval.judge.loading import load_hf_judge
 
-        return load_hf_judge(preset.source(), preset=preset, **options)
+        return load_hf_judge(preset.source(), preset=preset, options=options)
 
     return create
 
@@ -125,45 +127,25 @@ def _looks_like_hub_id(name: str) -> bool:
 def load_judge(
     name_or_path: str = DEFAULT_LLM,
     *,
-    mode: str = "score",
-    dtype: str | None = None,
-    device: str | None = None,
-    load_in_4bit: bool = False,
-    load_in_8bit: bool = False,
-    attn_implementation: str | None = None,
-    raw_prompt: bool = False,
-    system_prompt: str | None = None,
-    max_new_tokens: int = 5,
-    batch_tokens: int | None = None,
-    strategy: str | None = None,
-    trust_remote_code: bool = False,
-    revision: str | None = None,
-    random_weights: bool = False,
+    options: JudgeOptions | None = None,
+    **settings: Any,
 ) -> Judge:
     """Load a judge by preset name, hub id, local folder or ``.gguf`` file.
 
-    ``batch_tokens`` and ``strategy`` None pick defaults for the device (see docs/judge.md);
-    ``random_weights`` builds the model from its config only (benchmarks).
+    Settings come as a :class:`JudgeOptions` or as its fields by keyword (``mode``, ``dtype``,
+    ``device``, ``load_in_4bit``, ...); keywords override ``options``. ``batch_tokens`` and
+    ``strategy`` None pick defaults for the device (see docs/judge.md); ``random_weights``
+    builds the model from its config only (benchmarks).
     """
-    options: dict[str, Any] = {
-        "mode": mode,
-        "dtype": dtype,
-        "device": device,
-        "load_in_4bit": load_in_4bit,
-        "load_in_8bit": load_in_8bit,
-        "attn_implementation": attn_implementation,
-        "raw_prompt": raw_prompt,
-        "system_prompt": system_prompt,
-        "max_new_tokens": max_new_tokens,
-        "batch_tokens": batch_tokens,
-        "strategy": strategy,
-        "trust_remote_code": trust_remote_code,
-        "revision": revision,
-        "random_weights": random_weights,
-    }
+    base = options if options is not None else JudgeOptions()
+    try:
+        opts = dataclasses.replace(base, **settings) if settings else base
+    except TypeError:
+        unknown = sorted(set(settings) - set(JudgeOptions.names()))
+        raise TypeError(f"load_judge() got unknown judge options: {', '.join(unknown)}") from None
     presets = registry()
     if name_or_path in presets:
-        return presets.create(name_or_path, **options)
+        return presets.create(name_or_path, opts)
     path = Path(os.path.expanduser(name_or_path))
     if path.suffix.lower() == ".gguf" or path.exists():
         if not path.exists():
@@ -173,11 +155,11 @@ def load_judge(
             )
         from amber_eval.judge.loading import load_hf_judge
 
-        return load_hf_judge(str(path), preset=None, **options)
+        return load_hf_judge(str(path), preset=None, options=opts)
     if _looks_like_hub_id(name_or_path):
         from amber_eval.judge.loading import load_hf_judge
 
-        return load_hf_judge(name_or_path, preset=None, **options)
+        return load_hf_judge(name_or_path, preset=None, options=opts)
     raise UnknownNameError(
         presets.unknown_message(name_or_path)
         + " Or pass a Hugging Face hub id (org/name), a local model folder or a .gguf file."
