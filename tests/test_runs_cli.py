@@ -118,3 +118,32 @@ def test_judge_options_reach_the_judge(tmp_path: Path, capsys: pytest.CaptureFix
     identities = sorted((r["judge_identity"]["chat_template"], r["judge_identity"]["system_prompt"]) for r in runs)  # fmt: skip
     assert identities == [(False, "Be brief."), (True, None)]
     assert "from stored answers: 0" in stdout  # another rendered prompt: nothing reused
+
+
+def test_shared_judge_options_reach_the_model_judge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_dir: Path
+) -> None:
+    out = tmp_path / "r"
+    base = ["run", "--captions", "oracle", "--limit-images", "1", "--out", str(out), "--no-progress", "--llm", str(tiny_model_dir)]  # fmt: skip
+    code, _, err = _run(base, capsys)
+    assert code == 0, err
+    extra = ["--mode", "generate", "--max-new-tokens", "3", "--attn-implementation", "eager"]
+    code, _, err = _run([*base, *extra, "--strategy", "packed"], capsys)
+    assert code == 0, err
+    runs = [json.loads((f / "run.json").read_text()) for f in sorted((out / "oracle").iterdir())]
+    assert len(runs) == 2  # generate mode with 3 new tokens answers differently: a new run
+    by_mode = {r["judge_identity"]["mode"]: r for r in runs}
+    # defaults leave the recorded judge options empty; set options are recorded as given
+    assert by_mode["score"]["config"]["judge_options"] == {}
+    assert by_mode["generate"]["config"]["judge_options"] == {
+        "attn_implementation": "eager",
+        "max_new_tokens": 3,
+        "strategy": "packed",
+    }
+    assert by_mode["generate"]["judge_identity"]["max_new_tokens"] == 3
+    assert "max_new_tokens" not in by_mode["score"]["judge_identity"]
+
+
+def test_run_still_requires_llm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(_run_args(tmp_path / "r"), capsys)
+    assert code == 2 and "Missing option '--llm'" in err

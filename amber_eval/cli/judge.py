@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
+
+if TYPE_CHECKING:
+    from amber_eval.judge.options import JudgeOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -15,16 +18,46 @@ MODE_CHOICES = ("score", "generate")
 STRATEGY_CHOICES = ("packed", "cache")
 
 
-def judge_options(function: F) -> F:
-    """The options that choose and configure a judge (shared by ``ask``, ``bench``, ``run``)."""
-    options = [
-        click.option(
+LLM_HELP = "A preset (amber-eval llms), a Hugging Face hub id, a model folder or a .gguf file."
+
+
+@overload
+def judge_options(function: F, /) -> F: ...
+
+
+@overload
+def judge_options(*, llm_required: bool = False) -> Callable[[F], F]: ...
+
+
+def judge_options(function: F | None = None, /, *, llm_required: bool = False) -> Any:
+    """The options that choose and configure a judge (shared by ``ask``, ``bench``, ``run``).
+
+    Use as ``@judge_options`` (``--llm`` defaults to the paper's judge) or
+    ``@judge_options(llm_required=True)`` (``--llm`` must be given). The values reach the
+    command as keyword arguments: ``llm`` and the :data:`JUDGE_OPTION_NAMES`
+    (see :func:`pop_judge_options`).
+    """
+    if function is None:
+        return lambda wrapped: _add_judge_options(wrapped, llm_required=llm_required)
+    return _add_judge_options(function, llm_required=llm_required)
+
+
+def _add_judge_options(function: F, *, llm_required: bool) -> F:
+    from amber_eval.judge.presets import DEFAULT_LLM
+
+    llm = (
+        click.option("--llm", required=True, metavar="NAME|HUB_ID|PATH", help=LLM_HELP)
+        if llm_required
+        else click.option(
             "--llm",
-            default="llama2-7b",
+            default=DEFAULT_LLM,
             show_default=True,
             metavar="NAME|HUB_ID|PATH",
-            help="A preset (amber-eval llms), a Hugging Face hub id, a model folder or a .gguf file.",
-        ),
+            help=LLM_HELP,
+        )
+    )
+    options = [
+        llm,
         click.option(
             "--mode",
             type=click.Choice(MODE_CHOICES),
@@ -97,6 +130,13 @@ JUDGE_OPTION_NAMES = (
 def pop_judge_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Remove and return the :func:`judge_options` values (for ``load_judge``)."""
     return {name: kwargs.pop(name) for name in JUDGE_OPTION_NAMES}
+
+
+def judge_settings(kwargs: dict[str, Any]) -> JudgeOptions:
+    """Remove the :func:`judge_options` values from ``kwargs`` as a :class:`JudgeOptions`."""
+    from amber_eval.judge.options import JudgeOptions
+
+    return JudgeOptions(**pop_judge_options(kwargs))
 
 
 @click.command("llms")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from amber_eval.captions.selection import ORDERS
+from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
     data_dir_option,
     limit_images_option,
@@ -24,14 +25,7 @@ from amber_eval.cli.options import (
     metavar="FILE|oracle",
     help="A caption dump (results/<model>/captions.jsonl) or 'oracle' for the oracle captions.",
 )
-@click.option("--llm", required=True, help="LLM preset (amber-eval llms), model folder or .gguf.")
-@click.option(
-    "--mode",
-    type=click.Choice(["score", "generate"]),
-    default="score",
-    show_default=True,
-    help="score: compare Yes/No logits; generate: greedy generation, then parse.",
-)
+@judge_options(llm_required=True)
 @limit_images_option
 @click.option(
     "--out",
@@ -52,13 +46,6 @@ from amber_eval.cli.options import (
     help="Answer store file (default: <out>/.answers.sqlite).",
 )
 @data_dir_option
-@click.option("--dtype", help="Model dtype (e.g. bfloat16, float16, float32).")
-@click.option("--device", help="Device (e.g. cuda, cuda:1, cpu).")
-@click.option("--load-in-4bit", is_flag=True, help="NF4 quantization (bitsandbytes).")
-@click.option("--load-in-8bit", is_flag=True, help="LLM.int8 quantization (bitsandbytes).")
-@click.option("--batch-tokens", type=click.IntRange(min=1), help="Token budget per batch.")
-@click.option("--raw-prompt", is_flag=True, help="Send prompts without the chat template.")
-@click.option("--system-prompt", help="System prompt for the chat template.")
 @click.option(
     "--chunk-questions",
     type=click.IntRange(min=1),
@@ -69,7 +56,6 @@ from amber_eval.cli.options import (
 def run(
     captions: str,
     llm: str,
-    mode: str,
     limit_images: int | None,
     out: Path,
     model: str | None,
@@ -80,15 +66,9 @@ def run(
     spacy_model: str | None,
     store: Path | None,
     data_dir: Path | None,
-    dtype: str | None,
-    device: str | None,
-    load_in_4bit: bool,
-    load_in_8bit: bool,
-    batch_tokens: int | None,
-    raw_prompt: bool,
-    system_prompt: str | None,
     chunk_questions: int | None,
     progress: bool,
+    **kwargs: Any,
 ) -> None:
     """Judge captions with an LLM on AMBER's Yes/No questions and score the answers.
 
@@ -99,21 +79,16 @@ def run(
     from amber_eval.runs.pipeline import run_evaluation
     from amber_eval.runs.summary import format_summary
 
-    if load_in_4bit and load_in_8bit:
+    options = judge_settings(kwargs)
+    if options.load_in_4bit and options.load_in_8bit:
         raise click.UsageError("give --load-in-4bit or --load-in-8bit, not both")
-    judge_options: dict[str, Any] = {
-        "dtype": dtype,
-        "device": device,
-        "load_in_4bit": load_in_4bit or None,
-        "load_in_8bit": load_in_8bit or None,
-        "batch_tokens": batch_tokens,
-        "raw_prompt": raw_prompt or None,
-        "system_prompt": system_prompt,
-    }
+    # only the settings given away from their defaults, so run.json reads as before
+    changed = options.changed()
+    changed.pop("mode", None)
     config = RunConfig(
         captions=captions,
         llm=llm,
-        mode=mode,  # type: ignore[arg-type]
+        mode=options.mode,  # type: ignore[arg-type]
         limit_images=limit_images,
         out=out,
         model=model,
@@ -122,7 +97,7 @@ def run(
         min_score=min_score,
         order=order,
         spacy_model=spacy_model,
-        judge_options={k: v for k, v in judge_options.items() if v is not None},
+        judge_options=changed,
         store=store,
         data_dir=data_dir,
         chunk_questions=chunk_questions,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.runs.answer_store import canonical_json
 
 AnswerMode = Literal["score", "generate"]
@@ -50,7 +51,9 @@ class RunConfig:
     spacy_model: str | None = None
     """The spaCy pipeline used to score caption coverage (None: the scoring default)."""
     judge_options: Mapping[str, Any] = field(default_factory=dict)
-    """Keyword options passed to ``load_judge`` (dtype, device, quantization, ...)."""
+    """Keyword options passed to ``load_judge``: :class:`amber_eval.judge.JudgeOptions` fields
+    other than ``mode`` (dtype, device, quantization, attention, strategy, revision, ...).
+    The CLI passes only those set away from their defaults."""
     store: Path | None = None
     """The answer store file (None: ``<out>/.answers.sqlite``)."""
     data_dir: Path | None = None
@@ -68,6 +71,13 @@ class RunConfig:
             raise ValueError("--limit-images must be at least 1")
         if self.chunk_questions is not None and self.chunk_questions < 1:
             raise ValueError("chunk_questions must be at least 1")
+        allowed = set(JudgeOptions.names()) - {"mode"}
+        unknown = sorted(set(self.judge_options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"judge_options: not judge settings here: {', '.join(unknown)} "
+                "(the answer mode is RunConfig.mode)"
+            )
 
     @property
     def model_name(self) -> str:
