@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from amber_eval.cli.judge import judge_options, pop_judge_options
+from amber_eval.cli.options import data_dir_option
 
 
 @click.command("bench")
@@ -49,11 +50,7 @@ from amber_eval.cli.judge import judge_options, pop_judge_options
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report."
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="AMBER data folder (default: $AMBER_EVAL_DATA or the cache).",
-)
+@data_dir_option
 def bench(
     llm: str,
     questions: int,
