@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from amber_eval.cli.main import main
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+RunCli = Callable[[list[str]], tuple[int, str, str]]
 
 
 def write_prompts(path: Path, lines: list[str] | None = None) -> Path:
@@ -35,8 +26,8 @@ def write_prompts(path: Path, lines: list[str] | None = None) -> Path:
     return path
 
 
-def test_llms_lists_presets_and_marks_test_doubles(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["llms", "--json"], capsys)
+def test_llms_lists_presets_and_marks_test_doubles(run_cli: RunCli) -> None:
+    code, out, _ = run_cli(["llms", "--json"])
     assert code == 0
     rows = {row["name"]: row for row in json.loads(out)}
     for name in ("llama2-7b", "llama2-13b", "llama3-8b", "mistral-7b", "qwen2.5-7b"):
@@ -46,17 +37,15 @@ def test_llms_lists_presets_and_marks_test_doubles(capsys: pytest.CaptureFixture
     )
     assert rows["mock-no"]["test_double"] and rows["mock-yes"]["test_double"]
     assert rows["mock-no"]["source"] == "no model (test double)"
-    code, out, _ = run_cli(["llms"], capsys)
+    code, out, _ = run_cli(["llms"])
     assert code == 0 and "smollm2-135m" in out and "test double" in out
 
 
-def test_ask_with_a_mock_preset_writes_answer_lines(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_ask_with_a_mock_preset_writes_answer_lines(tmp_path: Path, run_cli: RunCli) -> None:
     prompts = write_prompts(tmp_path / "prompts.jsonl")
     out = tmp_path / "answers.jsonl"
     code, stdout, err = run_cli(
-        ["ask", "--llm", "mock-yes", "--prompts", str(prompts), "--out", str(out)], capsys
+        ["ask", "--llm", "mock-yes", "--prompts", str(prompts), "--out", str(out)]
     )
     assert code == 0, err
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -79,7 +68,7 @@ def test_ask_with_a_mock_preset_writes_answer_lines(
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+    tmp_path: Path, run_cli: RunCli, args: list[str], expected: str
 ) -> None:
     prompts = write_prompts(tmp_path / "prompts.jsonl")
     if "--prompts-missing" in args:
@@ -93,15 +82,13 @@ def test_bad_input_exits_2_with_a_clear_message(
         args = [a for a in args if a != "--missing-field"]
         write_prompts(prompts, ['{"id": 1, "image": "a", "dimension": "d", "truth": "no"}'])
     out = tmp_path / "answers.jsonl"
-    code, _, err = run_cli(["ask", *args, "--prompts", str(prompts), "--out", str(out)], capsys)
+    code, _, err = run_cli(["ask", *args, "--prompts", str(prompts), "--out", str(out)])
     assert code == 2
     assert err.startswith("error: ") and expected in err
     assert not out.exists()
 
 
-def test_quantization_without_cuda_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_quantization_without_cuda_is_refused(tmp_path: Path, run_cli: RunCli) -> None:
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this checks the CPU-only behaviour")
@@ -111,7 +98,7 @@ def test_quantization_without_cuda_is_refused(
     for flag in ("--load-in-4bit", "--load-in-8bit"):
         code, _, err = run_cli(
             ["ask", "--llm", str(folder), flag, "--prompts", str(prompts), "--out",
-             str(tmp_path / "a.jsonl")], capsys,
+             str(tmp_path / "a.jsonl")]
         )  # fmt: skip
         assert code == 2 and f"{flag} needs a CUDA GPU" in err
 
@@ -126,9 +113,7 @@ def save_tiny_model(folder: Path) -> Path:
     return folder
 
 
-def test_ask_with_a_model_folder_in_both_modes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_ask_with_a_model_folder_in_both_modes(tmp_path: Path, run_cli: RunCli) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     folder = save_tiny_model(tmp_path / "tiny")
@@ -138,7 +123,7 @@ def test_ask_with_a_model_folder_in_both_modes(
         out = tmp_path / f"{mode}.jsonl"
         code, _, err = run_cli(
             ["ask", "--llm", str(folder), "--mode", mode, "--prompts", str(prompts),
-             "--out", str(out)], capsys,
+             "--out", str(out)]
         )  # fmt: skip
         assert code == 0, err
         results[mode] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]

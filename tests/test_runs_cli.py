@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from amber_eval.cli.main import main
+RunCli = Callable[[list[str]], tuple[int, str, str]]
+
 
 pytestmark = pytest.mark.usefixtures("amber_data_dir")
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _run_args(out: Path, *extra: str) -> list[str]:
@@ -31,10 +23,8 @@ def _folder(out: Path, llm: str) -> Path:
     return folder
 
 
-def test_run_prints_strict_with_always_no_and_official(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = _run(_run_args(tmp_path / "r", "--llm", "mock-yes"), capsys)
+def test_run_prints_strict_with_always_no_and_official(tmp_path: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli(_run_args(tmp_path / "r", "--llm", "mock-yes"))
     assert code == 0, err
     assert "strict" in out and 'always "No"' in out and "official (upstream rules)" in out
     folder = _folder(tmp_path / "r", "mock-yes")
@@ -47,69 +37,67 @@ def test_run_prints_strict_with_always_no_and_official(
     assert metrics["strict"]["overall"]["yes_ratio"] == 1.0
 
 
-def test_unknown_preset_exits_2_and_touches_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unknown_preset_exits_2_and_touches_nothing(tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "r"
-    assert _run(_run_args(out, "--llm", "mock-no"), capsys)[0] == 0
+    assert run_cli(_run_args(out, "--llm", "mock-no"))[0] == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "sqlite" not in p.name}
-    code, _, err = _run(_run_args(out, "--llm", "mock-noo"), capsys)
+    code, _, err = run_cli(_run_args(out, "--llm", "mock-noo"))
     assert code == 2
     assert "error: unknown LLM preset 'mock-noo'" in err and "mock-no" in err
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "sqlite" not in p.name}
     assert after == before
 
 
-def test_malformed_captions_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_captions_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
     bad = tmp_path / "captions.jsonl"
     bad.write_text("not json\n")
     args = _run_args(tmp_path / "r", "--llm", "mock-no")
     args[args.index("oracle")] = str(bad)
-    code, _, err = _run(args, capsys)
+    code, _, err = run_cli(args)
     assert code == 2 and err.startswith("error: ") and "captions.jsonl:1" in err
 
 
-def test_unwritable_out_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_out_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code, _, err = _run(_run_args(blocker / "r", "--llm", "mock-no"), capsys)
+    code, _, err = run_cli(_run_args(blocker / "r", "--llm", "mock-no"))
     assert code == 2 and "cannot write to the output folder" in err
 
 
 @pytest.mark.parametrize("llm", ["mock-no", "mock-yes"])
 def test_responses_rescored_by_score_command_give_the_run_metrics(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: str
+    tmp_path: Path, run_cli: RunCli, llm: str
 ) -> None:
     out = tmp_path / "r"
-    assert _run(_run_args(out, "--llm", llm), capsys)[0] == 0
+    assert run_cli(_run_args(out, "--llm", llm))[0] == 0
     folder = _folder(out, llm)
     metrics = json.loads((folder / "metrics.json").read_text())
     responses = str(folder / "responses.json")
     official = tmp_path / "official.json"
-    code, _, err = _run(
-        ["score", responses, "--mode", "official", "--type", "d", "--json", str(official)], capsys
+    code, _, err = run_cli(
+        ["score", responses, "--mode", "official", "--type", "d", "--json", str(official)]
     )
     assert code == 0, err
     assert json.loads(official.read_text()) == metrics["official"]
     strict = tmp_path / "strict.json"
-    code, _, err = _run(
-        ["score", responses, "--type", "d", "--allow-partial", "--json", str(strict)], capsys
+    code, _, err = run_cli(
+        ["score", responses, "--type", "d", "--allow-partial", "--json", str(strict)]
     )
     assert code == 0, err
     assert json.loads(strict.read_text()) == metrics["strict"]
 
 
-def test_unknown_template_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(_run_args(tmp_path / "r", "--llm", "mock-no", "--template", "papr"), capsys)
+def test_unknown_template_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
+    code, _, err = run_cli(_run_args(tmp_path / "r", "--llm", "mock-no", "--template", "papr"))
     assert code == 2 and "unknown prompt template 'papr'" in err and "paper" in err
     assert not (tmp_path / "r" / "oracle").exists()
 
 
-def test_judge_options_reach_the_judge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_judge_options_reach_the_judge(tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "r"
-    assert _run(_run_args(out, "--llm", "mock-no"), capsys)[0] == 0
-    code, stdout, err = _run(
-        _run_args(out, "--llm", "mock-no", "--raw-prompt", "--system-prompt", "Be brief."), capsys
+    assert run_cli(_run_args(out, "--llm", "mock-no"))[0] == 0
+    code, stdout, err = run_cli(
+        _run_args(out, "--llm", "mock-no", "--raw-prompt", "--system-prompt", "Be brief.")
     )
     assert code == 0, err
     folders = sorted((out / "oracle").iterdir())
@@ -121,14 +109,14 @@ def test_judge_options_reach_the_judge(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_shared_judge_options_reach_the_model_judge(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model_dir: Path
+    tmp_path: Path, run_cli: RunCli, tiny_model_dir: Path
 ) -> None:
     out = tmp_path / "r"
     base = ["run", "--captions", "oracle", "--limit-images", "1", "--out", str(out), "--no-progress", "--llm", str(tiny_model_dir)]  # fmt: skip
-    code, _, err = _run(base, capsys)
+    code, _, err = run_cli(base)
     assert code == 0, err
     extra = ["--mode", "generate", "--max-new-tokens", "3", "--attn-implementation", "eager"]
-    code, _, err = _run([*base, *extra, "--strategy", "packed"], capsys)
+    code, _, err = run_cli([*base, *extra, "--strategy", "packed"])
     assert code == 0, err
     runs = [json.loads((f / "run.json").read_text()) for f in sorted((out / "oracle").iterdir())]
     assert len(runs) == 2  # generate mode with 3 new tokens answers differently: a new run
@@ -144,6 +132,6 @@ def test_shared_judge_options_reach_the_model_judge(
     assert "max_new_tokens" not in by_mode["score"]["judge_identity"]
 
 
-def test_run_still_requires_llm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(_run_args(tmp_path / "r"), capsys)
+def test_run_still_requires_llm(tmp_path: Path, run_cli: RunCli) -> None:
+    code, _, err = run_cli(_run_args(tmp_path / "r"))
     assert code == 2 and "Missing option '--llm'" in err
