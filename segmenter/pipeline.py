@@ -25,6 +25,7 @@ from amber_eval.captions.dump import (
     RleMask,
 )
 from amber_eval.errors import AmberEvalError
+from amber_eval.progress import rate_progress
 from amber_eval.segmenter import rle
 from amber_eval.segmenter.base import Captioner, MaskSource
 from amber_eval.segmenter.images import ImageFile, UnreadableImageError, read_image
@@ -247,7 +248,7 @@ def segment(
         done = writer.done_images
         todo = [image for image in images if image.name not in done]
         already = len(images) - len(todo)
-        with _progress(progress, len(todo)) as advance:
+        with rate_progress(len(todo), "segment", "images", enabled=progress, decimals=2) as advance:
             for _name, entry, problem in _outcomes(todo, mask_source, captioner, workers):
                 if problem is not None:
                     problems.append(problem)
@@ -259,7 +260,7 @@ def segment(
                     writer.write(entry)
                     written += 1
                     regions += len(entry.regions)
-                advance()
+                advance(1)
         torn = writer.dropped_torn_line
     return SegmentSummary(
         out=Path(out),
@@ -271,53 +272,3 @@ def segment(
         problems=tuple(problems),
         dropped_torn_line=torn,
     )
-
-
-class _progress:
-    """A rich progress bar with images/s, or a no-op."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled = enabled and total > 0
-        self.total = total
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> Callable[[], None]:
-        if not self.enabled:
-            return lambda: None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("segment"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} images/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task("segment", total=self.total, rate="-")
-        started = time.perf_counter()
-        count = [0]
-
-        def advance() -> None:
-            count[0] += 1
-            elapsed = time.perf_counter() - started
-            rate = f"{count[0] / elapsed:.2f}" if elapsed > 0 else "-"
-            self._progress.update(self._task, advance=1, rate=rate)
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.pairs import spill
 from amber_eval.pairs.reading import iter_shards
 from amber_eval.pairs.team import Team
+from amber_eval.progress import rate_progress
 
 if TYPE_CHECKING:
     from amber_eval.pairs.encoders import PhraseEncoder
@@ -39,7 +40,9 @@ class ShardWorker:
         count = 0
         size, rank = self.team.size, self.team.rank
         mine = None if estimated_pairs is None else max(1, estimated_pairs // size)
-        with _progress(progress and rank == 0, mine) as advance:
+        with rate_progress(
+            mine, "scoring pairs", "pairs", enabled=progress and rank == 0
+        ) as advance:
             for shard in iter_shards(self.settings.pairs, self.settings.shard_size):
                 count = shard.index + 1
                 if shard.index % size != rank or spill.is_done(self.work, shard.index):
@@ -96,50 +99,3 @@ def build_parts(
             CropEncoder(clip, settings.clip.image_batch_size),
         )
     return parser, encoder, provider
-
-
-class _progress:
-    """A rich progress bar with pairs/s, or nothing."""
-
-    def __init__(self, enabled: bool, total: int | None) -> None:
-        self.enabled = enabled
-        self.total = total
-        self._bar: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return lambda n: None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._bar = Progress(
-            TextColumn("scoring pairs"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} pairs/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self._bar.__enter__()
-        self._task = self._bar.add_task("pairs", total=self.total, rate="-")
-
-        def advance(n: int) -> None:
-            self._bar.advance(self._task, n)
-            speed = self._bar.tasks[0].speed
-            self._bar.update(self._task, rate=f"{speed:.1f}" if speed else "-")
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)

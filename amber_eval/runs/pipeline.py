@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from amber_eval import __version__
 from amber_eval.errors import AmberEvalError, InputError
 from amber_eval.judge.base import Answer, Judge
+from amber_eval.progress import rate_progress
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
 from amber_eval.runs.processes import Processes, current_processes
@@ -410,45 +411,8 @@ def _take_images(items: Sequence[_Question], start: int, size: int) -> list[_Que
     return list(items[start:end])
 
 
-@contextlib.contextmanager
-def _progress(total: int, show: bool) -> Iterator[Callable[[int], None]]:
-    if not show or total == 0:
-        yield lambda _n: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]} questions/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("judging", total=total, rate="-")
-        start = time.monotonic()
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            elapsed = time.monotonic() - start
-            rate = f"{done / elapsed:.1f}" if elapsed > 0 else "-"
-            bar.update(task, advance=n, rate=rate)
-
-        yield advance
+def _progress(total: int, show: bool) -> contextlib.AbstractContextManager[Callable[[int], None]]:
+    return rate_progress(total, "judging", "questions", enabled=show)
 
 
 def _write_count(files: RunFiles, procs: Processes, computed: int) -> None:
