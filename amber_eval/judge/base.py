@@ -66,6 +66,12 @@ class Answer:
 Progress = Callable[[int], None]
 
 
+def check_groups(prompts: Sequence[str], groups: Sequence[Hashable] | None) -> None:
+    """``groups``, when given, must name one group per prompt."""
+    if groups is not None and len(groups) != len(prompts):
+        raise ValueError(f"got {len(groups)} groups for {len(prompts)} prompts")
+
+
 @runtime_checkable
 class Judge(Protocol):
     """A Yes/No judge.

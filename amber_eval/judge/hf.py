@@ -15,7 +15,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from amber_eval.judge.base import Answer, Parsed, Progress, parse_answer
+from amber_eval.judge.base import Answer, Parsed, Progress, check_groups, parse_answer
 from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
 
@@ -143,8 +143,7 @@ class HFJudge:
         groups: Sequence[Hashable] | None = None,
         progress: Progress | None = None,
     ) -> list[Answer]:
-        if groups is not None and len(groups) != len(prompts):
-            raise ValueError(f"got {len(groups)} groups for {len(prompts)} prompts")
+        check_groups(prompts, groups)
         if self.mode == "generate":
             return [self._generate_one(p, progress) for p in prompts]
         return self._score(prompts, groups, progress)

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
-from amber_eval.judge.base import Answer, Progress, parse_answer
+from amber_eval.judge.base import Answer, Progress, check_groups, parse_answer
 
 Rule = Callable[[str], str]
 
@@ -79,8 +79,7 @@ class MockJudge:
         groups: Sequence[Hashable] | None = None,
         progress: Progress | None = None,
     ) -> list[Answer]:
-        if groups is not None and len(groups) != len(prompts):
-            raise ValueError(f"got {len(groups)} groups for {len(prompts)} prompts")
+        check_groups(prompts, groups)
         self.calls.append(list(prompts))
         answers = []
         for prompt in prompts:
