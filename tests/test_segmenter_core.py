@@ -290,6 +290,25 @@ def test_files_mask_errors_are_counted_as_failures(image_dir: Path, tmp_path: Pa
     assert {p.image for p in summary.problems} == {"AMBER_2.jpg", "AMBER_3.jpg", "AMBER_10.jpg"}
 
 
+def _felzenszwalb_segment_args(image_dir: Path, captioner: str, out: Path) -> list[str]:
+    """`amber-eval segment` on Felzenszwalb superpixels with ``captioner``."""
+    return [
+        "segment",
+        "--images",
+        str(image_dir),
+        "--masks",
+        "superpixels",
+        "--granularity",
+        "4",
+        "-M",
+        "method=felzenszwalb",
+        "--captioner",
+        captioner,
+        "--out",
+        str(out),
+    ]
+
+
 def test_cli_segment_and_segmenters(image_dir: Path, tmp_path: Path) -> None:
     from amber_eval.cli.main import cli
 
@@ -301,24 +320,7 @@ def test_cli_segment_and_segmenters(image_dir: Path, tmp_path: Path) -> None:
     assert "granularity=3" in listing.output
 
     out = tmp_path / "dump.jsonl"
-    result = runner.invoke(
-        cli,
-        [
-            "segment",
-            "--images",
-            str(image_dir),
-            "--masks",
-            "superpixels",
-            "--granularity",
-            "4",
-            "-M",
-            "method=felzenszwalb",
-            "--captioner",
-            "oracle-not-here",
-            "--out",
-            str(out),
-        ],
-    )
+    result = runner.invoke(cli, _felzenszwalb_segment_args(image_dir, "oracle-not-here", out))
     assert result.exit_code != 0 and "unknown captioner 'oracle-not-here'" in str(result.exception)
 
 
@@ -361,21 +363,7 @@ def test_cli_segment_runs_resumes_and_reports_unreadable(image_dir: Path, tmp_pa
     from amber_eval.cli.main import cli
 
     out = tmp_path / "dump.jsonl"
-    args = [
-        "segment",
-        "--images",
-        str(image_dir),
-        "--masks",
-        "superpixels",
-        "--granularity",
-        "4",
-        "-M",
-        "method=felzenszwalb",
-        "--captioner",
-        f"{__name__}:ColourCaptioner",
-        "--out",
-        str(out),
-    ]
+    args = _felzenszwalb_segment_args(image_dir, f"{__name__}:ColourCaptioner", out)
     runner = CliRunner()
     first = runner.invoke(cli, args)
     assert first.exit_code == 0, first.output
