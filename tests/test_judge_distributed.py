@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from amber_eval.judge.distributed import shard
+from amber_eval.distributed import shard
 
 
 def test_shard_is_a_balanced_partition() -> None:
@@ -27,7 +27,7 @@ def test_shard_is_a_balanced_partition() -> None:
 
 def test_single_process_rank() -> None:
     pytest.importorskip("accelerate")
-    from amber_eval.judge.distributed import gather, my_shard, rank
+    from amber_eval.distributed import gather, my_shard, rank
 
     current = rank()
     assert (current.index, current.world_size, current.is_main) == (0, 1, True)
@@ -37,7 +37,7 @@ def test_single_process_rank() -> None:
 
 SCRIPT = """
 import json, sys
-from amber_eval.judge.distributed import rank, my_shard, gather, barrier
+from amber_eval.distributed import rank, my_shard, gather, barrier
 current = rank()
 mine = my_shard(list(range(10)))
 barrier()

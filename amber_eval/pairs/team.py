@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from amber_eval import distributed
 
 
 class Team(Protocol):
@@ -43,27 +44,19 @@ class AccelerateTeam:
 
     @classmethod
     def start(cls) -> AccelerateTeam:
-        import torch
-        from accelerate import PartialState
-
-        # A plain PartialState() on a machine without CUDA silently runs one rank per process.
-        state = PartialState(cpu=not torch.cuda.is_available())
+        state = distributed.state()
         return cls(state, state.process_index, state.num_processes, state.device)
 
     def barrier(self) -> None:
         self.state.wait_for_everyone()
 
     def all_gather(self, value: Any) -> list[Any]:
-        if self.size == 1:
-            return [value]
-        from accelerate.utils import gather_object
-
-        return list(gather_object([value]))
+        return distributed.gather([value])
 
 
 def launched_with_several_processes() -> bool:
     """True under ``accelerate launch``/``torchrun`` with more than one process."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return distributed.launched_world_size() > 1
 
 
 def default_team() -> Team:

@@ -1,15 +1,17 @@
 """The process group a run belongs to: one process, or one per GPU under a launcher.
 
 Under ``accelerate launch`` or ``torchrun`` (``WORLD_SIZE`` > 1) the group is the judge's
-process state (:mod:`amber_eval.judge.distributed`: accelerate's ``PartialState`` with
+process state (:mod:`amber_eval.distributed`: accelerate's ``PartialState`` with
 ``cpu=True`` on a machine without CUDA, so a CPU-only two-process run really gets two ranks).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from amber_eval import distributed
+from amber_eval.distributed import launched_world_size
 
 
 def _no_barrier() -> None:
@@ -35,20 +37,10 @@ class Processes:
             self.barrier()
 
 
-def launched_world_size() -> int:
-    """``WORLD_SIZE`` as set by the launcher (1 without one)."""
-    try:
-        return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
-    except ValueError:
-        return 1
-
-
 def current_processes() -> Processes:
     """One process, or the launcher's group (initialised on first use)."""
     if launched_world_size() == 1:
         return Processes()
-    from amber_eval.judge import distributed
-
     rank = distributed.rank()
     return Processes(
         rank=rank.index,

@@ -1,4 +1,6 @@
-"""Helpers for one judge replica per process (``accelerate launch`` / ``torchrun``).
+"""Several processes (``accelerate launch`` / ``torchrun``): one model replica per process.
+
+Used by the judge and runs (images sharded across ranks) and by parse-and-filter (shards).
 
 The process state is accelerate's ``PartialState(cpu=not torch.cuda.is_available())``: on a
 CPU-only machine a plain ``PartialState()`` under ``--multi_gpu`` silently falls back to one
@@ -8,11 +10,20 @@ rank. Images are sharded whole, so every image's questions share one prefix on o
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def launched_world_size() -> int:
+    """``WORLD_SIZE`` as set by the launcher (1 without one)."""
+    try:
+        return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
+    except ValueError:
+        return 1
 
 
 @functools.lru_cache(maxsize=1)
