@@ -19,12 +19,13 @@ def rate_progress(
     *,
     enabled: bool = True,
     decimals: int = 1,
+    transient: bool = False,
 ) -> Iterator[Callable[[int], None]]:
     """Yield ``advance(n)``, which moves a bar on stderr by ``n`` items.
 
     The rate is the average since the bar started (``<unit>/s``); ``total=None`` gives a bar
     without an end. When ``enabled`` is false or there is nothing to do, ``advance`` does
-    nothing.
+    nothing. ``transient`` removes the bar when the work is done.
     """
     if not enabled or total == 0:
         yield lambda _n: None
@@ -48,7 +49,7 @@ def rate_progress(
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+    with Progress(*columns, console=Console(stderr=True), transient=transient) as bar:
         task = bar.add_task(description, total=total, rate="-")
         start = time.monotonic()
         done = 0

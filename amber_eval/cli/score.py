@@ -3,41 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from amber_eval.cli.options import data_dir_option
+from amber_eval.progress import rate_progress
 from amber_eval.scoring.scorer import EVAL_TYPES, MODES
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar for noun extraction (on stderr), or nothing."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("descriptions", total=None)
-
-        def advance(count: int) -> None:
-            bar.advance(task, count)
-
-        yield advance
 
 
 def _cell(value: Any, *, ratio: bool = False) -> str:
@@ -158,7 +132,13 @@ def score(
     loaded = read_responses(responses)
     benchmark = load_benchmark(data_dir)
     many = sum(1 for r in loaded if r.id in benchmark.generative) >= 50
-    with _progress(many and output_format == "table") as progress:
+    with rate_progress(
+        None,
+        "descriptions",
+        "descriptions",
+        enabled=many and output_format == "table",
+        transient=True,
+    ) as progress:
         result = score_responses(
             loaded,
             eval_type=eval_type,
