@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.captions.dump import CaptionDump
 from amber_eval.captions.selection import SelectionSettings, select_captions
 from amber_eval.errors import AmberEvalError, InputError
+from amber_eval.progress import rate_progress
 
 if TYPE_CHECKING:
     from amber_eval.data.benchmark import Benchmark
@@ -115,18 +116,19 @@ def _score(
     similarity: SimilarityTable,
     progress: bool,
 ) -> Any:
-    if not progress:
-        return scorer(descriptions, mode=mode, benchmark=benchmark, similarity=similarity)
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task("caption coverage: nouns", total=len(descriptions))
+    with rate_progress(
+        len(descriptions),
+        "caption coverage: nouns",
+        "descriptions",
+        enabled=progress,
+        transient=True,
+    ) as advance:
         return scorer(
             descriptions,
             mode=mode,
             benchmark=benchmark,
             similarity=similarity,
-            progress=lambda n: bar.advance(task, n),
+            progress=advance,
         )
 
 
