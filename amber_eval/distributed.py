@@ -9,6 +9,7 @@ rank. Images are sharded whole, so every image's questions share one prefix on o
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 from collections.abc import Sequence
@@ -32,7 +33,19 @@ def state() -> Any:
     import torch
     from accelerate import PartialState
 
-    return PartialState(cpu=not torch.cuda.is_available())
+    current = PartialState(cpu=not torch.cuda.is_available())
+    if int(current.num_processes) > 1:
+        # Tear the process group down before the interpreter exits: left to interpreter
+        # shutdown, gloo's threads can abort a rank that has already finished its work.
+        atexit.register(_close_process_group)
+    return current
+
+
+def _close_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 @dataclass(frozen=True)
