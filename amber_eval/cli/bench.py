@@ -80,6 +80,10 @@ def bench(
     options["mode"] = "score"
     benchmark = load_benchmark(data_dir)
     records = oracle_records(benchmark, questions, template=template)
+    if options["backend"] != "hf":
+        _bench_engine(llm, options, records, naive=not no_naive, naive_sample=naive_sample,
+                      random_weights=random_weights, json_out=json_out)  # fmt: skip
+        return
     start = time.perf_counter()
     judge = load_judge(llm, random_weights=random_weights, **options)
     if not isinstance(judge, HFJudge):
@@ -109,3 +113,56 @@ def bench(
         click.echo(line)
     if not report.tokens_exact:
         raise click.ClickException("tokens computed differ from unique prefix + suffix tokens")
+
+
+def _bench_engine(
+    llm: str,
+    options: dict[str, Any],
+    records: list[Any],
+    *,
+    naive: bool,
+    naive_sample: int | None,
+    random_weights: bool,
+    json_out: Path | None,
+) -> None:
+    """``--backend vllm|openai``: the engine judge against the naive HF loop, one run."""
+    from amber_eval.errors import InputError
+    from amber_eval.io import atomic_write_json
+    from amber_eval.judge.bench import describe_report
+    from amber_eval.judge.engine_bench import run_engine_bench
+    from amber_eval.judge.hf import HFJudge
+    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge.presets import load_judge
+
+    if random_weights:
+        raise InputError("--random-weights is for --backend hf only")
+    default = JudgeOptions()
+    hf_options = {
+        name: (value if JudgeOptions.backend_of(name) in (None, "hf") else getattr(default, name))
+        for name, value in options.items()
+    }
+    hf_options["backend"] = "hf"
+
+    def load_naive() -> HFJudge:
+        judge = load_judge(llm, **hf_options)
+        if not isinstance(judge, HFJudge):
+            raise InputError(f"{llm}: the naive loop needs a model (test doubles have none)")
+        return judge
+
+    click.echo(
+        f"bench: {llm} on the {options['backend']} backend vs the naive hf loop "
+        f"[{platform.processor() or platform.machine()}]; {len(records)} questions of "
+        f"{len({r.image for r in records})} images, oracle captions"
+    )
+    report, loaded = run_engine_bench(
+        load_naive,
+        lambda: load_judge(llm, **options),
+        records,
+        naive=naive,
+        naive_sample=naive_sample,
+        echo=click.echo,
+    )
+    if json_out is not None:
+        atomic_write_json(json_out, {**report.to_json(), "load_seconds": round(loaded, 2)})
+    for line in describe_report(report):
+        click.echo(line)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import click
 
-if TYPE_CHECKING:
-    from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge.options import JudgeOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,27 +103,110 @@ def _add_judge_options(function: F, *, llm_required: bool) -> F:
             help="Run the model repository's own Python code (off by default: only for "
             "repositories you trust).",
         ),
+        *engine_options(),
     ]
     for option in reversed(options):
         function = option(function)
     return function
 
 
-JUDGE_OPTION_NAMES = (
-    "mode",
-    "dtype",
-    "device",
-    "load_in_4bit",
-    "load_in_8bit",
-    "attn_implementation",
-    "raw_prompt",
-    "system_prompt",
-    "max_new_tokens",
-    "batch_tokens",
-    "strategy",
-    "revision",
-    "trust_remote_code",
-)
+def engine_options() -> list[Callable[[F], F]]:
+    """The backend choice and the vllm/openai settings (see docs/judge.md, "Serving engines")."""
+    from amber_eval.judge.backends import BACKENDS
+
+    return [
+        click.option(
+            "--backend",
+            type=click.Choice(BACKENDS),
+            default="hf",
+            show_default=True,
+            help="hf: the model in this process; vllm: in-process vLLM; openai: an "
+            "OpenAI-compatible server (--base-url).",
+        ),
+        click.option(
+            "--top-logprobs",
+            type=click.IntRange(min=1),
+            default=20,
+            show_default=True,
+            help="vllm/openai: alternatives returned per token (P(yes) is read from them).",
+        ),
+        click.option(
+            "--tensor-parallel-size",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="vllm: GPUs one model is split over.",
+        ),
+        click.option(
+            "--gpu-memory-utilization",
+            type=click.FloatRange(min=0, max=1, min_open=True),
+            help="vllm: fraction of GPU memory for vLLM (its default 0.9).",
+        ),
+        click.option(
+            "--max-model-len",
+            type=click.IntRange(min=1),
+            help="vllm: context length to reserve (default: the model's).",
+        ),
+        click.option("--enforce-eager", is_flag=True, help="vllm: no CUDA graphs (starts faster)."),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="openai: the API root, http://HOST:PORT/v1 (default: $OPENAI_BASE_URL).",
+        ),
+        click.option(
+            "--served-model",
+            metavar="NAME",
+            help="openai: the model name to ask for (default: the only one the server lists).",
+        ),
+        click.option(
+            "--api",
+            type=click.Choice(("chat", "completions")),
+            default="chat",
+            show_default=True,
+            help="openai: chat (the server's chat template) or completions (the prompt "
+            "rendered here with the model's template, as the hf backend renders it).",
+        ),
+        click.option(
+            "--api-key-env",
+            metavar="VAR",
+            default="OPENAI_API_KEY",
+            show_default=True,
+            help="openai: the environment variable that holds the API key (never written).",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1),
+            default=8,
+            show_default=True,
+            help="openai: requests in flight at once.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=60.0,
+            show_default=True,
+            help="openai: seconds to wait for one response.",
+        ),
+        click.option(
+            "--retries",
+            "max_retries",
+            type=click.IntRange(min=0),
+            default=5,
+            show_default=True,
+            help="openai: retries after 429, 5xx, a timeout or a dropped connection "
+            "(exponential backoff with jitter; Retry-After honoured).",
+        ),
+        click.option(
+            "--tokenizer",
+            metavar="HUB_ID|PATH",
+            help="openai: the served model's tokenizer (completions API, token counts; "
+            "default: what --llm names).",
+        ),
+    ]
+
+
+# every JudgeOptions field has its option, except --random-weights (bench only)
+JUDGE_OPTION_NAMES = tuple(name for name in JudgeOptions.names() if name != "random_weights")
 
 
 def pop_judge_options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -134,8 +216,6 @@ def pop_judge_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def judge_settings(kwargs: dict[str, Any]) -> JudgeOptions:
     """Remove the :func:`judge_options` values from ``kwargs`` as a :class:`JudgeOptions`."""
-    from amber_eval.judge.options import JudgeOptions
-
     return JudgeOptions(**pop_judge_options(kwargs))
 
 
@@ -214,6 +294,7 @@ def ask(
     from collections import Counter
 
     from amber_eval.judge.ask import answer_records, write_answers
+    from amber_eval.judge.engine import describe_requests, judge_requests, token_announcement
     from amber_eval.judge.presets import load_judge
     from amber_eval.judge.progress import answer_progress
     from amber_eval.prompting import read_prompts
@@ -229,6 +310,9 @@ def ask(
     start = time.perf_counter()
     judge = load_judge(llm, **options)
     loaded = time.perf_counter()
+    announcement = token_announcement(judge, [r.prompt for r in records])
+    if announcement:
+        click.echo(announcement, err=True)
     with answer_progress(len(records), f"{llm}", enabled=progress) as advance:
         answers = answer_records(judge, records, progress=advance)
     done = time.perf_counter()
@@ -241,3 +325,6 @@ def ask(
         f"unknown {counts['unknown']}, flagged {flagged}); load {loaded - start:.1f} s, "
         f"answer {done - loaded:.1f} s ({rate:.1f} questions/s)"
     )
+    requests = judge_requests(judge)
+    if requests is not None:
+        click.echo(describe_requests(requests))

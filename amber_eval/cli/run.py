@@ -103,6 +103,6 @@ def run(
         chunk_questions=chunk_questions,
         show_progress=progress,
     )
-    result = run_evaluation(config)
+    result = run_evaluation(config, echo=lambda line: click.echo(line, err=True))
     if result.metrics:
         click.echo(format_summary(result))

@@ -10,16 +10,21 @@ greedy decoding would emit first after any leading whitespace (see docs/judge.md
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from amber_eval.judge.base import Answer, Parsed, Progress, check_groups, parse_answer
+from amber_eval.judge.base import (
+    Answer,
+    Parsed,
+    Progress,
+    check_decoding,
+    check_groups,
+    parse_answer,
+)
 from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
+from amber_eval.judge.chat import encode_rendered, render_chat, require_template, template_sha256
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
-
-MODES = ("score", "generate")
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,7 @@ class HFJudge:
         strategy: str = "cache",
         quantization: str | None = None,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if max_new_tokens < 1:
-            raise ValueError("max_new_tokens must be at least 1")
+        check_decoding(mode, max_new_tokens)
         self.model = model
         self.tokenizer = tokenizer
         self.source = dict(source)
@@ -68,13 +70,7 @@ class HFJudge:
         self.quantization = quantization
         self.vocab: YesNoVocab = yes_no_vocab(tokenizer)
         self.stats = ForwardStats()
-        if not raw_prompt and not getattr(tokenizer, "chat_template", None):
-            from amber_eval.errors import ResourceError
-
-            raise ResourceError(
-                f"{source.get('model')}: the tokenizer has no chat template; pass --raw-prompt "
-                "to send the prompts as they are"
-            )
+        require_template(tokenizer, source.get("model"), raw_prompt=raw_prompt)
 
     def with_mode(self, mode: str, *, strategy: str | None = None) -> HFJudge:
         """A judge on the same model and tokenizer with another mode (or strategy)."""
@@ -95,7 +91,6 @@ class HFJudge:
 
     @property
     def identity(self) -> dict[str, Any]:
-        template = getattr(self.tokenizer, "chat_template", None)
         dtype = str(next(self.model.parameters()).dtype).removeprefix("torch.")
         identity: dict[str, Any] = {
             "backend": "hf",
@@ -105,11 +100,7 @@ class HFJudge:
             "quantization": self.quantization,
             "decoding": "greedy",
             "chat_template": not self.raw_prompt,
-            "chat_template_sha256": (
-                hashlib.sha256(str(template).encode("utf-8")).hexdigest()
-                if template and not self.raw_prompt
-                else None
-            ),
+            "chat_template_sha256": template_sha256(self.tokenizer, raw_prompt=self.raw_prompt),
             "system_prompt": self.system_prompt,
         }
         if self.mode == "generate":
@@ -117,22 +108,13 @@ class HFJudge:
         return identity
 
     def render(self, prompt: str) -> str:
-        if self.raw_prompt:
-            return prompt
-        messages = []
-        if self.system_prompt is not None:
-            messages.append({"role": "system", "content": self.system_prompt})
-        messages.append({"role": "user", "content": prompt})
-        text = self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
+        return render_chat(
+            self.tokenizer, prompt, system_prompt=self.system_prompt, raw_prompt=self.raw_prompt
         )
-        return str(text)
 
     def encode(self, prompt: str) -> list[int]:
         """The token ids of the rendered prompt (special tokens come from the template)."""
-        text = self.render(prompt)
-        ids = self.tokenizer(text, add_special_tokens=self.raw_prompt)["input_ids"]
-        return [int(i) for i in ids]
+        return encode_rendered(self.tokenizer, self.render(prompt), raw_prompt=self.raw_prompt)
 
     # -- answering ----------------------------------------------------------------------------
 

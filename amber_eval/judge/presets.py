@@ -114,7 +114,7 @@ def registry() -> Registry[Judge]:
     return presets
 
 
-def _looks_like_hub_id(name: str) -> bool:
+def looks_like_hub_id(name: str) -> bool:
     parts = name.split("/")
     return (
         len(parts) == 2
@@ -143,6 +143,11 @@ def load_judge(
     except TypeError:
         unknown = sorted(set(settings) - set(JudgeOptions.names()))
         raise TypeError(f"load_judge() got unknown judge options: {', '.join(unknown)}") from None
+    from amber_eval.judge.backends import check_backend_options, load_engine_judge
+
+    check_backend_options(opts)
+    if opts.backend != "hf":
+        return load_engine_judge(name_or_path, opts)
     presets = registry()
     if name_or_path in presets:
         return presets.create(name_or_path, opts)
@@ -156,7 +161,7 @@ def load_judge(
         from amber_eval.judge.loading import load_hf_judge
 
         return load_hf_judge(str(path), preset=None, options=opts)
-    if _looks_like_hub_id(name_or_path):
+    if looks_like_hub_id(name_or_path):
         from amber_eval.judge.loading import load_hf_judge
 
         return load_hf_judge(name_or_path, preset=None, options=opts)

@@ -22,6 +22,7 @@ from typing import Any
 from amber_eval import __version__
 from amber_eval.errors import AmberEvalError, InputError
 from amber_eval.judge.base import Answer, Judge
+from amber_eval.judge.engine import PartialAnswers, judge_requests, token_announcement
 from amber_eval.progress import rate_progress
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
@@ -57,6 +58,8 @@ class RunResult:
     per_rank: tuple[int, ...]
     """Questions each process answered with the model in this invocation."""
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    judge_requests: Mapping[str, Any] | None = None
+    """Engine backends: requests, retries and errors of this invocation (also in run.json)."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,14 @@ def run_evaluation(
     *,
     judge: Judge | None = None,
     processes: Processes | None = None,
+    echo: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run (or resume) one judge run and return where it wrote and what it measured.
 
     ``judge`` replaces ``load_judge(config.llm, ...)`` (tests pass a mock). ``processes`` is
     the process group; by default the one ``accelerate launch``/``torchrun`` set up, or one
-    process.
+    process. ``echo`` receives the line announcing the prompt tokens about to be sent to an
+    engine backend (before any is sent).
     """
     procs = processes or current_processes()
     check_writable(config.out)
@@ -141,7 +146,12 @@ def run_evaluation(
             done = {r["id"]: r for r in read_answer_lines(files.answers, repair=procs.is_main)}
             procs.wait_for_everyone()
             mine = _shard(questions, procs)
-            computed = _answer_missing(mine, done, store, judge, identity, files, procs, config)
+            computed = _answer_missing(
+                mine, done, store, judge, identity, files, procs, config, echo
+            )
+            usage = judge_requests(judge)
+            if usage is not None:
+                record["judge_requests"] = usage
             _write_count(files, procs, computed)
             procs.wait_for_everyone()
             result = RunResult(
@@ -152,6 +162,7 @@ def run_evaluation(
                 computed=computed,
                 reused=len(questions) - computed,
                 per_rank=(computed,),
+                judge_requests=usage,
             )
             if procs.is_main:
                 result = _finish(
@@ -171,6 +182,9 @@ def run_evaluation(
     except BaseException as exc:
         if procs.is_main and record:
             record.update(status="error", ended=_now(), error=_error_text(exc))
+            usage = judge_requests(judge) if judge is not None else None
+            if usage is not None:
+                record["judge_requests"] = usage
             with contextlib.suppress(OSError):
                 write_json(files.run, record)
         raise
@@ -341,6 +355,7 @@ def _answer_missing(
     files: RunFiles,
     procs: Processes,
     config: RunConfig,
+    echo: Callable[[str], None] | None = None,
 ) -> int:
     """Answer this process's questions that neither the run folder nor the store holds.
 
@@ -350,6 +365,10 @@ def _answer_missing(
     pending = [q for q in mine if q.id not in done]
     stored = store.get_many(identity, [q.rendered for q in pending])
     todo = [q for q in pending if q.rendered not in stored]
+    if echo is not None and procs.is_main and todo:
+        line = token_announcement(judge, [q.prompt for q in todo])
+        if line:
+            echo(line)
     computed = 0
     with AnswerLog(files.answers) as log:
         if procs.is_main:
@@ -360,9 +379,16 @@ def _answer_missing(
             while position < len(todo):
                 chunk = _take_images(todo, position, sizer.size)
                 started = time.monotonic()
-                answers = judge.answer(
-                    [q.prompt for q in chunk], groups=[q.image for q in chunk], progress=advance
-                )
+                try:
+                    answers = judge.answer(
+                        [q.prompt for q in chunk], groups=[q.image for q in chunk], progress=advance
+                    )
+                except PartialAnswers as exc:  # keep what the engine answered before failing
+                    got = [(chunk[i], a) for i, a in sorted(exc.answers.items())]
+                    store.put_many(identity, [(q.rendered, a) for q, a in got])
+                    if procs.is_main:
+                        log.append(_line(q, a) for q, a in got)
+                    raise exc.cause from None
                 sizer.observe(len(chunk), time.monotonic() - started)
                 if len(answers) != len(chunk):
                     raise RuntimeError(f"the judge gave {len(answers)} answers for {len(chunk)}")
@@ -493,6 +519,7 @@ def _finish(
         reused=len(questions) - computed,
         per_rank=per_rank,
         metrics=metrics,
+        judge_requests=result.judge_requests,
     )
 
 

@@ -99,4 +99,9 @@ def format_summary(result: Any) -> str:
     )
     if len(result.per_rank) > 1:
         head += f"\nper process: {', '.join(str(n) for n in result.per_rank)}"
+    requests = getattr(result, "judge_requests", None)
+    if requests:
+        from amber_eval.judge.engine import describe_requests
+
+        head += "\n" + describe_requests(requests)
     return head + "\n\n" + format_metrics(result.metrics)
