@@ -31,6 +31,8 @@ MODE ?= score
 QUESTIONS ?= 500
 DEVICE ?=
 BENCH_ARGS ?=
+BACKEND ?=
+JUDGE_ARGS ?=
 
 .PHONY: help setup vllm-env quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
 
@@ -73,12 +75,12 @@ test-fast: ## the test suite without the slow tests
 bench-score: ## time full-set scoring against the upstream algorithm
 	$(AMBER) bench-score
 
-eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MODE=; CAPTIONER= MASKS= IMAGES= to caption first)
+eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MODE=, BACKEND=, JUDGE_ARGS=; CAPTIONER= MASKS= IMAGES= to caption first)
 	$(if $(CAPTIONER),$(AMBER) segment $(if $(IMAGES),--images $(IMAGES)) --masks $(or $(MASKS),grid) --captioner $(CAPTIONER) --out results/$(MODEL)/captions.jsonl)
-	$(AMBER) run --captions $(if $(filter oracle,$(MODEL)),oracle,results/$(MODEL)/captions.jsonl) --model $(MODEL) --llm $(LLM) --mode $(MODE) $(if $(LIMIT),--limit-images $(LIMIT))
+	$(AMBER) run --captions $(if $(filter oracle,$(MODEL)),oracle,results/$(MODEL)/captions.jsonl) --model $(MODEL) --llm $(LLM) --mode $(MODE) $(if $(LIMIT),--limit-images $(LIMIT)) $(if $(BACKEND),--backend $(BACKEND)) $(JUDGE_ARGS)
 
-bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=, BENCH_ARGS=)
-	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE)) $(BENCH_ARGS)
+bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=, BACKEND=, BENCH_ARGS=)
+	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE)) $(if $(BACKEND),--backend $(BACKEND)) $(BENCH_ARGS)
 
 bench-segment: ## region-captioner throughput on generated images (random weights; DEVICE=cuda on a GPU)
 	$(AMBER) bench-segment --random-weights $(if $(DEVICE),--device $(DEVICE))
