@@ -72,7 +72,7 @@ def test_completions_api_sends_exactly_the_hf_rendered_text(tiny_model_dir: Path
         assert all(r["add_special_tokens"] is False for r in server.requests[-3:])  # <s> given
         assert judge.identity["chat_template_sha256"] == hf.identity["chat_template_sha256"]
         assert judge.identity["api"] == "completions"
-        assert judge.count_tokens(PROMPTS[0]) == len(hf.encode(PROMPTS[0]))
+        assert judge.prompt_tokens(PROMPTS[0]) == len(hf.encode(PROMPTS[0]))
 
 
 def test_injected_429_500_and_dropped_connections_lose_no_answer() -> None:

@@ -105,7 +105,8 @@ class EngineJudge:
 
     ``render`` gives the text the store keys on (the rendered chat template, or the canonical
     messages for a server-side template); ``identity`` everything that can change an answer.
-    ``count_tokens`` counts a rendered prompt's tokens when a tokenizer is at hand.
+    ``prompt_tokens`` counts a prompt's tokens as the model sees them when a tokenizer is at
+    hand; ``context_limit`` is the engine's context length (checked only when counted).
     """
 
     def __init__(
@@ -117,7 +118,8 @@ class EngineJudge:
         mode: str = "score",
         max_new_tokens: int = 5,
         top_logprobs: int = 20,
-        count_tokens: Callable[[str], int] | None = None,
+        prompt_tokens: Callable[[str], int] | None = None,
+        context_limit: int | None = None,
         client_stats: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         check_decoding(mode, max_new_tokens)
@@ -129,7 +131,8 @@ class EngineJudge:
         self.mode = mode
         self.max_new_tokens = max_new_tokens
         self.top_logprobs = top_logprobs
-        self._count_tokens = count_tokens
+        self._prompt_tokens = prompt_tokens
+        self._context_limit = context_limit
         self._client_stats = client_stats
         self.stats = EngineStats()
 
@@ -148,11 +151,27 @@ class EngineJudge:
     def render(self, prompt: str) -> str:
         return self._render(prompt)
 
-    def count_tokens(self, prompt: str) -> int | None:
+    def prompt_tokens(self, prompt: str) -> int | None:
         """Tokens of ``prompt`` as the model sees it (None: no tokenizer here)."""
-        if self._count_tokens is None:
+        if self._prompt_tokens is None:
             return None
-        return self._count_tokens(prompt)
+        return self._prompt_tokens(prompt)
+
+    @property
+    def context_limit(self) -> int | None:
+        """The engine's context length, when prompts can be counted here (else None: the
+        engine refuses a long prompt itself, and the client reports it)."""
+        return self._context_limit if self._prompt_tokens is not None else None
+
+    def count_tokens(self, prompts: Sequence[str]) -> list[int]:
+        """Positions each prompt takes when answered: its tokens plus the answer's (a
+        4-characters-a-token estimate when no tokenizer is at hand)."""
+        answer = self.max_new_tokens if self.mode == "generate" else 1
+        counts = []
+        for prompt in prompts:
+            tokens = self.prompt_tokens(prompt)
+            counts.append((len(self.render(prompt)) // 4 if tokens is None else tokens) + answer)
+        return counts
 
     def run_stats(self) -> dict[str, Any]:
         """Requests, retries and errors so far (for run.json and the summary)."""
@@ -243,7 +262,7 @@ def token_announcement(judge: object, prompts: Sequence[str]) -> str | None:
     of a hosted API is known before the run starts. None for other judges."""
     if not isinstance(judge, EngineJudge):
         return None
-    counts = [judge.count_tokens(p) for p in prompts]
+    counts = [judge.prompt_tokens(p) for p in prompts]
     backend = judge.identity.get("backend")
     if all(c is not None for c in counts):
         total = sum(c for c in counts if c is not None)

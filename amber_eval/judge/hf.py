@@ -24,7 +24,12 @@ from amber_eval.judge.base import (
 )
 from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
 from amber_eval.judge.chat import encode_rendered, render_chat, require_template, template_sha256
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
+
+ENCODED_KEPT = 8192
+UNBOUNDED = 10**8
+"""Tokenizers without a limit report a huge ``model_max_length``; such values mean no limit."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class HFJudge:
         mode: str = "score",
         raw_prompt: bool = False,
         system_prompt: str | None = None,
-        max_new_tokens: int = 5,
+        max_new_tokens: int = JudgeOptions.max_new_tokens,
         batch_tokens: int = 4096,
         strategy: str = "cache",
         quantization: str | None = None,
@@ -70,6 +75,7 @@ class HFJudge:
         self.quantization = quantization
         self.vocab: YesNoVocab = yes_no_vocab(tokenizer)
         self.stats = ForwardStats()
+        self._encoded: dict[str, list[int]] = {}
         require_template(tokenizer, source.get("model"), raw_prompt=raw_prompt)
 
     def with_mode(self, mode: str, *, strategy: str | None = None) -> HFJudge:
@@ -113,8 +119,33 @@ class HFJudge:
         )
 
     def encode(self, prompt: str) -> list[int]:
-        """The token ids of the rendered prompt (special tokens come from the template)."""
-        return encode_rendered(self.tokenizer, self.render(prompt), raw_prompt=self.raw_prompt)
+        """The token ids of the rendered prompt (special tokens come from the template).
+
+        The last few thousand encodings are kept, so counting tokens before answering costs
+        one tokenization per prompt.
+        """
+        ids = self._encoded.get(prompt)
+        if ids is None:
+            ids = encode_rendered(self.tokenizer, self.render(prompt), raw_prompt=self.raw_prompt)
+            if len(self._encoded) >= ENCODED_KEPT:
+                self._encoded.pop(next(iter(self._encoded)))
+            self._encoded[prompt] = ids
+        return ids
+
+    @property
+    def context_limit(self) -> int | None:
+        """The model's position limit (``max_position_embeddings``), else the tokenizer's."""
+        for value in (
+            getattr(self.model.config, "max_position_embeddings", None),
+            getattr(self.tokenizer, "model_max_length", None),
+        ):
+            if isinstance(value, int) and 0 < value < UNBOUNDED:
+                return value
+        return None
+
+    def count_tokens(self, prompts: Sequence[str]) -> list[int]:
+        answer_tokens = self.max_new_tokens if self.mode == "generate" else 1
+        return [len(self.encode(p)) + answer_tokens for p in prompts]
 
     # -- answering ----------------------------------------------------------------------------
 

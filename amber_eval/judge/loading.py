@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge.presets import PRESETS, Preset
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge
-    from amber_eval.judge.presets import Preset
 
 CPU_BATCH_TOKENS = 4096
 GPU_BATCH_TOKENS = 32768
@@ -68,7 +68,7 @@ def _folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_source(
+def model_folder(
     source: str, *, preset: Preset | None, revision: str | None = None
 ) -> tuple[str, dict[str, Any]]:
     """The folder or hub id to load ``source`` from, and the identity facts that name it.
@@ -121,7 +121,7 @@ def load_hf_judge(
         strategy = "packed" if quantization is not None else "cache"
     if attention.startswith("flash") and strategy == "packed":
         strategy = "cache"  # FlashAttention kernels take no custom 4D mask
-    folder, identity = resolve_source(source, preset=preset, revision=opts.revision)
+    folder, identity = model_folder(source, preset=preset, revision=opts.revision)
     common: dict[str, Any] = {"trust_remote_code": opts.trust_remote_code}
     if opts.revision is not None and not Path(folder).is_dir():
         common["revision"] = opts.revision
@@ -239,9 +239,8 @@ def _stand_in_tokenizer() -> Any:
     from transformers import AutoTokenizer
 
     from amber_eval.judge.gguf_cache import ensure_converted
-    from amber_eval.judge.presets import PRESETS_BY_NAME
 
-    bundled = PRESETS_BY_NAME["smollm2-135m"].bundled_file()
+    bundled = PRESETS["smollm2-135m"].bundled_file()
     if bundled is None:
         raise ResourceError(
             "--random-weights without the model's tokenizer needs the stand-in tokenizer of the "

@@ -2,17 +2,23 @@
 
 ``MockJudge(rule=...)`` answers every prompt by a rule (a constant ``"yes"``/``"no"``, or a
 callable ``prompt -> "yes"|"no"|raw text``); ``MockJudge(queue=[...])`` hands out queued raw
-answers in order. The presets ``mock-yes`` and ``mock-no`` are registered in
-:mod:`amber_eval.judge.presets` as test doubles.
+answers in order. The presets ``mock-yes`` and ``mock-no`` (:mod:`amber_eval.judge.presets`)
+load through :func:`load_mock_judge`, the ``mock`` backend. They ship with the package, not
+only with the tests, so a user can dry-run a whole pipeline (``amber-eval run --llm mock-no``)
+without a model or a GPU.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_eval.judge.base import Answer, Progress, check_groups, parse_answer
+
+if TYPE_CHECKING:
+    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge.presets import Preset
 
 Rule = Callable[[str], str]
 
@@ -22,6 +28,8 @@ class MockJudge:
 
     Exactly one of ``rule`` and ``queue`` may be given (neither: always "No"). Raw answers are
     parsed by the strict grammar; ``p_yes`` is 1.0/0.0 for Yes/No answers, ``None`` otherwise.
+    ``context_limit`` (default: none) makes it refuse long prompts like a real model; its
+    tokens are the rendered prompt's words.
     """
 
     def __init__(
@@ -32,6 +40,7 @@ class MockJudge:
         name: str = "mock",
         chat_template: bool = True,
         system_prompt: str | None = None,
+        context_limit: int | None = None,
     ) -> None:
         if rule is not None and queue is not None:
             raise ValueError("give a rule or a queue, not both")
@@ -53,6 +62,7 @@ class MockJudge:
             self._rule_name = getattr(rule, "__name__", "callable")
         self.chat_template = chat_template
         self.system_prompt = system_prompt
+        self._context_limit = context_limit
         self.calls: list[list[str]] = []
 
     @property
@@ -65,6 +75,14 @@ class MockJudge:
             "chat_template": self.chat_template,
             "system_prompt": self.system_prompt,
         }
+
+    @property
+    def context_limit(self) -> int | None:
+        return self._context_limit
+
+    def count_tokens(self, prompts: Sequence[str]) -> list[int]:
+        """Whitespace-separated words of the rendered prompt, plus one for the answer."""
+        return [len(self.render(p).split()) + 1 for p in prompts]
 
     def render(self, prompt: str) -> str:
         if not self.chat_template:
@@ -93,6 +111,22 @@ class MockJudge:
             if progress is not None:
                 progress(1)
         return answers
+
+
+def load_mock_judge(
+    source: str, *, preset: Preset | None, options: JudgeOptions | None = None
+) -> MockJudge:
+    """The ``mock`` backend: ``mock-yes`` answers Yes, anything else No."""
+    from amber_eval.judge.options import JudgeOptions
+
+    opts = options if options is not None else JudgeOptions()
+    name = preset.name if preset is not None else source
+    return MockJudge(
+        "Yes" if name == "mock-yes" else "No",
+        name=name,
+        chat_template=not opts.raw_prompt,
+        system_prompt=opts.system_prompt,
+    )
 
 
 def _answer_from_text(raw: str) -> Answer:

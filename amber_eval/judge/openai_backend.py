@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.judge.chat import chat_messages, render_chat, template_sha256
@@ -31,6 +31,9 @@ from amber_eval.judge.engine import NO_LOGPROBS, Completion, EngineJudge, Partia
 from amber_eval.judge.logprob_rule import TokenStep
 from amber_eval.judge.openai_client import BatchFailure, ClientSettings, OpenAIClient, ServerError
 from amber_eval.judge.options import JudgeOptions
+
+if TYPE_CHECKING:
+    from amber_eval.judge.presets import Preset
 
 APIS = ("chat", "completions")
 _MODEL_FACTS = ("id", "root", "max_model_len", "owned_by", "parent")
@@ -196,18 +199,16 @@ class OpenAICompleter:
         return [parse_completion(self.api, r) for r in results]
 
 
-def _tokenizer_source(llm: str, tokenizer: str | None) -> tuple[str | None, bool]:
+def _tokenizer_source(
+    source: str, preset: Preset | None, tokenizer: str | None
+) -> tuple[str, bool]:
     """Where the model's tokenizer is (``--tokenizer``, else what ``--llm`` loads in the HF
-    backend), and whether loading it needs no network (a given or local source)."""
+    backend, a GGUF file's cached folder), and whether loading it needs no network."""
     if tokenizer is not None:
         return tokenizer, True
-    from amber_eval.errors import UnknownNameError
-    from amber_eval.judge.backends import model_source
+    from amber_eval.judge.loading import model_folder
 
-    try:
-        folder, _facts = model_source(llm).resolve()
-    except (InputError, ResourceError, UnknownNameError):
-        return None, False
+    folder, _facts = model_folder(source, preset=preset)
     return folder, Path(folder).is_dir()
 
 
@@ -224,12 +225,17 @@ def _load_tokenizer(source: str, trust_remote_code: bool) -> Any:
         ) from exc
 
 
-def load_openai_judge(llm: str, options: JudgeOptions) -> EngineJudge:
+def load_openai_judge(
+    source: str, *, preset: Preset | None, options: JudgeOptions | None = None
+) -> EngineJudge:
     """An :class:`EngineJudge` on the server at ``options.base_url``.
 
-    ``llm`` names the model: the served model when ``--served-model`` is not given and the
-    server lists several, and (completions API) where the tokenizer comes from.
+    ``source`` (what ``--llm`` names) picks the served model when ``--served-model`` is not
+    given and the server lists several, and is where the tokenizer comes from (completions
+    API, token counts) unless ``--tokenizer`` says otherwise.
     """
+    options = options if options is not None else JudgeOptions(backend="openai")
+    llm = preset.name if preset is not None else source
     if options.api not in APIS:
         raise InputError(f"unknown --api {options.api!r}; use chat or completions")
     settings = ClientSettings(
@@ -250,20 +256,14 @@ def load_openai_judge(llm: str, options: JudgeOptions) -> EngineJudge:
         "system_prompt": options.system_prompt,
     }
     tokenizer = None
-    source, local = _tokenizer_source(llm, options.tokenizer)
+    where, local = _tokenizer_source(source, preset, options.tokenizer)
     if options.api == "completions":
-        if source is None:
-            raise InputError(
-                f"--api completions renders the chat template here, but {llm!r} names no "
-                "tokenizer this side can load: pass --tokenizer (a hub id or folder), or use "
-                "--api chat"
-            )
-        tokenizer = _load_tokenizer(source, options.trust_remote_code)
+        tokenizer = _load_tokenizer(where, options.trust_remote_code)
         from amber_eval.judge.chat import require_template
 
         require_template(tokenizer, llm, raw_prompt=options.raw_prompt)
-    elif source is not None and local:  # for the prompt-token count only
-        tokenizer = _load_tokenizer(source, options.trust_remote_code)
+    elif local:  # for the prompt-token count only
+        tokenizer = _load_tokenizer(where, options.trust_remote_code)
     build, render, extra = _request_shape(options, tokenizer)
     identity.update(extra)
     completer = OpenAICompleter(
@@ -287,7 +287,8 @@ def load_openai_judge(llm: str, options: JudgeOptions) -> EngineJudge:
         mode=options.mode,
         max_new_tokens=options.max_new_tokens,
         top_logprobs=options.top_logprobs,
-        count_tokens=count,
+        prompt_tokens=count,
+        context_limit=_int_or_none(served.facts.get("max_model_len")),
         client_stats=client.stats.to_json,
     )
 
@@ -303,6 +304,10 @@ def probe(completer: OpenAICompleter, mode: str) -> str | None:
         raise ResourceError(NO_LOGPROBS)
     fingerprints = sorted(completer.system_fingerprints)
     return fingerprints[0] if fingerprints else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def _engine_version(client: OpenAIClient) -> str | None:

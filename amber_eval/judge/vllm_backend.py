@@ -13,13 +13,16 @@ vLLM starts its engine in a spawned process: a script that loads this backend ne
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.judge.chat import encode_rendered, render_chat, require_template, template_sha256
 from amber_eval.judge.engine import Completion, EngineJudge
 from amber_eval.judge.logprob_rule import TokenStep
 from amber_eval.judge.options import JudgeOptions
+
+if TYPE_CHECKING:
+    from amber_eval.judge.presets import Preset
 
 
 class VLLMCompleter:
@@ -110,10 +113,13 @@ def engine_arguments(folder: str, options: JudgeOptions) -> dict[str, Any]:
     return arguments
 
 
-def load_vllm_judge(llm: str, options: JudgeOptions) -> EngineJudge:
-    """Start vLLM on ``llm``'s model and wrap it as an :class:`EngineJudge`."""
-    from amber_eval.judge.backends import model_source
+def load_vllm_judge(
+    source: str, *, preset: Preset | None, options: JudgeOptions | None = None
+) -> EngineJudge:
+    """Start vLLM on the model at ``source`` and wrap it as an :class:`EngineJudge`."""
+    from amber_eval.judge.loading import model_folder
 
+    options = options if options is not None else JudgeOptions(backend="vllm")
     if options.random_weights:
         raise InputError("--random-weights is an hf-backend option")
     if options.device not in (None, "cpu", "cuda"):
@@ -121,7 +127,6 @@ def load_vllm_judge(llm: str, options: JudgeOptions) -> EngineJudge:
             f"--device {options.device}: vLLM places the model itself (use "
             "CUDA_VISIBLE_DEVICES and --tensor-parallel-size)"
         )
-    source = model_source(llm)
     try:
         from vllm import LLM
     except ImportError as exc:
@@ -129,13 +134,13 @@ def load_vllm_judge(llm: str, options: JudgeOptions) -> EngineJudge:
             "the vllm backend needs vLLM: `pip install vllm` (GPU) or, on a CPU, `make "
             f"vllm-env` for its own virtual environment ({type(exc).__name__}: {exc})"
         ) from exc
-    folder, identity = source.resolve(options.revision)
+    folder, identity = model_folder(source, preset=preset, revision=options.revision)
     try:
         llm_engine = LLM(**engine_arguments(folder, options))
     except OSError as exc:
         from amber_eval.judge.loading import access_error
 
-        raise access_error(folder, source.preset, exc) from exc
+        raise access_error(folder, preset, exc) from exc
     tokenizer = llm_engine.get_tokenizer()
     require_template(tokenizer, identity.get("model"), raw_prompt=options.raw_prompt)
     config = llm_engine.llm_engine.model_config
@@ -170,5 +175,6 @@ def load_vllm_judge(llm: str, options: JudgeOptions) -> EngineJudge:
         mode=options.mode,
         max_new_tokens=options.max_new_tokens,
         top_logprobs=options.top_logprobs,
-        count_tokens=lambda prompt: len(encode(prompt)),
+        prompt_tokens=lambda prompt: len(encode(prompt)),
+        context_limit=int(config.max_model_len),
     )
