@@ -26,28 +26,33 @@ def judge_options(function: F, /) -> F: ...
 
 
 @overload
-def judge_options(*, llm_required: bool = False) -> Callable[[F], F]: ...
+def judge_options(*, llm_required: bool = False, llm_default: bool = True) -> Callable[[F], F]: ...
 
 
-def judge_options(function: F | None = None, /, *, llm_required: bool = False) -> Any:
+def judge_options(
+    function: F | None = None, /, *, llm_required: bool = False, llm_default: bool = True
+) -> Any:
     """The options that choose and configure a judge (shared by ``ask``, ``bench``, ``run``).
 
-    Use as ``@judge_options`` (``--llm`` defaults to the paper's judge) or
-    ``@judge_options(llm_required=True)`` (``--llm`` must be given). The values reach the
-    command as keyword arguments: ``llm`` and the :data:`JUDGE_OPTION_NAMES`
-    (see :func:`pop_judge_options`).
+    Use as ``@judge_options`` (``--llm`` defaults to the paper's judge),
+    ``@judge_options(llm_required=True)`` (``--llm`` must be given) or
+    ``@judge_options(llm_default=False)`` (no default: None when not given, the command
+    decides). The values reach the command as keyword arguments: ``llm`` and the
+    :data:`JUDGE_OPTION_NAMES` (see :func:`pop_judge_options`).
     """
-    if function is None:
-        return lambda wrapped: _add_judge_options(wrapped, llm_required=llm_required)
-    return _add_judge_options(function, llm_required=llm_required)
+
+    def add(wrapped: F) -> F:
+        return _add_judge_options(wrapped, llm_required=llm_required, llm_default=llm_default)
+
+    return add if function is None else add(function)
 
 
-def _add_judge_options(function: F, *, llm_required: bool) -> F:
+def _add_judge_options(function: F, *, llm_required: bool, llm_default: bool) -> F:
     from amber_eval.judge.presets import DEFAULT_LLM
 
     llm = (
-        click.option("--llm", required=True, metavar="NAME|HUB_ID|PATH", help=LLM_HELP)
-        if llm_required
+        click.option("--llm", required=llm_required, metavar="NAME|HUB_ID|PATH", help=LLM_HELP)
+        if llm_required or not llm_default
         else click.option(
             "--llm",
             default=DEFAULT_LLM,
@@ -63,8 +68,8 @@ def _add_judge_options(function: F, *, llm_required: bool) -> F:
             type=click.Choice(MODE_CHOICES),
             default="score",
             show_default=True,
-            help="score: one forward pass, greedy-exact first token, P(yes); "
-            "generate: greedy generate() per question.",
+            help="The judge's answer mode: score: one forward pass, greedy-exact first "
+            "token, P(yes); generate: greedy generate() per question.",
         ),
         click.option("--dtype", help="float32, bfloat16 or float16 (default: fp32 CPU, bf16 GPU)."),
         click.option("--device", help="cpu, cuda or cuda:N (default: cuda when available)."),
