@@ -24,6 +24,7 @@ from amber_eval import __version__
 from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import AmberEvalError, InputError
 from amber_eval.judge.base import Judge
+from amber_eval.judge.context import check_context
 from amber_eval.progress import rate_progress
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
@@ -98,6 +99,11 @@ def run_evaluation(
         judge = _load_judge(config, procs)
     identity = dict(judge.identity)
     questions = _Questions(records, {r.id: judge.render(r.prompt) for r in records})
+    check_context(
+        judge,
+        [q.prompt for q in records],
+        labels=[f"image {q.image}, question {q.id}" for q in records],
+    )
     fingerprint = Fingerprint(
         judge_identity=identity,
         captions_sha256=captions_sha,
