@@ -9,7 +9,7 @@ import click
 from click.core import ParameterSource
 
 from amber_eval.captions.selection import ORDERS
-from amber_eval.cli.judge import JUDGE_OPTION_NAMES, judge_options, judge_settings
+from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
     data_dir_option,
     limit_images_option,
@@ -121,7 +121,7 @@ def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]
         return RunConfig(judge_options=options, **fields)
     base = load_run_config(config_file)
     changed = {field: values[name] for name, field in _CONFIG_FIELDS.items() if name in given}
-    judge = {name: getattr(options, name) for name in JUDGE_OPTION_NAMES if name in given}
+    judge = {name: getattr(options, name) for name in options.names() if name in given}
     return dataclasses.replace(
         base, judge_options=dataclasses.replace(base.judge_options, **judge), **changed
     )
