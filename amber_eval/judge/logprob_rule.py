@@ -25,8 +25,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from amber_eval.judge.base import Answer, Parsed, parse_answer
+from amber_eval.judge.base import Answer, parse_answer
 from amber_eval.judge.tokens import bf16_step, classify, token_text
+from amber_eval.terms import AnswerLabel
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def score_answer(steps: Sequence[TokenStep]) -> Answer:
     step = steps[index]
     kind = kind_of(step.text)
     text = visible(step.text)
-    parsed: Parsed = kind if kind in ("yes", "no") else parse_answer(text)  # type: ignore[assignment]
+    parsed: AnswerLabel = kind if kind in ("yes", "no") else parse_answer(text)  # type: ignore[assignment]
     result = readout_top(step.top)
     return Answer(
         text=text,
