@@ -80,8 +80,9 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def hf_answers(prompts_file: Path, smollm_folder: Path) -> list[dict[str, Any]]:
+    from amber_eval.answer_line import AnswerLine
     from amber_eval.judge import load_judge
-    from amber_eval.judge.ask import answer_line, answer_records
+    from amber_eval.judge.ask import answer_records
     from amber_eval.prompting import read_prompts
 
     records = read_prompts(prompts_file)
@@ -94,14 +95,14 @@ def hf_answers(prompts_file: Path, smollm_folder: Path) -> list[dict[str, Any]]:
         f"\nhf backend: load {loaded - start:.1f} s, {len(records)} questions in "
         f"{done - loaded:.1f} s ({len(records) / (done - loaded):.2f} questions/s)"
     )
-    return [answer_line(r, a) for r, a in zip(records, answers, strict=True)]
+    return [AnswerLine.of(r, a).to_json() for r, a in zip(records, answers, strict=True)]
 
 
 def _assert_agree(ours: list[dict[str, Any]], hf: list[dict[str, Any]], label: str) -> None:
     assert len(ours) == len(hf) >= QUESTIONS
     assert [a["id"] for a in ours] == [a["id"] for a in hf]
     assert [a["parsed"] for a in ours] == [a["parsed"] for a in hf], label
-    assert [a["text"] for a in ours] == [a["text"] for a in hf]
+    assert [a["answer"] for a in ours] == [a["answer"] for a in hf]
     worst = max(abs(a["p_yes"] - b["p_yes"]) for a, b in zip(ours, hf, strict=True))
     print(f"{label}: decisions identical on {len(ours)}, max |P(yes) diff| {worst:.4f}")
     assert worst <= P_YES_TOLERANCE, label
@@ -208,8 +209,9 @@ def test_in_process_vllm_agrees_with_the_hf_backend(
 def test_server_agrees_with_the_hf_backend(
     api: str, vllm_server: VLLMServer, prompts_file: Path, hf_answers: list[dict[str, Any]]
 ) -> None:
+    from amber_eval.answer_line import AnswerLine
     from amber_eval.judge import load_judge
-    from amber_eval.judge.ask import answer_line, answer_records
+    from amber_eval.judge.ask import answer_records
     from amber_eval.prompting import read_prompts
 
     records = read_prompts(prompts_file)
@@ -224,7 +226,7 @@ def test_server_agrees_with_the_hf_backend(
     assert str(identity["system_fingerprint"]).startswith("vllm-")
     assert str(vllm_server.port) not in json.dumps(identity)
     _assert_agree(
-        [answer_line(r, a) for r, a in zip(records, answers, strict=True)],
+        [AnswerLine.of(r, a).to_json() for r, a in zip(records, answers, strict=True)],
         hf_answers,
         f"vLLM server ({api} API) vs hf",
     )
