@@ -1,10 +1,12 @@
-"""File helpers: atomic writes, reading untrusted text and JSON, hashing, output guards.
+"""File helpers: atomic writes, reading untrusted text and JSON, the one JSON-lines reader,
+hashing, output guards.
 
 Reading and writing failures become user errors naming the path here, in one place:
-:func:`read_text` and :func:`load_json` for inputs (not UTF-8, not JSON, nested too deeply,
-lone surrogates), :func:`atomic_open` for outputs (read-only folder, full disk, text that
-cannot be encoded), :func:`refuse_inputs_as_outputs` before a command writes anything. The CLI
-maps the remaining operating-system errors by their file name (``amber_eval.errors``).
+:func:`read_text`, :func:`load_json` and :func:`read_jsonl` for inputs (not UTF-8, not JSON,
+nested too deeply, lone surrogates), :func:`atomic_open` for outputs (read-only folder, full
+disk, text that cannot be encoded), :func:`refuse_inputs_as_outputs` before a command writes
+anything. The CLI maps the remaining operating-system errors by their file name
+(``amber_eval.errors``).
 """
 
 from __future__ import annotations
@@ -79,6 +81,42 @@ def atomic_write_json(path: str | os.PathLike[str], data: Any, *, indent: int | 
     atomic_write_text(path, json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
 
 
+def read_jsonl(path: str | os.PathLike[str], *, repair: bool = False) -> list[dict[str, Any]]:
+    """Every complete JSON object line of an append-only ``path``, in file order.
+
+    A last line without its newline was torn by a process killed mid-write: it is left out,
+    and with ``repair`` also cut off the file (only the process that appends may repair). Any
+    other line that is not a JSON object means the file was edited: an
+    :class:`~amber_eval.errors.InputError` naming ``file:line``. A missing file has no lines.
+    Repeated records are all returned; the caller's record type decides what a repeat means.
+    """
+    source = Path(path)
+    if not source.exists():
+        return []
+    data = source.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]  # everything up to the last newline
+    records: list[dict[str, Any]] = []
+    for number, raw in enumerate(complete.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = parse_json(decode_utf8(raw, source, number))
+        except (JsonProblem, InputError) as exc:
+            raise InputError(
+                f"{source}:{number}: not a JSON line ({exc}); delete the line, or the file, "
+                "to continue"
+            ) from exc
+        if not isinstance(record, dict):
+            raise InputError(f"{source}:{number}: expected a JSON object, not {raw[:40]!r}")
+        records.append(record)
+    if repair and len(complete) < len(data):  # torn by a kill mid-write: cut off, asked again
+        with source.open("r+b") as handle:
+            handle.truncate(len(complete))
+            handle.flush()
+            os.fsync(handle.fileno())
+    return records
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -111,12 +149,13 @@ def read_text(path: str | os.PathLike[str], what: str = "file") -> str:
     return decode_utf8(data, source)
 
 
-def decode_utf8(data: bytes, source: str | os.PathLike[str]) -> str:
-    """``data`` as UTF-8; else :class:`InputError` with the file, line and byte."""
+def decode_utf8(data: bytes, source: str | os.PathLike[str], first_line: int = 1) -> str:
+    """``data`` (from line ``first_line`` of ``source`` on) as UTF-8; else
+    :class:`InputError` with the file, line and byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + first_line
         raise InputError(
             f"{source}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the file "
             "as UTF-8"

@@ -65,7 +65,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     :class:`InputError` naming the line."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            yield number, decode_utf8(raw, f"{path}:{number}").removesuffix("\n")
+            yield number, decode_utf8(raw, path, number).removesuffix("\n")
 
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, object]]]:

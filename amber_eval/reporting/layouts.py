@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amber_eval.errors import UnknownNameError
-from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
-from amber_eval.scoring.result import DISCRIMINATIVE_METRICS, GENERATIVE_METRICS
+from amber_eval.registry import Registry
+from amber_eval.terms import DISCRIMINATIVE_METRICS, GENERATIVE_METRICS, QUESTION_BLOCKS
 
 #: Metrics where a lower value is better (bold marks the minimum).
 LOWER_IS_BETTER = frozenset({"CHAIR", "Hal", "Cog"})
@@ -96,7 +95,7 @@ def _group(block: str, metrics: tuple[str, ...], title: str | None = None) -> li
     return [Column(block, metric, group) for metric in metrics]
 
 
-def _build() -> dict[str, Layout]:
+def _build() -> tuple[Layout, ...]:
     attribute = Layout(
         "attribute",
         "the CRTNet supplement's Table 1: Attribute, State, Number, Action P/R/F1",
@@ -133,22 +132,20 @@ def _build() -> dict[str, Layout]:
             Column("score", "AMBER", ""),
             *(
                 column
-                for block in DISCRIMINATIVE_BLOCKS
+                for block in QUESTION_BLOCKS
                 for column in _group(block, (*APRF, "n", "yes_ratio", "parse_failure_rate"))
             ),
         ),
     )
-    return {layout.name: layout for layout in (attribute, expressiveness, amber, full)}
+    return (attribute, expressiveness, amber, full)
 
 
-LAYOUTS: dict[str, Layout] = _build()
-LAYOUT_NAMES = tuple(LAYOUTS)
+LAYOUTS: Registry[Layout] = Registry("layout")
+for _layout in _build():
+    LAYOUTS.add(_layout.name, _layout, _layout.description)
+LAYOUT_NAMES = tuple(LAYOUTS.names())
 
 
 def get_layout(name: str) -> Layout:
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        from amber_eval.registry import unknown_name_message
-
-        raise UnknownNameError(unknown_name_message("layout", name, list(LAYOUTS))) from None
+    """The layout ``name`` (did-you-mean on an unknown name)."""
+    return LAYOUTS.load(name)

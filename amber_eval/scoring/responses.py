@@ -5,10 +5,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from amber_eval.errors import InputError
 from amber_eval.io import load_json, read_text
+
+
+class Scorable(Protocol):
+    """What the scorer reads of a response: its AMBER id and its text (a :class:`Response`,
+    or a run's :class:`~amber_eval.answer_line.AnswerLine`)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def response(self) -> str: ...
 
 
 @dataclass(frozen=True)
