@@ -8,8 +8,9 @@ description are always resampled together, which keeps their correlation (and ma
 score, which mixes CHAIR and F1, resample correctly).
 
 Metrics here are the strict definitions computed from unrounded counts (no 0.001 counters, no
-eps); with ``mode="official"`` the answers are parsed the upstream way (exactly ``Yes`` or
-``No``), so the interval describes the official figures' sampling spread.
+eps); with ``mode="official"`` each answer is read the upstream way from the response the run
+wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer), so the
+interval describes the official figures' sampling spread.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from amber_eval.errors import InputError
-from amber_eval.scoring.answers import parse_official
+from amber_eval.scoring.answers import official_reading
 from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
 
 QUESTION_BLOCKS = DISCRIMINATIVE_BLOCKS
@@ -93,7 +94,7 @@ def image_counts(
             raise InputError(f"answer id {record.get('id')}: truth must be yes or no")
         parsed: Any
         if mode == "official":
-            parsed = parse_official(record.get("answer"))
+            parsed = official_reading(record.get("parsed"), record.get("answer"))
         else:
             parsed = record.get("parsed")
             if parsed not in ("yes", "no"):

@@ -14,6 +14,7 @@ from amber_eval.reporting.tables import Table
 
 TABLE_FORMATS = ("latex", "markdown", "csv", "json")
 PUBLISHED_MARK = "†"
+ALARM_MARK = "‡"
 
 _TEX = {
     "\\": r"\textbackslash{}",
@@ -100,6 +101,16 @@ def _notes(table: Table, mark: Callable[[str], str]) -> list[str]:
     return [f"{mark(PUBLISHED_MARK)}published figures: {ref.title}." for ref in table.references]
 
 
+def alarm_notes(table: Table) -> list[str]:
+    """One line per alarmed run row: its label and why its judge looks useless."""
+    return [
+        f"{row.label}: the judge looks useless ({'; '.join(row.warnings)}); "
+        "its figures are the judge's bias, not the model's (metrics.json: warnings)."
+        for row in table.rows
+        if row.warnings
+    ]
+
+
 def to_latex(table: Table) -> str:
     """A booktabs ``tabular`` with grouped headers (multicolumn + cmidrule)."""
     import jinja2
@@ -130,7 +141,7 @@ def to_latex(table: Table) -> str:
         if row.source == "published":
             published.append(" & ".join([label + r"$^\dagger$", *cells]))
         else:
-            runs.append(" & ".join([label, *cells]))
+            runs.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
     template_text = (
         resources.files("amber_eval") / "resources" / "report_table.tex.jinja"
     ).read_text("utf-8")
@@ -160,7 +171,8 @@ def to_latex(table: Table) -> str:
         run_lines=runs,
         notes=[
             rf"$^\dagger$ published figures: {tex_escape(ref.title)}." for ref in table.references
-        ],
+        ]
+        + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)],
         width=len(table.columns) + 1,
     )
 
@@ -199,6 +211,8 @@ def to_markdown(table: Table) -> str:
         label = markdown_escape(row.label)
         if row.source == "published":
             label += f" {PUBLISHED_MARK}"
+        elif row.warnings:
+            label += f" {ALARM_MARK}"
         lines.append("| " + " | ".join([label, *cells]) + " |")
     footer = [
         "",
@@ -211,6 +225,7 @@ def to_markdown(table: Table) -> str:
             f"({table.ci.resamples} resamples, seed {table.ci.seed})."
         )
     footer += [markdown_escape(note) for note in _notes(table, lambda mark: mark + " ")]
+    footer += [markdown_escape(f"{ALARM_MARK} {note}") for note in alarm_notes(table)]
     return "\n".join(lines + footer) + "\n"
 
 
@@ -253,6 +268,7 @@ def table_json(table: Table) -> dict[str, Any]:
                 "origin": row.origin,
                 "values": {c.key: _json_number(row.values.get(c.key)) for c in table.columns},
                 "best": [c.key for c in table.columns if i in best.get(c.key, set())],
+                "warnings": list(row.warnings),
                 **(
                     {
                         "intervals": {

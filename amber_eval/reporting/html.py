@@ -18,7 +18,7 @@ from amber_eval.reporting.bootstrap import DESCRIPTION_COUNTS, DIMENSION_BLOCKS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import Mode, RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table
-from amber_eval.scoring.answers import parse_official
+from amber_eval.scoring.answers import official_reading
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def run_payload(run: RunData, label: str, mode: Mode) -> dict[str, Any]:
         questions = []
         for record, middle in zip(records, middles, strict=True):
             if mode == "official":
-                parsed = _parsed_code(parse_official(record.get("answer")))
+                parsed = _parsed_code(official_reading(record.get("parsed"), record.get("answer")))
             else:
                 parsed = _parsed_code(record.get("parsed"))
             truth = 1 if record.get("truth") == "yes" else 0
@@ -203,7 +203,7 @@ def _dimension_yes_ratios(
         if truth:
             yes = record.get("truth") == "yes"
         elif mode == "official":
-            yes = parse_official(record.get("answer")) == "yes"
+            yes = official_reading(record.get("parsed"), record.get("answer")) == "yes"
         else:
             yes = record.get("parsed") == "yes"
         totals[str(dimension)][0] += int(yes)
@@ -347,6 +347,11 @@ def render_html(
         figures=figures,
         plot_note=plot_note,
         coverage_rows=_coverage_rows(runs, labels, mode),
+        alarms=[
+            {"label": label, "messages": [w.message for w in run.judge_warnings()]}
+            for run, label in zip(runs, labels, strict=True)
+            if run.judge_warnings()
+        ],
         ci=ci,
         data_json=Markup(script_json(payload)),  # noqa: S704 - escaped by script_json
     )

@@ -7,9 +7,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from amber_eval.errors import InputError
+
+if TYPE_CHECKING:
+    from amber_eval.runs.judge_alarm import JudgeWarning
 from amber_eval.scoring.result import BLOCK_ORDER, amber_score
 
 Mode = Literal["strict", "official"]
@@ -128,6 +131,12 @@ class RunData:
         if isinstance(coverage, Mapping) and coverage.get("available") is False:
             return str(coverage.get("reason", "not computed"))
         return None
+
+    def judge_warnings(self) -> list[JudgeWarning]:
+        """The useless-judge alarm's warnings from ``metrics.json`` (empty when silent)."""
+        from amber_eval.runs.judge_alarm import warnings_of
+
+        return warnings_of(self.metrics)
 
     def values(self, mode: Mode) -> dict[str, float | None]:
         """Column key (``"overall.F1"``) -> value, for every metric the run has in ``mode``."""

@@ -25,6 +25,8 @@ class TableRow:
     """The run folder (``<model>/<llm>-<hash>``) or the reference set name."""
     values: Mapping[str, float | None]
     intervals: Mapping[str, Interval] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    """The useless-judge alarm's short notes for a run row (tables mark the row)."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def run_row(
         origin=run_origin(run),
         values={key: values.get(key) for key in layout.keys},
         intervals=intervals,
+        warnings=tuple(warning.short for warning in run.judge_warnings()),
     )
 
 

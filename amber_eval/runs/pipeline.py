@@ -32,6 +32,7 @@ from amber_eval.runs.run_folder import (
     check_writable,
     read_answer_lines,
     read_json,
+    response_text,
     run_dir,
     run_lock,
     write_json,
@@ -464,12 +465,15 @@ def _finish(
 
     metrics, coverage_items = run_metrics(
         benchmark,
-        [(int(r["id"]), str(r["answer"])) for r in wanted],
+        [(int(r["id"]), response_text(r)) for r in wanted],
         selected=selected,
         images=sorted({q.image for q in questions}, key=_image_number),
         complete=config.limit_images is None,
         spacy_model=config.spacy_model,
     )
+    from amber_eval.runs.judge_alarm import judge_warnings
+
+    metrics["warnings"] = [warning.to_json() for warning in judge_warnings(wanted)]
     if coverage_items is not None:
         write_jsonl(files.coverage, coverage_items)
     write_json(files.metrics, metrics)

@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.io import atomic_write_json, atomic_write_text
+from amber_eval.scoring.answers import decision_text
 
 RUN_FILE = "run.json"
 ANSWERS_FILE = "answers.jsonl"
@@ -208,9 +209,19 @@ class AnswerLog:
         self.close()
 
 
+def response_text(record: Mapping[str, Any]) -> str:
+    """The response of an ``answers.jsonl`` record: ``Yes``/``No`` for a decision, else raw."""
+    return decision_text(record.get("parsed"), str(record.get("answer") or ""))
+
+
 def write_responses(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    """``responses.json``: ``[{"id", "response"}]`` sorted by id, the upstream format."""
-    rows = sorted(({"id": r["id"], "response": r["answer"]} for r in records), key=_by_id)
+    """``responses.json``: ``[{"id", "response"}]`` sorted by id, the upstream format.
+
+    Each response is the judge's decision, exactly ``Yes`` or ``No``, whatever the answer mode;
+    an answer that reads as neither is written as it was given (the raw text of every answer
+    stays in ``answers.jsonl``).
+    """
+    rows = sorted(({"id": r["id"], "response": response_text(r)} for r in records), key=_by_id)
     atomic_write_json(path, rows)
 
 
