@@ -168,14 +168,11 @@ def comparison_csv(comparison: Comparison) -> str:
 
 
 def render_comparison(comparison: Comparison, fmt: str) -> str:
+    from amber_eval.reporting.formats import pick_renderer
+
     renderers = {
         "markdown": comparison_markdown,
         "json": comparison_json,
         "csv": comparison_csv,
     }
-    if fmt not in renderers:
-        from amber_eval.errors import UnknownNameError
-        from amber_eval.registry import unknown_name_message
-
-        raise UnknownNameError(unknown_name_message("format", fmt, list(renderers)))
-    return renderers[fmt](comparison)
+    return pick_renderer(renderers, fmt)(comparison)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from amber_eval.reporting.layouts import Column
 from amber_eval.reporting.tables import Table
+
+T = TypeVar("T")
 
 TABLE_FORMATS = ("latex", "markdown", "csv", "json")
 PUBLISHED_MARK = "†"
@@ -101,6 +103,16 @@ def _notes(table: Table, mark: Callable[[str], str]) -> list[str]:
     return [f"{mark(PUBLISHED_MARK)}published figures: {ref.title}." for ref in table.references]
 
 
+def ceiling_notes(table: Table) -> list[str]:
+    """What a judge-ceiling row is, once per table that has one."""
+    if not any(row.source == "ceiling" for row in table.rows):
+        return []
+    return [
+        "Judge ceiling: the judge's own answers on the oracle captions (built from AMBER's "
+        "annotations, so a perfect judge is right on every question); never bold."
+    ]
+
+
 def alarm_notes(table: Table) -> list[str]:
     """One line per alarmed run row: its label and why its judge looks useless."""
     return [
@@ -135,11 +147,13 @@ def to_latex(table: Table) -> str:
         interval=lambda low, high: rf"\,{{\scriptsize[{low}, {high}]}}",
         missing="--",
     )
-    published, runs = [], []
+    published, runs, ceiling = [], [], []
     for row, cells in zip(table.rows, body, strict=True):
         label = tex_escape(row.label)
         if row.source == "published":
             published.append(" & ".join([label + r"$^\dagger$", *cells]))
+        elif row.source == "ceiling":
+            ceiling.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
         else:
             runs.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
     template_text = (
@@ -169,10 +183,12 @@ def to_latex(table: Table) -> str:
         header_bottom=" & ".join(bottom),
         published_lines=published,
         run_lines=runs,
+        ceiling_lines=ceiling,
         notes=[
             rf"$^\dagger$ published figures: {tex_escape(ref.title)}." for ref in table.references
         ]
-        + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)],
+        + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)]
+        + [tex_escape(note) for note in ceiling_notes(table)],
         width=len(table.columns) + 1,
     )
 
@@ -226,6 +242,7 @@ def to_markdown(table: Table) -> str:
         )
     footer += [markdown_escape(note) for note in _notes(table, lambda mark: mark + " ")]
     footer += [markdown_escape(f"{ALARM_MARK} {note}") for note in alarm_notes(table)]
+    footer += [markdown_escape(note) for note in ceiling_notes(table)]
     return "\n".join(lines + footer) + "\n"
 
 
@@ -301,12 +318,16 @@ RENDERERS: dict[str, Callable[[Table], str]] = {
 }
 
 
-def render_table(table: Table, fmt: str) -> str:
+def pick_renderer(renderers: Mapping[str, Callable[[T], str]], fmt: str) -> Callable[[T], str]:
+    """The renderer of format ``fmt``; an unknown format is an error naming the known ones."""
     try:
-        renderer = RENDERERS[fmt]
+        return renderers[fmt]
     except KeyError:
         from amber_eval.errors import UnknownNameError
         from amber_eval.registry import unknown_name_message
 
-        raise UnknownNameError(unknown_name_message("format", fmt, list(RENDERERS))) from None
-    return renderer(table)
+        raise UnknownNameError(unknown_name_message("format", fmt, list(renderers))) from None
+
+
+def render_table(table: Table, fmt: str) -> str:
+    return pick_renderer(RENDERERS, fmt)(table)

@@ -302,6 +302,7 @@ def render_html(
     references: Sequence[str] = (),
     ci: CISettings | None = None,
     layouts: Sequence[str] = SUMMARY_LAYOUTS,
+    ceiling: Sequence[RunData] = (),
 ) -> str:
     """The report of ``runs`` as one self-contained HTML document."""
     import jinja2
@@ -326,6 +327,7 @@ def render_html(
             references=fitting,
             ci=ci,
             interval_cache=interval_cache,
+            ceiling=ceiling,
         )
         tables.append(_table_view(table))
     figures, plot_note = _plots(runs, labels, mode)
