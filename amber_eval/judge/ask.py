@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.io import atomic_open
 from amber_eval.judge.base import Answer, Judge, Progress
+from amber_eval.judge.context import check_context
+
+ASK_HINT = (
+    "render the prompts again with shorter caption lists (amber-eval prompts --top-k N keeps "
+    "the N best-scored captions per image, --min-score S drops captions scored below S)"
+)
 
 if TYPE_CHECKING:
     from amber_eval.prompting import PromptRecord
@@ -18,7 +24,16 @@ if TYPE_CHECKING:
 def answer_records(
     judge: Judge, records: Sequence[PromptRecord], *, progress: Progress | None = None
 ) -> list[Answer]:
-    """Answer each record's prompt; records of one image share its prompt prefix."""
+    """Answer each record's prompt; records of one image share its prompt prefix.
+
+    Prompts longer than the judge's context are refused before any model call.
+    """
+    check_context(
+        judge,
+        [r.prompt for r in records],
+        labels=[f"image {r.image}, question {r.id}" for r in records],
+        hint=ASK_HINT,
+    )
     return judge.answer(
         [r.prompt for r in records], groups=[r.image for r in records], progress=progress
     )

@@ -84,6 +84,24 @@ class Judge(Protocol):
     @property
     def identity(self) -> dict[str, Any]: ...
 
+    @property
+    def context_limit(self) -> int | None:
+        """The most positions one answered prompt may occupy (the model's context window).
+
+        ``None`` when the backend knows no limit. Prompts are checked against it before any
+        model call (:func:`amber_eval.judge.context.check_context`).
+        """
+        ...
+
+    def count_tokens(self, prompts: Sequence[str]) -> list[int]:
+        """Positions each prompt occupies when answered, comparable with :attr:`context_limit`.
+
+        The tokens of the rendered prompt (chat template included) plus those the answer
+        needs (the probe token in ``score`` mode, ``max_new_tokens`` in ``generate`` mode).
+        Computed without running the model.
+        """
+        ...
+
     def render(self, prompt: str) -> str:
         """The exact text the model sees for ``prompt`` (after the chat template)."""
         ...

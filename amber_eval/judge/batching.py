@@ -127,16 +127,36 @@ def batch_cost(batch: Sequence[Row], strategy: str = "packed") -> int:
     return prompts * (prefix + suffix)
 
 
+def split_row(row: Row, batch_tokens: int, strategy: str = "packed") -> list[Row]:
+    """``row`` as is when it fits the budget, else consecutive pieces that each fit (or hold
+    one prompt)."""
+    if batch_cost([row], strategy) <= batch_tokens or len(row.items) == 1:
+        return [row]
+    pieces: list[Row] = []
+    current: list[tuple[int, tuple[int, ...]]] = []
+    for item in row.items:
+        candidate = Row(prefix=row.prefix, items=(*current, item))
+        if current and batch_cost([candidate], strategy) > batch_tokens:
+            pieces.append(Row(prefix=row.prefix, items=tuple(current)))
+            current = []
+        current.append(item)
+    pieces.append(Row(prefix=row.prefix, items=tuple(current)))
+    return pieces
+
+
 def make_batches(
     rows: Sequence[Row], batch_tokens: int, strategy: str = "packed"
 ) -> list[list[Row]]:
-    """Length-sorted batches of whole rows whose :func:`batch_cost` stays within the budget.
+    """Length-sorted batches of rows whose :func:`batch_cost` stays within the budget.
 
-    A row over the budget on its own forms a batch of its own.
+    A row over the budget on its own is split into rows of fewer prompts (the prefix repeated
+    in each), so a batch exceeds the budget only when a single prompt does: memory stays
+    bounded by the budget and the longest prompt, which the judge's context limit bounds.
     """
     if batch_tokens < 1:
         raise ValueError("the batch token budget must be at least 1")
-    ordered = sorted(rows, key=lambda row: row.length, reverse=True)
+    pieces = [piece for row in rows for piece in split_row(row, batch_tokens, strategy)]
+    ordered = sorted(pieces, key=lambda row: row.length, reverse=True)
     batches: list[list[Row]] = []
     current: list[Row] = []
     for row in ordered:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.judge.base import Answer
-from amber_eval.judge.batching import common_prefix_length
+from amber_eval.judge.batching import Row, common_prefix_length, split_row
 
 if TYPE_CHECKING:
     from amber_eval.data.benchmark import Benchmark
@@ -48,16 +48,33 @@ def oracle_records(
     return render_prompts(benchmark, captions, template=template, images=images)
 
 
-def expected_tokens(token_ids: Sequence[Sequence[int]], groups: Sequence[str]) -> tuple[int, int]:
+def expected_tokens(
+    token_ids: Sequence[Sequence[int]],
+    groups: Sequence[str],
+    *,
+    batch_tokens: int | None = None,
+    strategy: str = "cache",
+) -> tuple[int, int]:
     """(unique prefix tokens, suffix tokens): per image the longest common token prefix once
-    (each prompt keeps at least its last token), then each prompt's rest plus the probe."""
+    (each prompt keeps at least its last token), then each prompt's rest plus the probe.
+
+    With ``batch_tokens``, an image whose prompts do not fit the budget together computes
+    its prefix once per piece it is split into (:func:`amber_eval.judge.batching.split_row`).
+    """
     members: dict[str, list[Sequence[int]]] = {}
     for ids, group in zip(token_ids, groups, strict=True):
         members.setdefault(group, []).append(ids)
     prefix = suffix = 0
     for sequences in members.values():
         shared = min(common_prefix_length(sequences), min(len(s) for s in sequences) - 1)
-        prefix += shared
+        pieces = 1
+        if batch_tokens is not None:
+            row = Row(
+                prefix=tuple(sequences[0][:shared]),
+                items=tuple((i, (0,) * (len(s) - shared + 1)) for i, s in enumerate(sequences)),
+            )
+            pieces = len(split_row(row, batch_tokens, strategy))
+        prefix += shared * pieces
         suffix += sum(len(s) - shared + 1 for s in sequences)
     return prefix, suffix
 
@@ -234,7 +251,6 @@ def run_bench(
     prompts = [r.prompt for r in records]
     groups = [r.image for r in records]
     token_ids = [judge.encode(p) for p in prompts]
-    unique_prefix, suffix = expected_tokens(token_ids, groups)
 
     best: dict[str, Phase] = {}
     fast_answers: list[Answer] = []
@@ -253,6 +269,9 @@ def run_bench(
             _sync(device)
             seconds = time.perf_counter() - start
             stats = scorer.stats
+            unique_prefix, suffix = expected_tokens(
+                token_ids, groups, batch_tokens=scorer.batch_tokens, strategy=strategy
+            )
             exact = stats.prefix_tokens == unique_prefix and stats.suffix_tokens == suffix
             tokens_exact = tokens_exact and exact
             phase = Phase(

@@ -20,6 +20,9 @@ from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
 
 MODES = ("score", "generate")
+ENCODED_KEPT = 8192
+UNBOUNDED = 10**8
+"""Tokenizers without a limit report a huge ``model_max_length``; such values mean no limit."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class HFJudge:
         self.quantization = quantization
         self.vocab: YesNoVocab = yes_no_vocab(tokenizer)
         self.stats = ForwardStats()
+        self._encoded: dict[str, list[int]] = {}
         if not raw_prompt and not getattr(tokenizer, "chat_template", None):
             from amber_eval.errors import ResourceError
 
@@ -129,10 +133,37 @@ class HFJudge:
         return str(text)
 
     def encode(self, prompt: str) -> list[int]:
-        """The token ids of the rendered prompt (special tokens come from the template)."""
-        text = self.render(prompt)
-        ids = self.tokenizer(text, add_special_tokens=self.raw_prompt)["input_ids"]
-        return [int(i) for i in ids]
+        """The token ids of the rendered prompt (special tokens come from the template).
+
+        The last few thousand encodings are kept, so counting tokens before answering costs
+        one tokenization per prompt.
+        """
+        ids = self._encoded.get(prompt)
+        if ids is None:
+            text = self.render(prompt)
+            ids = [
+                int(i)
+                for i in self.tokenizer(text, add_special_tokens=self.raw_prompt)["input_ids"]
+            ]
+            if len(self._encoded) >= ENCODED_KEPT:
+                self._encoded.pop(next(iter(self._encoded)))
+            self._encoded[prompt] = ids
+        return ids
+
+    @property
+    def context_limit(self) -> int | None:
+        """The model's position limit (``max_position_embeddings``), else the tokenizer's."""
+        for value in (
+            getattr(self.model.config, "max_position_embeddings", None),
+            getattr(self.tokenizer, "model_max_length", None),
+        ):
+            if isinstance(value, int) and 0 < value < UNBOUNDED:
+                return value
+        return None
+
+    def count_tokens(self, prompts: Sequence[str]) -> list[int]:
+        answer_tokens = self.max_new_tokens if self.mode == "generate" else 1
+        return [len(self.encode(p)) + answer_tokens for p in prompts]
 
     # -- answering ----------------------------------------------------------------------------
 

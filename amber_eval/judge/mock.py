@@ -22,6 +22,8 @@ class MockJudge:
 
     Exactly one of ``rule`` and ``queue`` may be given (neither: always "No"). Raw answers are
     parsed by the strict grammar; ``p_yes`` is 1.0/0.0 for Yes/No answers, ``None`` otherwise.
+    ``context_limit`` (default: none) makes it refuse long prompts like a real model; its
+    tokens are the rendered prompt's words.
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class MockJudge:
         name: str = "mock",
         chat_template: bool = True,
         system_prompt: str | None = None,
+        context_limit: int | None = None,
     ) -> None:
         if rule is not None and queue is not None:
             raise ValueError("give a rule or a queue, not both")
@@ -53,6 +56,7 @@ class MockJudge:
             self._rule_name = getattr(rule, "__name__", "callable")
         self.chat_template = chat_template
         self.system_prompt = system_prompt
+        self._context_limit = context_limit
         self.calls: list[list[str]] = []
 
     @property
@@ -65,6 +69,14 @@ class MockJudge:
             "chat_template": self.chat_template,
             "system_prompt": self.system_prompt,
         }
+
+    @property
+    def context_limit(self) -> int | None:
+        return self._context_limit
+
+    def count_tokens(self, prompts: Sequence[str]) -> list[int]:
+        """Whitespace-separated words of the rendered prompt, plus one for the answer."""
+        return [len(self.render(p).split()) + 1 for p in prompts]
 
     def render(self, prompt: str) -> str:
         if not self.chat_template:

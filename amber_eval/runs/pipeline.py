@@ -22,6 +22,7 @@ from typing import Any
 from amber_eval import __version__
 from amber_eval.errors import AmberEvalError, InputError
 from amber_eval.judge.base import Answer, Judge
+from amber_eval.judge.context import check_context
 from amber_eval.progress import rate_progress
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
@@ -114,6 +115,11 @@ def run_evaluation(
         )
         for r in records
     ]
+    check_context(
+        judge,
+        [q.prompt for q in questions],
+        labels=[f"image {q.image}, question {q.id}" for q in questions],
+    )
     fingerprint = Fingerprint(
         judge_identity=identity,
         captions_sha256=captions_sha,
