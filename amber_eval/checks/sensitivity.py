@@ -23,12 +23,12 @@ from typing import Any
 
 from amber_eval.errors import InputError
 from amber_eval.judge.base import Judge
+from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, image_counts, paired_difference
 from amber_eval.reporting.run_data import load_run
 from amber_eval.runs.config import RunConfig
 from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
 
-SENSITIVITY_FORMATS = ("markdown", "latex", "csv", "json")
 SYSTEM_PROMPT = "You are a helpful assistant."
 SHUFFLE_SEEDS = (1, 2, 3)
 JudgeFactory = Callable[[RunConfig], Judge]
@@ -241,13 +241,13 @@ def sensitivity_json(report: SensitivityReport) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_sensitivity(report: SensitivityReport, fmt: str) -> str:
-    from amber_eval.reporting.formats import pick_renderer
+SENSITIVITY_RENDERERS: Registry[Callable[[SensitivityReport], str]] = Registry("format")
+SENSITIVITY_RENDERERS.add("markdown", sensitivity_markdown, "Markdown")
+SENSITIVITY_RENDERERS.add("latex", sensitivity_latex, "LaTeX (booktabs)")
+SENSITIVITY_RENDERERS.add("csv", sensitivity_csv, "CSV")
+SENSITIVITY_RENDERERS.add("json", sensitivity_json, "JSON")
 
-    renderers = {
-        "markdown": sensitivity_markdown,
-        "latex": sensitivity_latex,
-        "csv": sensitivity_csv,
-        "json": sensitivity_json,
-    }
-    return pick_renderer(renderers, fmt)(report)
+
+def render_sensitivity(report: SensitivityReport, fmt: str) -> str:
+    """``report`` in the registered format ``fmt`` (did-you-mean on an unknown name)."""
+    return SENSITIVITY_RENDERERS.load(fmt)(report)

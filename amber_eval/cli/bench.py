@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import time
 from pathlib import Path
@@ -9,12 +10,12 @@ from typing import Any
 
 import click
 
-from amber_eval.cli.judge import judge_options, pop_judge_options
+from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import data_dir_option
 
 
 @click.command("bench")
-@judge_options
+@judge_options(opt_in=("random_weights",))
 @click.option(
     "--questions",
     type=click.IntRange(min=1),
@@ -41,11 +42,6 @@ from amber_eval.cli.options import data_dir_option
     help="Run the optimized judge R times (strategies interleaved, half before and half "
     "after the naive loop); keep each strategy's fastest.",
 )
-@click.option(
-    "--random-weights",
-    is_flag=True,
-    help="Build the model from its configuration only: the model's speed, nothing to download.",
-)
 @click.option("--template", default="paper", show_default=True, help="Prompt template.")
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report."
@@ -58,7 +54,6 @@ def bench(
     no_naive: bool,
     compare_strategies: bool,
     repeats: int,
-    random_weights: bool,
     template: str,
     json_out: Path | None,
     data_dir: Path | None,
@@ -72,16 +67,15 @@ def bench(
     from amber_eval.data import load_benchmark
     from amber_eval.errors import InputError
     from amber_eval.io import atomic_write_json
+    from amber_eval.judge.backends import load_judge
     from amber_eval.judge.bench import describe_report, oracle_records, run_bench
     from amber_eval.judge.hf import HFJudge
-    from amber_eval.judge.presets import load_judge
 
-    options = pop_judge_options(kwargs)
-    options["mode"] = "score"
+    options = dataclasses.replace(judge_settings(kwargs), mode="score")
     benchmark = load_benchmark(data_dir)
     records = oracle_records(benchmark, questions, template=template)
     start = time.perf_counter()
-    judge = load_judge(llm, random_weights=random_weights, **options)
+    judge = load_judge(llm, options=options)
     if not isinstance(judge, HFJudge):
         raise InputError(f"{llm}: bench needs a model (test doubles have nothing to time)")
     loaded = time.perf_counter() - start
@@ -89,7 +83,7 @@ def bench(
     click.echo(
         f"bench: {llm} ({judge.identity.get('dtype')}"
         f"{', ' + judge.quantization if judge.quantization else ''}"
-        f"{', random weights' if random_weights else ''}) on {device} "
+        f"{', random weights' if options.random_weights else ''}) on {device} "
         f"[{platform.processor() or platform.machine()}], loaded in {loaded:.1f} s; "
         f"{len(records)} questions of {len({r.image for r in records})} images, oracle captions"
     )

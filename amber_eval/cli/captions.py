@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from amber_eval.cli.lazy import LazyGroup
+from amber_eval.cli.lazy import LazyGroup, command_registry
 from amber_eval.cli.options import (
     caption_selection_options,
     data_dir_option,
@@ -16,12 +16,12 @@ from amber_eval.cli.options import (
     selection_settings,
 )
 
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "import": (
-        "amber_eval.cli.captions_import:import_captions",
-        "Convert another model's region captions into a caption dump.",
-    ),
-}
+SUBCOMMANDS = command_registry()
+SUBCOMMANDS.add_lazy(
+    "import",
+    "amber_eval.cli.captions_import:import_captions",
+    "Convert another model's region captions into a caption dump.",
+)
 
 
 @click.group("captions", cls=LazyGroup, lazy=SUBCOMMANDS)

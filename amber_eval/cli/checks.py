@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from amber_eval.checks.agreement_report import AGREEMENT_RENDERERS
+from amber_eval.checks.sensitivity import SENSITIVITY_RENDERERS
 from amber_eval.cli.judge import judge_options
 from amber_eval.cli.options import (
     captions_option,
@@ -17,9 +19,6 @@ from amber_eval.cli.options import (
 )
 from amber_eval.cli.report import _emit, _names, paired_interval_options
 from amber_eval.cli.run import run_config
-
-_AGREE_FORMATS = ("markdown", "json", "latex")
-_SENSITIVITY_FORMATS = ("markdown", "latex", "csv", "json")
 
 
 @click.command("judge-check")
@@ -72,7 +71,7 @@ def judge_check(
 
 @click.command("agree")
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(_AGREE_FORMATS), default="markdown")
+@click.option("--format", "fmt", type=click.Choice(AGREEMENT_RENDERERS.names()), default="markdown")
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (else stdout)."
 )
@@ -126,7 +125,9 @@ def agree(
 @click.option("--model", help="Caption model name for <out>/<model> (default: from --captions).")
 @data_dir_option
 @progress_option
-@click.option("--format", "fmt", type=click.Choice(_SENSITIVITY_FORMATS), default="markdown")
+@click.option(
+    "--format", "fmt", type=click.Choice(SENSITIVITY_RENDERERS.names()), default="markdown"
+)
 @click.option(
     "--table",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -14,10 +16,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MODE_CHOICES = ("score", "generate")
-STRATEGY_CHOICES = ("packed", "cache")
-
-
 LLM_HELP = "A preset (amber-eval llms), a Hugging Face hub id, a model folder or a .gguf file."
 
 
@@ -26,23 +24,71 @@ def judge_options(function: F, /) -> F: ...
 
 
 @overload
-def judge_options(*, llm_required: bool = False) -> Callable[[F], F]: ...
+def judge_options(
+    *, llm_required: bool = False, opt_in: tuple[str, ...] = ()
+) -> Callable[[F], F]: ...
 
 
-def judge_options(function: F | None = None, /, *, llm_required: bool = False) -> Any:
-    """The options that choose and configure a judge (shared by ``ask``, ``bench``, ``run``).
+def judge_options(
+    function: F | None = None,
+    /,
+    *,
+    llm_required: bool = False,
+    opt_in: tuple[str, ...] = (),
+) -> Any:
+    """``--llm`` and one option per :class:`~amber_eval.judge.JudgeOptions` field.
 
-    Use as ``@judge_options`` (``--llm`` defaults to the paper's judge) or
-    ``@judge_options(llm_required=True)`` (``--llm`` must be given). The values reach the
-    command as keyword arguments: ``llm`` and the :data:`JUDGE_OPTION_NAMES`
-    (see :func:`pop_judge_options`).
+    Shared by every command that loads a judge. Use as ``@judge_options`` (``--llm`` defaults
+    to the paper's judge) or ``@judge_options(llm_required=True)`` (``--llm`` must be given);
+    ``opt_in`` names the opt-in fields this command offers too (``bench``: ``random_weights``).
+    The values reach the command as keyword arguments: ``llm`` and the field names
+    (:func:`judge_settings` collects them).
     """
     if function is None:
-        return lambda wrapped: _add_judge_options(wrapped, llm_required=llm_required)
-    return _add_judge_options(function, llm_required=llm_required)
+        return lambda wrapped: _add_judge_options(wrapped, llm_required, opt_in)
+    return _add_judge_options(function, llm_required, opt_in)
 
 
-def _add_judge_options(function: F, *, llm_required: bool) -> F:
+def judge_option_fields(opt_in: tuple[str, ...] = ()) -> list[dataclasses.Field[Any]]:
+    """The :class:`JudgeOptions` fields a judge command offers (opt-in ones if named)."""
+    from amber_eval.judge.options import JudgeOptions
+
+    names = JudgeOptions.names()
+    unknown = sorted(set(opt_in) - set(names))
+    if unknown:
+        raise ValueError(f"not JudgeOptions fields: {', '.join(unknown)}")
+    return [
+        f
+        for f in dataclasses.fields(JudgeOptions)
+        if not f.metadata.get("opt_in") or f.name in opt_in
+    ]
+
+
+def _field_option(spec: dataclasses.Field[Any], annotation: Any) -> Callable[[F], F]:
+    """The click option that :func:`amber_eval.judge.options.setting` describes."""
+    meta = spec.metadata
+    flag = meta.get("flag") or "--" + spec.name.replace("_", "-")
+    kinds = {a for a in typing.get_args(annotation) if a is not type(None)} or {annotation}
+    kwargs: dict[str, Any] = {"help": meta.get("help")}
+    if meta.get("metavar"):
+        kwargs["metavar"] = meta["metavar"]
+    if kinds == {bool}:
+        return click.option(flag, spec.name, is_flag=True, default=spec.default, **kwargs)
+    if meta.get("choices"):
+        kwargs["type"] = click.Choice(meta["choices"])
+    elif kinds == {int}:
+        kwargs["type"] = click.IntRange(min=meta.get("minimum"))
+    elif kinds == {float}:
+        kwargs["type"] = click.FloatRange(min=meta.get("minimum"))
+    elif kinds != {str}:
+        raise TypeError(f"JudgeOptions.{spec.name}: no command-line form for {annotation!r}")
+    if spec.default is not None:
+        kwargs.update(default=spec.default, show_default=True)
+    return click.option(flag, spec.name, **kwargs)
+
+
+def _add_judge_options(function: F, llm_required: bool, opt_in: tuple[str, ...]) -> F:
+    from amber_eval.judge.options import JudgeOptions
     from amber_eval.judge.presets import DEFAULT_LLM
 
     llm = (
@@ -56,87 +102,19 @@ def _add_judge_options(function: F, *, llm_required: bool) -> F:
             help=LLM_HELP,
         )
     )
-    options = [
-        llm,
-        click.option(
-            "--mode",
-            type=click.Choice(MODE_CHOICES),
-            default="score",
-            show_default=True,
-            help="score: one forward pass, greedy-exact first token, P(yes); "
-            "generate: greedy generate() per question.",
-        ),
-        click.option("--dtype", help="float32, bfloat16 or float16 (default: fp32 CPU, bf16 GPU)."),
-        click.option("--device", help="cpu, cuda or cuda:N (default: cuda when available)."),
-        click.option("--load-in-4bit", is_flag=True, help="NF4 weights (bitsandbytes, CUDA only)."),
-        click.option("--load-in-8bit", is_flag=True, help="LLM.int8 weights (CUDA only; slow)."),
-        click.option(
-            "--attn-implementation",
-            help="sdpa (default), eager or flash_attention_2 (flash uses the cache strategy).",
-        ),
-        click.option("--raw-prompt", is_flag=True, help="Send prompts without the chat template."),
-        click.option("--system-prompt", help="A system message for the chat template."),
-        click.option(
-            "--max-new-tokens",
-            type=click.IntRange(min=1),
-            default=5,
-            show_default=True,
-            help="Tokens generated per answer (generate mode; score mode's whitespace limit).",
-        ),
-        click.option(
-            "--batch-tokens",
-            type=click.IntRange(min=1),
-            help="Token budget of one batch (default: 4096 on CPU, 32768 on GPU, 16384 on GPU "
-            "with quantized weights).",
-        ),
-        click.option(
-            "--strategy",
-            type=click.Choice(STRATEGY_CHOICES),
-            help="Prefix sharing: an expanded prefix cache (default), or packed rows with a 4D "
-            "mask (default with --load-in-4bit/8bit: less memory).",
-        ),
-        click.option(
-            "--revision", help="Hub revision (branch, tag or commit) of the model to load."
-        ),
-        click.option(
-            "--trust-remote-code",
-            is_flag=True,
-            help="Run the model repository's own Python code (off by default: only for "
-            "repositories you trust).",
-        ),
-    ]
+    hints = typing.get_type_hints(JudgeOptions)
+    options = [llm] + [_field_option(f, hints[f.name]) for f in judge_option_fields(opt_in)]
     for option in reversed(options):
         function = option(function)
     return function
-
-
-JUDGE_OPTION_NAMES = (
-    "mode",
-    "dtype",
-    "device",
-    "load_in_4bit",
-    "load_in_8bit",
-    "attn_implementation",
-    "raw_prompt",
-    "system_prompt",
-    "max_new_tokens",
-    "batch_tokens",
-    "strategy",
-    "revision",
-    "trust_remote_code",
-)
-
-
-def pop_judge_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Remove and return the :func:`judge_options` values (for ``load_judge``)."""
-    return {name: kwargs.pop(name) for name in JUDGE_OPTION_NAMES}
 
 
 def judge_settings(kwargs: dict[str, Any]) -> JudgeOptions:
     """Remove the :func:`judge_options` values from ``kwargs`` as a :class:`JudgeOptions`."""
     from amber_eval.judge.options import JudgeOptions
 
-    return JudgeOptions(**pop_judge_options(kwargs))
+    names = [name for name in JudgeOptions.names() if name in kwargs]
+    return JudgeOptions(**{name: kwargs.pop(name) for name in names})
 
 
 @click.command("llms")
@@ -214,11 +192,11 @@ def ask(
     from collections import Counter
 
     from amber_eval.judge.ask import answer_records, write_answers
-    from amber_eval.judge.presets import load_judge
+    from amber_eval.judge.backends import load_judge
     from amber_eval.judge.progress import answer_progress
     from amber_eval.prompting import read_prompts
 
-    options = pop_judge_options(kwargs)
+    options = judge_settings(kwargs)
     records = read_prompts(prompts_path)
     if limit is not None:
         records = records[:limit]
@@ -227,7 +205,7 @@ def ask(
 
         raise InputError(f"{prompts_path}: no prompts to answer")
     start = time.perf_counter()
-    judge = load_judge(llm, **options)
+    judge = load_judge(llm, options=options)
     loaded = time.perf_counter()
     with answer_progress(len(records), f"{llm}", enabled=progress) as advance:
         answers = answer_records(judge, records, progress=advance)

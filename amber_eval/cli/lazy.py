@@ -1,41 +1,46 @@
-"""A click group whose subcommands are imported on first use."""
+"""A click group whose subcommands come from a :class:`~amber_eval.registry.Registry`.
+
+Each command is registered as ``"module:attribute"`` with its short help; its module is
+imported when the command runs. ``--help`` lists the short help without importing anything,
+and a mistyped command name gets a did-you-mean error.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import click
 
+from amber_eval.registry import Registry, unknown_name_message
+
+
+def command_registry(kind: str = "command") -> Registry[click.Command]:
+    """An empty registry of lazily imported commands."""
+    return Registry(kind)
+
 
 class LazyGroup(click.Group):
-    """``lazy`` maps a command name to ``("module:attribute", short help)``.
-
-    The module is imported when the command runs; ``--help`` lists the short help without
-    importing anything.
-    """
+    """A group whose ``lazy`` registry supplies the commands not added to it directly."""
 
     def __init__(
-        self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: Any
+        self, *args: Any, lazy: Registry[click.Command] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.lazy = dict(lazy or {})
+        self.lazy: Registry[click.Command] = lazy if lazy is not None else command_registry()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
+        return sorted({*super().list_commands(ctx), *self.lazy.names()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            target = self.lazy[cmd_name][0]
-            module_name, _, attribute = target.partition(":")
-            command = getattr(importlib.import_module(module_name), attribute)
+            command = self.lazy.load(cmd_name)
             if not isinstance(command, click.Command):
-                raise TypeError(f"{target} is not a click command")
+                raise TypeError(f"{self.lazy.get(cmd_name).target} is not a click command")
             return command
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
+        rows = [(entry.name, entry.description) for entry in self.lazy]
         rows += [
             (name, command.get_short_help_str())
             for name, command in sorted(self.commands.items())
@@ -52,7 +57,5 @@ class LazyGroup(click.Group):
         name = args[0] if args else ""
         known = name in self.lazy or name in self.commands
         if name and not name.startswith("-") and not known:
-            from amber_eval.registry import unknown_name_message
-
             ctx.fail(unknown_name_message("command", name, self.list_commands(ctx)))
         return super().resolve_command(ctx, args)

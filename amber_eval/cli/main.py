@@ -8,41 +8,48 @@ import sys
 import click
 
 from amber_eval import __version__
-from amber_eval.cli.lazy import LazyGroup
+from amber_eval.cli.lazy import LazyGroup, command_registry
 from amber_eval.errors import AmberEvalError
 
-COMMANDS: dict[str, tuple[str, str]] = {
-    "score": ("amber_eval.cli.score:score", "Score a response file (official or strict mode)."),
-    "bench-score": ("amber_eval.cli.score:bench_score", "Time full-set scoring vs the upstream."),
-    "data": ("amber_eval.cli.data:data", "Fetch, verify and locate AMBER's data files."),
-    "captions": ("amber_eval.cli.captions:captions", "Check, import and score caption dumps."),
-    "prompts": ("amber_eval.cli.prompts:prompts", "Render the Yes/No prompts from captions."),
-    "llms": ("amber_eval.cli.judge:llms", "List the LLM judge presets."),
-    "ask": ("amber_eval.cli.judge:ask", "Answer a prompts file with an LLM judge."),
-    "bench": ("amber_eval.cli.bench:bench", "Benchmark the judge against the naive loop."),
-    "run": ("amber_eval.cli.run:run", "Captions -> prompts -> judge -> scores, resumable."),
-    "report": ("amber_eval.cli.report:report", "Tables (LaTeX, Markdown, CSV, JSON, HTML)."),
-    "compare": ("amber_eval.cli.report:compare", "Paired bootstrap difference of two runs."),
-    "judge-check": (
+COMMANDS = command_registry()
+"""Every top-level command: name -> ``module:attribute`` of its click command, short help."""
+for _name, _target, _help in (
+    ("score", "amber_eval.cli.score:score", "Score a response file (official or strict mode)."),
+    ("bench-score", "amber_eval.cli.score:bench_score", "Time full-set scoring vs the upstream."),
+    ("data", "amber_eval.cli.data:data", "Fetch, verify and locate AMBER's data files."),
+    ("captions", "amber_eval.cli.captions:captions", "Check, import and score caption dumps."),
+    ("prompts", "amber_eval.cli.prompts:prompts", "Render the Yes/No prompts from captions."),
+    ("llms", "amber_eval.cli.judge:llms", "List the LLM judge presets."),
+    ("ask", "amber_eval.cli.judge:ask", "Answer a prompts file with an LLM judge."),
+    ("bench", "amber_eval.cli.bench:bench", "Benchmark the judge against the naive loop."),
+    ("run", "amber_eval.cli.run:run", "Captions -> prompts -> judge -> scores, resumable."),
+    ("report", "amber_eval.cli.report:report", "Tables (LaTeX, Markdown, CSV, JSON, HTML)."),
+    ("compare", "amber_eval.cli.report:compare", "Paired bootstrap difference of two runs."),
+    (
+        "judge-check",
         "amber_eval.cli.checks:judge_check",
         "The judge's ceiling on the oracle captions (judge card).",
     ),
-    "agree": (
+    (
+        "agree",
         "amber_eval.cli.checks:agree",
         "Agreement (kappa) between runs on the same questions.",
     ),
-    "sensitivity": (
+    (
+        "sensitivity",
         "amber_eval.cli.checks:sensitivity",
         "F1 under protocol variants (template, caption order, system prompt).",
     ),
-    "segment": ("amber_eval.cli.segment:segment", "Dump region captions for a folder of images."),
-    "segmenters": ("amber_eval.cli.segment:segmenters", "List mask sources and captioners."),
-    "bench-segment": ("amber_eval.cli.segment:bench_segment", "Time a mask source + captioner."),
-    "filter-pairs": (
+    ("segment", "amber_eval.cli.segment:segment", "Dump region captions for a folder of images."),
+    ("segmenters", "amber_eval.cli.segment:segmenters", "List mask sources and captioners."),
+    ("bench-segment", "amber_eval.cli.segment:bench_segment", "Time a mask source + captioner."),
+    (
+        "filter-pairs",
         "amber_eval.cli.filter_pairs:filter_pairs",
         "Parse-and-filter image-text pairs.",
     ),
-}
+):
+    COMMANDS.add_lazy(_name, _target, _help)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,15 +9,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from amber_eval.errors import InputError
+from amber_eval.reporting.compare import COMPARISON_RENDERERS
+from amber_eval.reporting.formats import RENDERERS
+from amber_eval.reporting.layouts import LAYOUT_NAMES
+from amber_eval.reporting.reference import REFERENCE_SETS
 
 if TYPE_CHECKING:
     from amber_eval.reporting.tables import CISettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_LAYOUTS = ("attribute", "expressiveness", "amber", "full")
-_FORMATS = ("latex", "markdown", "csv", "json", "html")
-_REFERENCES = ("amber", "crtnet-attr")
+_LAYOUTS = LAYOUT_NAMES
+_FORMATS = (*RENDERERS.names(), "html")
+_REFERENCES = tuple(REFERENCE_SETS.names())
 
 
 def _names(values: tuple[str, ...]) -> dict[str, str]:
@@ -196,7 +200,9 @@ def report(
     help="Compare the (ranked) metrics of this layout.",
 )
 @paired_interval_options
-@click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "json"]), default="markdown")
+@click.option(
+    "--format", "fmt", type=click.Choice(COMPARISON_RENDERERS.names()), default="markdown"
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name-a", help="Label of RUN_A.")
 @click.option("--name-b", help="Label of RUN_B.")

@@ -145,7 +145,7 @@ def segmenters(show_options: bool) -> None:
         click.echo(f"{title}:")
         for entry in registry:
             click.echo(f"  {entry.name:<14} {entry.description}")
-            settings = settings_class(entry.factory) if show_options else None
+            settings = settings_class(entry) if show_options else None
             if settings is not None:
                 for name, kind, default in describe_settings(settings):
                     click.echo(f"      {name}={default}  ({kind})")

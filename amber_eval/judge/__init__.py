@@ -5,13 +5,16 @@ Importing this package imports neither torch nor transformers.
 
 from __future__ import annotations
 
+from amber_eval.judge.backends import BACKENDS, load_judge
 from amber_eval.judge.base import Answer, Judge, parse_answer
 from amber_eval.judge.mock import MockJudge
 from amber_eval.judge.options import JudgeOptions
-from amber_eval.judge.presets import DEFAULT_LLM, PRESET_LIST, Preset, load_judge
+from amber_eval.judge.presets import DEFAULT_LLM, PRESET_LIST, PRESETS, Preset
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_LLM",
+    "PRESETS",
     "PRESET_LIST",
     "Answer",
     "Judge",

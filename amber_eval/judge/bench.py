@@ -2,7 +2,7 @@
 
 Questions are AMBER's, with oracle captions, whole images in id order until at least ``N``
 questions. (a) The naive loop is one greedy ``generate()`` per question (batch 1,
-``do_sample=False``, ``max_new_tokens`` 5), optionally timed on an evenly spaced sample and
+``do_sample=False``, the judge's ``max_new_tokens``), optionally timed on an evenly spaced sample and
 extrapolated. (b) The optimized judge is ``score`` mode (shared prefixes, token-budget batches).
 Both use the same loaded model.
 """

@@ -17,6 +17,7 @@ from typing import Any
 
 from amber_eval.judge.base import Answer, Parsed, Progress, check_groups, parse_answer
 from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
 
 MODES = ("score", "generate")
@@ -50,7 +51,7 @@ class HFJudge:
         mode: str = "score",
         raw_prompt: bool = False,
         system_prompt: str | None = None,
-        max_new_tokens: int = 5,
+        max_new_tokens: int = JudgeOptions.max_new_tokens,
         batch_tokens: int = 4096,
         strategy: str = "cache",
         quantization: str | None = None,

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge.presets import PRESETS, Preset
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge
-    from amber_eval.judge.presets import Preset
 
 CPU_BATCH_TOKENS = 4096
 GPU_BATCH_TOKENS = 32768
@@ -228,9 +228,8 @@ def _stand_in_tokenizer() -> Any:
     from transformers import AutoTokenizer
 
     from amber_eval.judge.gguf_cache import ensure_converted
-    from amber_eval.judge.presets import PRESETS_BY_NAME
 
-    bundled = PRESETS_BY_NAME["smollm2-135m"].bundled_file()
+    bundled = PRESETS["smollm2-135m"].bundled_file()
     if bundled is None:
         raise ResourceError(
             "--random-weights without the model's tokenizer needs the stand-in tokenizer of the "

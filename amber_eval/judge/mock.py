@@ -2,17 +2,23 @@
 
 ``MockJudge(rule=...)`` answers every prompt by a rule (a constant ``"yes"``/``"no"``, or a
 callable ``prompt -> "yes"|"no"|raw text``); ``MockJudge(queue=[...])`` hands out queued raw
-answers in order. The presets ``mock-yes`` and ``mock-no`` are registered in
-:mod:`amber_eval.judge.presets` as test doubles.
+answers in order. The presets ``mock-yes`` and ``mock-no`` (:mod:`amber_eval.judge.presets`)
+load through :func:`load_mock_judge`, the ``mock`` backend. They ship with the package, not
+only with the tests, so a user can dry-run a whole pipeline (``amber-eval run --llm mock-no``)
+without a model or a GPU.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_eval.judge.base import Answer, Progress, check_groups, parse_answer
+
+if TYPE_CHECKING:
+    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge.presets import Preset
 
 Rule = Callable[[str], str]
 
@@ -105,6 +111,22 @@ class MockJudge:
             if progress is not None:
                 progress(1)
         return answers
+
+
+def load_mock_judge(
+    source: str, *, preset: Preset | None, options: JudgeOptions | None = None
+) -> MockJudge:
+    """The ``mock`` backend: ``mock-yes`` answers Yes, anything else No."""
+    from amber_eval.judge.options import JudgeOptions
+
+    opts = options if options is not None else JudgeOptions()
+    name = preset.name if preset is not None else source
+    return MockJudge(
+        "Yes" if name == "mock-yes" else "No",
+        name=name,
+        chat_template=not opts.raw_prompt,
+        system_prompt=opts.system_prompt,
+    )
 
 
 def _answer_from_text(raw: str) -> Answer:

@@ -1,9 +1,41 @@
-"""The settings that load and configure a judge, in one frozen record."""
+"""The settings that load and configure a judge, in one frozen record.
+
+Each field carries its command-line description in its metadata (see :func:`setting`):
+``amber_eval.cli.judge.judge_options`` derives the judge commands' options from these fields,
+so a new setting is added here once and appears on every judge command.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] | None = None,
+    minimum: int | float | None = None,
+    flag: str | None = None,
+    metavar: str | None = None,
+    opt_in: bool = False,
+) -> Any:
+    """A :class:`JudgeOptions` field and how the command line offers it.
+
+    ``help`` is the option's help text (and the field's documentation); ``choices`` restrict a
+    string; ``minimum`` bounds a number; ``flag`` overrides the option name (default
+    ``--field-name``); ``opt_in`` options appear only on commands that ask for them by name.
+    """
+    metadata = {
+        "help": help,
+        "choices": choices,
+        "minimum": minimum,
+        "flag": flag,
+        "metavar": metavar,
+        "opt_in": opt_in,
+    }
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -15,24 +47,52 @@ class JudgeOptions:
     prefix-sharing strategy chosen for the device and quantization.
     """
 
-    mode: str = "score"
-    """``score``: one forward pass, the first token decides; ``generate``: greedy generation."""
-    dtype: str | None = None
-    device: str | None = None
-    load_in_4bit: bool = False
-    load_in_8bit: bool = False
-    attn_implementation: str | None = None
-    raw_prompt: bool = False
-    """Send prompts without the chat template."""
-    system_prompt: str | None = None
-    max_new_tokens: int = 5
-    batch_tokens: int | None = None
-    strategy: str | None = None
-    """``packed`` rows with a 4D mask or an expanded prefix ``cache``."""
-    trust_remote_code: bool = False
-    revision: str | None = None
-    random_weights: bool = False
-    """Build the model from its configuration only (benchmarks; answers are noise)."""
+    mode: str = setting(
+        "score",
+        "score: one forward pass, greedy-exact first token, P(yes); "
+        "generate: greedy generate() per question.",
+        choices=("score", "generate"),
+    )
+    dtype: str | None = setting(None, "float32, bfloat16 or float16 (default: fp32 CPU, bf16 GPU).")
+    device: str | None = setting(None, "cpu, cuda or cuda:N (default: cuda when available).")
+    load_in_4bit: bool = setting(False, "NF4 weights (bitsandbytes, CUDA only).")
+    load_in_8bit: bool = setting(False, "LLM.int8 weights (CUDA only; slow).")
+    attn_implementation: str | None = setting(
+        None, "sdpa (default), eager or flash_attention_2 (flash uses the cache strategy)."
+    )
+    raw_prompt: bool = setting(False, "Send prompts without the chat template.")
+    system_prompt: str | None = setting(None, "A system message for the chat template.")
+    max_new_tokens: int = setting(
+        5,
+        "Tokens generated per answer (generate mode; score mode's whitespace limit).",
+        minimum=1,
+    )
+    batch_tokens: int | None = setting(
+        None,
+        "Token budget of one batch (default: 4096 on CPU, 32768 on GPU, 16384 on GPU "
+        "with quantized weights).",
+        minimum=1,
+    )
+    strategy: str | None = setting(
+        None,
+        "Prefix sharing: an expanded prefix cache (default), or packed rows with a 4D "
+        "mask (default with --load-in-4bit/8bit: less memory).",
+        choices=("packed", "cache"),
+    )
+    revision: str | None = setting(
+        None, "Hub revision (branch, tag or commit) of the model to load."
+    )
+    trust_remote_code: bool = setting(
+        False,
+        "Run the model repository's own Python code (off by default: only for "
+        "repositories you trust).",
+    )
+    random_weights: bool = setting(
+        False,
+        "Build the model from its configuration only: the model's speed, nothing to "
+        "download (benchmarks; answers are noise).",
+        opt_in=True,
+    )
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

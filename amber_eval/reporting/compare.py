@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import PairedComparison, image_counts, paired_difference
 from amber_eval.reporting.formats import markdown_escape
 from amber_eval.reporting.layouts import Column, get_layout
@@ -167,12 +169,12 @@ def comparison_csv(comparison: Comparison) -> str:
     return text
 
 
-def render_comparison(comparison: Comparison, fmt: str) -> str:
-    from amber_eval.reporting.formats import pick_renderer
+COMPARISON_RENDERERS: Registry[Callable[[Comparison], str]] = Registry("format")
+COMPARISON_RENDERERS.add("markdown", comparison_markdown, "Markdown")
+COMPARISON_RENDERERS.add("csv", comparison_csv, "CSV")
+COMPARISON_RENDERERS.add("json", comparison_json, "JSON")
 
-    renderers = {
-        "markdown": comparison_markdown,
-        "json": comparison_json,
-        "csv": comparison_csv,
-    }
-    return pick_renderer(renderers, fmt)(comparison)
+
+def render_comparison(comparison: Comparison, fmt: str) -> str:
+    """``comparison`` in the registered format ``fmt`` (did-you-mean on an unknown name)."""
+    return COMPARISON_RENDERERS.load(fmt)(comparison)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
+from amber_eval.registry import Registry
 from amber_eval.reporting.layouts import Column
 from amber_eval.reporting.tables import Table
-
-T = TypeVar("T")
 
 TABLE_FORMATS = ("latex", "markdown", "csv", "json")
 PUBLISHED_MARK = "†"
@@ -310,24 +309,13 @@ def to_json(table: Table) -> str:
     return json.dumps(table_json(table), indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERERS: dict[str, Callable[[Table], str]] = {
-    "latex": to_latex,
-    "markdown": to_markdown,
-    "csv": to_csv,
-    "json": to_json,
-}
-
-
-def pick_renderer(renderers: Mapping[str, Callable[[T], str]], fmt: str) -> Callable[[T], str]:
-    """The renderer of format ``fmt``; an unknown format is an error naming the known ones."""
-    try:
-        return renderers[fmt]
-    except KeyError:
-        from amber_eval.errors import UnknownNameError
-        from amber_eval.registry import unknown_name_message
-
-        raise UnknownNameError(unknown_name_message("format", fmt, list(renderers))) from None
+RENDERERS: Registry[Callable[[Table], str]] = Registry("format")
+RENDERERS.add("latex", to_latex, "LaTeX (booktabs)")
+RENDERERS.add("markdown", to_markdown, "Markdown")
+RENDERERS.add("csv", to_csv, "CSV")
+RENDERERS.add("json", to_json, "JSON")
 
 
 def render_table(table: Table, fmt: str) -> str:
-    return pick_renderer(RENDERERS, fmt)(table)
+    """``table`` in the registered format ``fmt`` (did-you-mean on an unknown name)."""
+    return RENDERERS.load(fmt)(table)

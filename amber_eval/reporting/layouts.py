@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amber_eval.errors import UnknownNameError
+from amber_eval.registry import Registry
 from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
 from amber_eval.scoring.result import DISCRIMINATIVE_METRICS, GENERATIVE_METRICS
 
@@ -96,7 +96,7 @@ def _group(block: str, metrics: tuple[str, ...], title: str | None = None) -> li
     return [Column(block, metric, group) for metric in metrics]
 
 
-def _build() -> dict[str, Layout]:
+def _build() -> tuple[Layout, ...]:
     attribute = Layout(
         "attribute",
         "the CRTNet supplement's Table 1: Attribute, State, Number, Action P/R/F1",
@@ -138,17 +138,15 @@ def _build() -> dict[str, Layout]:
             ),
         ),
     )
-    return {layout.name: layout for layout in (attribute, expressiveness, amber, full)}
+    return (attribute, expressiveness, amber, full)
 
 
-LAYOUTS: dict[str, Layout] = _build()
-LAYOUT_NAMES = tuple(LAYOUTS)
+LAYOUTS: Registry[Layout] = Registry("layout")
+for _layout in _build():
+    LAYOUTS.add(_layout.name, _layout, _layout.description)
+LAYOUT_NAMES = tuple(LAYOUTS.names())
 
 
 def get_layout(name: str) -> Layout:
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        from amber_eval.registry import unknown_name_message
-
-        raise UnknownNameError(unknown_name_message("layout", name, list(LAYOUTS))) from None
+    """The layout ``name`` (did-you-mean on an unknown name)."""
+    return LAYOUTS.load(name)

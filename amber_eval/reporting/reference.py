@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from typing import Any
 
-from amber_eval.errors import DataError, InputError, UnknownNameError
+from amber_eval.errors import DataError, InputError
+from amber_eval.registry import Registry
 from amber_eval.reporting.layouts import Layout
 
 REFERENCE_FILE = "reference_rows.json"
@@ -60,20 +61,24 @@ def _parse(name: str, raw: dict[str, Any]) -> ReferenceSet:
     )
 
 
-@cache
+def _register_shipped(registry: Registry[ReferenceSet]) -> None:
+    """Register the sets of the shipped file (read on first use of :data:`REFERENCE_SETS`)."""
+    data = json.loads(_reference_text())
+    for name, raw in data["sets"].items():
+        registry.add_lazy(name, functools.partial(_parse, name, raw), str(raw["title"]))
+
+
+REFERENCE_SETS: Registry[ReferenceSet] = Registry("reference set", fill=_register_shipped)
+
+
 def reference_sets() -> dict[str, ReferenceSet]:
     """All shipped reference sets by name (``amber``, ``crtnet-attr``)."""
-    data = json.loads(_reference_text())
-    return {name: _parse(name, raw) for name, raw in data["sets"].items()}
+    return dict(REFERENCE_SETS.items())
 
 
 def get_reference(name: str) -> ReferenceSet:
-    sets = reference_sets()
-    if name not in sets:
-        from amber_eval.registry import unknown_name_message
-
-        raise UnknownNameError(unknown_name_message("reference set", name, list(sets)))
-    return sets[name]
+    """The reference set ``name`` (did-you-mean on an unknown name)."""
+    return REFERENCE_SETS.load(name)
 
 
 def reference_for_layout(name: str, layout: Layout) -> ReferenceSet:
