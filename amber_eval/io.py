@@ -1,4 +1,4 @@
-"""Small file helpers: atomic writes and hashing of text and files."""
+"""Small file helpers: atomic writes, the one JSON-lines reader, hashing of text and files."""
 
 from __future__ import annotations
 
@@ -50,6 +50,44 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 def atomic_write_json(path: str | os.PathLike[str], data: Any, *, indent: int | None = 2) -> None:
     """Replace ``path`` with ``data`` as JSON (UTF-8, stable key order as given)."""
     atomic_write_text(path, json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: str | os.PathLike[str], *, repair: bool = False) -> list[dict[str, Any]]:
+    """Every complete JSON object line of an append-only ``path``, in file order.
+
+    A last line without its newline was torn by a process killed mid-write: it is left out,
+    and with ``repair`` also cut off the file (only the process that appends may repair). Any
+    other line that is not a JSON object means the file was edited: an
+    :class:`~amber_eval.errors.InputError` naming ``file:line``. A missing file has no lines.
+    Repeated records are all returned; the caller's record type decides what a repeat means.
+    """
+    from amber_eval.errors import InputError
+
+    source = Path(path)
+    if not source.exists():
+        return []
+    data = source.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]  # everything up to the last newline
+    records: list[dict[str, Any]] = []
+    for number, raw in enumerate(complete.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"{source}:{number}: not a JSON line ({exc}); delete the line, or the file, "
+                "to continue"
+            ) from exc
+        if not isinstance(record, dict):
+            raise InputError(f"{source}:{number}: expected a JSON object, not {raw[:40]!r}")
+        records.append(record)
+    if repair and len(complete) < len(data):  # torn by a kill mid-write: cut off, asked again
+        with source.open("r+b") as handle:
+            handle.truncate(len(complete))
+            handle.flush()
+            os.fsync(handle.fileno())
+    return records
 
 
 def sha256_text(text: str) -> str:

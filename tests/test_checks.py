@@ -15,6 +15,7 @@ from amber_eval.checks.judge_card import judge_check
 from amber_eval.checks.sensitivity import sensitivity, variants
 from amber_eval.errors import InputError
 from amber_eval.judge.mock import MockJudge
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.reporting.run_data import load_run
 from amber_eval.runs.config import RunConfig
 from amber_eval.runs.pipeline import run_evaluation
@@ -80,7 +81,8 @@ def test_judge_card_of_a_good_judge(tmp_path: Path, truth_of: dict[str, str]) ->
 
 
 def test_judge_card_in_generate_mode_has_no_auc(tmp_path: Path) -> None:
-    card = judge_check(_config(tmp_path, mode="generate"), judge=MockJudge("No."))
+    config = _config(tmp_path, judge_options=JudgeOptions(mode="generate"))
+    card = judge_check(config, judge=MockJudge("No."))
     assert card.block("overall").auc is None and card.block("overall").ece is None
     assert card.warnings  # the alarm: it always answers No
 
@@ -155,7 +157,7 @@ def test_sensitivity_variants_go_through_the_store(tmp_path: Path) -> None:
             seen.append(prompt)
             return "Yes" if sum(map(ord, prompt)) % 2 else "No"
 
-        return MockJudge(rule, system_prompt=variant.judge_options.get("system_prompt"))
+        return MockJudge(rule, system_prompt=variant.judge_options.system_prompt)
 
     report = sensitivity(config, judge_factory=factory, resamples=200)
     assert len(set(report.folders.values())) == 7

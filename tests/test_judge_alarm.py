@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from amber_eval.answer_line import AnswerLine
 from amber_eval.judge.mock import MockJudge
 from amber_eval.runs.config import RunConfig
 from amber_eval.runs.judge_alarm import judge_warnings
@@ -34,8 +36,16 @@ def _codes(metrics: dict[str, Any]) -> set[tuple[str, str]]:
     return {(w["code"], w["block"]) for w in metrics["warnings"]}
 
 
-def _record(image: int, dimension: str, truth: str, parsed: str) -> dict[str, Any]:
-    return {"image": f"AMBER_{image}.jpg", "dimension": dimension, "truth": truth, "parsed": parsed}
+def _record(image: int, dimension: str, truth: str, parsed: str) -> AnswerLine:
+    return AnswerLine(
+        id=1005 + 2 * image + (dimension == "relation"),
+        image=f"AMBER_{image}.jpg",
+        dimension=dimension,
+        truth=truth,  # type: ignore[arg-type]
+        prompt="",
+        answer=parsed.capitalize(),
+        parsed=parsed,  # type: ignore[arg-type]
+    )
 
 
 def test_warnings_from_hand_made_records() -> None:
@@ -47,7 +57,7 @@ def test_warnings_from_hand_made_records() -> None:
         records.append(_record(image, "relation", relation, relation))
     assert judge_warnings(records) == []
     # always No: Yes-ratio 0 overall and in both blocks (30 questions each), accuracy = baseline
-    always_no = [{**r, "parsed": "no"} for r in records]
+    always_no = [dataclasses.replace(r, parsed="no", answer="No") for r in records]
     codes = {(w.code, w.block) for w in judge_warnings(always_no)}
     assert codes == {
         ("yes-ratio-low", "overall"),
@@ -56,8 +66,8 @@ def test_warnings_from_hand_made_records() -> None:
         ("not-above-always-no", "overall"),
     }
     # a block with fewer than 20 questions is not judged on its own
-    small = [r for r in always_no if r["dimension"] == "existence"][:10] + [
-        r for r in records if r["dimension"] == "relation"
+    small = [r for r in always_no if r.dimension == "existence"][:10] + [
+        r for r in records if r.dimension == "relation"
     ]
     assert ("yes-ratio-low", "existence") not in {(w.code, w.block) for w in judge_warnings(small)}
 

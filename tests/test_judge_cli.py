@@ -51,7 +51,7 @@ def test_ask_with_a_mock_preset_writes_answer_lines(tmp_path: Path, run_cli: Run
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == [1005, 1006, 1010]
     assert lines[2]["image"] == "AMBER_2.jpg" and lines[2]["truth"] == "yes"
-    assert all(line["parsed"] == "yes" and line["text"] == "Yes" for line in lines)
+    assert all(line["parsed"] == "yes" and line["answer"] == "Yes" for line in lines)
     assert set(lines[0]) >= {"prompt", "p_yes", "margin", "token", "flagged", "dimension"}
     assert "3 answers" in stdout and "yes 3" in stdout
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from amber_eval.answer_line import AnswerLine
 from amber_eval.cli.main import cli
 from amber_eval.errors import InputError
 from amber_eval.reporting import (
@@ -28,7 +29,7 @@ from amber_eval.reporting.bootstrap import resample_weights
 from amber_eval.reporting.synthetic import synthetic_records, write_synthetic_run
 
 
-def _answers(correct: list[bool], *, per_image: int = 1) -> list[dict[str, Any]]:
+def _answers(correct: list[bool], *, per_image: int = 1) -> list[AnswerLine]:
     """One state question per entry of ``correct``; truths alternate yes/no (balanced)."""
     records = []
     for i, right in enumerate(correct):
@@ -36,14 +37,15 @@ def _answers(correct: list[bool], *, per_image: int = 1) -> list[dict[str, Any]]
         parsed = truth if right else ("no" if truth == "yes" else "yes")
         for copy in range(per_image):
             records.append(
-                {
-                    "id": 1005 + i * per_image + copy,
-                    "image": f"AMBER_{i + 1}.jpg",
-                    "dimension": "attribute-state",
-                    "truth": truth,
-                    "answer": parsed.capitalize(),
-                    "parsed": parsed,
-                }
+                AnswerLine(
+                    id=1005 + i * per_image + copy,
+                    image=f"AMBER_{i + 1}.jpg",
+                    dimension="attribute-state",
+                    truth=truth,  # type: ignore[arg-type]
+                    prompt="Is the dog sitting?",
+                    answer=parsed.capitalize(),
+                    parsed=parsed,  # type: ignore[arg-type]
+                )
             )
     return records
 
@@ -118,12 +120,12 @@ def test_counts_follow_the_strict_rules_of_scoring() -> None:
     answers, _, _ = synthetic_records(40, seed=11)
     records = [
         QuestionRecord(
-            id=a["id"],
-            image=a["image"],
-            dimension=a["dimension"],
-            raw=a["answer"],
-            parsed=a["parsed"],
-            truth=a["truth"],
+            id=a.id,
+            image=a.image,
+            dimension=a.dimension,
+            raw=a.answer,
+            parsed=a.parsed,
+            truth=a.truth,
         )
         for a in answers
     ]
@@ -152,8 +154,8 @@ def test_generative_counts_by_hand() -> None:
 def test_official_mode_reads_the_written_responses() -> None:
     # responses.json holds the decision ("Yes." -> "Yes"); an unparseable answer stays raw
     answers = _answers([True, True, True])
-    answers[0]["answer"] = "Yes."
-    answers[1].update(answer="Nope", parsed="unknown")
+    answers[0] = dataclasses.replace(answers[0], answer="Yes.")
+    answers[1] = dataclasses.replace(answers[1], answer="Nope", parsed="unknown")
     strict = metrics_from_sums(image_counts(answers).counts.sum(axis=0))
     official = metrics_from_sums(image_counts(answers, mode="official").counts.sum(axis=0))
     assert float(strict["overall.Accuracy"]) == pytest.approx(200 / 3)

@@ -202,31 +202,17 @@ def test_cli_html_with_intervals_and_two_runs(tmp_path: Path) -> None:
     assert [run["label"] for run in data["runs"]] == ["a + mock", "b + mock"]
 
 
-def test_captions_come_from_the_runs_caption_dump(tmp_path: Path) -> None:
-    from amber_eval.captions.dump import (
-        CaptionerInfo,
-        DumpHeader,
-        ImageCaptions,
-        Region,
-        write_dump,
-    )
+def test_captions_come_from_the_run_folder(tmp_path: Path) -> None:
+    import shutil
 
-    dump = write_dump(
-        tmp_path / "results" / "m" / "captions.jsonl",
-        DumpHeader(captioner=CaptionerInfo(name="test-captioner")),
-        [
-            ImageCaptions(
-                image="AMBER_1.jpg",
-                width=None,
-                height=None,
-                regions=(Region(caption="a <b>dog</b>"), Region(caption="grass")),
-            )
-        ],
-    )
+    from amber_eval.runs.run_folder import write_selected_captions
+
     folder = write_synthetic_run(tmp_path / "results" / "m" / "x-1", images=2)
-    run_json = json.loads((folder / "run.json").read_text())
-    run_json["config"]["captions"] = str(dump)
-    (folder / "run.json").write_text(json.dumps(run_json))
-    images = _embedded(render_html([load_run(folder)]))["runs"][0]["images"]
+    write_selected_captions(
+        folder / "selected-captions.json", {"AMBER_1.jpg": ["a <b>dog</b>", "grass"]}
+    )
+    moved = shutil.copytree(folder, tmp_path / "elsewhere" / "x-1")  # another machine
+    shutil.rmtree(tmp_path / "results")
+    images = _embedded(render_html([load_run(moved)]))["runs"][0]["images"]
     assert images[0]["captions"] == ["a <b>dog</b>", "grass"]
     assert "captions" not in images[1] and "description" in images[1]

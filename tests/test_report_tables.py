@@ -19,6 +19,8 @@ from amber_eval.reporting import build_table, load_run, render_table
 from amber_eval.reporting.formats import markdown_escape, tex_escape
 from amber_eval.reporting.layouts import LAYOUT_NAMES, get_layout
 from amber_eval.reporting.run_data import resolve_run_dirs
+from amber_eval.reporting.synthetic import synthetic_record
+from amber_eval.runs.run_folder import write_run_record
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
 UPDATE = os.environ.get("AMBER_EVAL_UPDATE_GOLDEN") == "1"
@@ -65,9 +67,7 @@ def make_run(
         coverage = {"available": False, "reason": "no spaCy pipeline"}
     else:
         coverage = {"available": True, "strict": generative, "official": generative}
-    (folder / "run.json").write_text(
-        json.dumps({"status": "success", "config": {"model": model, "llm": llm}})
-    )
+    write_run_record(folder / "run.json", synthetic_record(model=model, llm=llm))
     (folder / "metrics.json").write_text(
         json.dumps({"strict": strict, "official": official, "coverage": coverage})
     )

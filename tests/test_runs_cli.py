@@ -135,3 +135,47 @@ def test_shared_judge_options_reach_the_model_judge(
 def test_run_still_requires_llm(tmp_path: Path, run_cli: RunCli) -> None:
     code, _, err = run_cli(_run_args(tmp_path / "r"))
     assert code == 2 and "Missing option '--llm'" in err
+
+
+def test_run_again_from_its_run_json(tmp_path: Path, run_cli: RunCli) -> None:
+    out = tmp_path / "r"
+    code, _, err = run_cli(_run_args(out, "--llm", "mock-no", "--mode", "generate"))
+    assert code == 0, err
+    folder = _folder(out, "mock-no")
+    code, stdout, err = run_cli(["run", "--config", str(folder / "run.json")])
+    assert code == 0, err
+    assert f"run folder: {folder}" in stdout  # the same hash, so the same folder
+    assert "answered by the model now: 0" in stdout
+    assert len(list((out / "oracle").iterdir())) == 1
+    run = json.loads((folder / "run.json").read_text())
+    assert run["attempts"] == 2 and run["config"]["answer_mode"] == "generate"
+
+
+def test_run_from_a_toml_config_and_override(tmp_path: Path, run_cli: RunCli) -> None:
+    out = tmp_path / "r"
+    assert run_cli(_run_args(out, "--llm", "mock-no"))[0] == 0
+    folder = _folder(out, "mock-no")
+    toml = tmp_path / "run.toml"
+    toml.write_text(
+        f'captions = "oracle"\nllm = "mock-no"\nlimit_images = 2\nout = "{out}"\n'
+        "show_progress = false\n",
+        encoding="utf-8",
+    )
+    code, stdout, err = run_cli(["run", "--config", str(toml)])
+    assert code == 0, err
+    assert f"run folder: {folder}" in stdout and "answered by the model now: 0" in stdout
+    code, stdout, err = run_cli(["run", "--config", str(toml), "--limit-images", "1"])
+    assert code == 0, err
+    assert f"run folder: {folder}" not in stdout  # an option given overrides the file's
+    assert len(list((out / "oracle").iterdir())) == 2
+
+
+def test_a_bad_config_file_exits_2_naming_the_field(tmp_path: Path, run_cli: RunCli) -> None:
+    toml = tmp_path / "run.toml"
+    toml.write_text('captions = "oracle"\nllm = "mock-no"\nlimit_imgs = 2\n', encoding="utf-8")
+    code, _, err = run_cli(["run", "--config", str(toml)])
+    assert code == 2 and "limit_imgs" in err
+    old = tmp_path / "run.json"
+    old.write_text(json.dumps({"status": "success", "config": {"captions": "oracle"}}))
+    code, _, err = run_cli(["run", "--config", str(old)])
+    assert code == 2 and "format_version" in err and "version 1" in err

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from amber_eval.answer_line import AnswerLine
 from amber_eval.judge.mock import MockJudge
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.runs.config import RunConfig
 from amber_eval.runs.pipeline import run_evaluation
-from amber_eval.scoring.answers import decision_text, official_reading
+from amber_eval.terms import decision_text
 
 pytestmark = pytest.mark.usefixtures("amber_data_dir")
 
@@ -20,7 +22,7 @@ def _config(tmp_path: Path, mode: str) -> RunConfig:
     return RunConfig(
         captions="oracle",
         llm="mock",
-        mode=mode,  # type: ignore[arg-type]
+        judge_options=JudgeOptions(mode=mode),
         limit_images=3,
         out=tmp_path / "results",
         show_progress=False,
@@ -44,9 +46,10 @@ def test_decision_text() -> None:
     assert decision_text("yes", "**yes**") == "Yes"
     assert decision_text("no", "No, there is not.") == "No"
     assert decision_text("unknown", "I cannot tell") == "I cannot tell"
-    assert (
-        official_reading("no", "No.") == "no" and official_reading("unknown", "No!?") == "unknown"
-    )
+    line = AnswerLine(1005, "AMBER_1.jpg", "existence", "no", "Is there a dog?", "No.", "no")
+    assert line.response == "No" and line.reading("official") == "no"
+    unknown = AnswerLine(1005, "AMBER_1.jpg", "existence", "no", "Is there?", "Nah", "unknown")
+    assert unknown.response == "Nah" and unknown.reading("official") == "unknown"
 
 
 def test_score_and_generate_runs_with_the_same_decisions_agree(tmp_path: Path) -> None:

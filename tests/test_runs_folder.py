@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.runs.config import Fingerprint, RunConfig, data_sha256
 from amber_eval.runs.run_folder import (
     AnswerLog,
     check_writable,
-    read_answer_lines,
     run_dir,
     safe_name,
     write_responses,
 )
 
 
-def _record(i: int) -> dict[str, object]:
-    return {"id": i, "image": "AMBER_1.jpg", "answer": "No", "parsed": "no"}
+def _record(i: int) -> AnswerLine:
+    return AnswerLine(
+        id=i,
+        image="AMBER_1.jpg",
+        dimension="existence",
+        truth="no",
+        prompt="Is there a dog?",
+        answer="No",
+        parsed="no",
+    )
 
 
 def test_torn_last_line_is_dropped_and_cut(tmp_path: Path) -> None:
@@ -29,24 +38,27 @@ def test_torn_last_line_is_dropped_and_cut(tmp_path: Path) -> None:
         log.append([_record(1005), _record(1006)])
     with path.open("a", encoding="utf-8") as handle:
         handle.write('{"id": 1007, "ima')  # killed mid-write
-    records = read_answer_lines(path)
-    assert [r["id"] for r in records] == [1005, 1006]
+    records = read_answer_lines(path, repair=True)
+    assert [r.id for r in records] == [1005, 1006]
     assert path.read_text(encoding="utf-8").count("\n") == 2
     assert path.read_text(encoding="utf-8").endswith("\n")
     with AnswerLog(path) as log:  # appending after the cut gives clean lines
         log.append([_record(1007)])
-    assert [r["id"] for r in read_answer_lines(path)] == [1005, 1006, 1007]
+    assert [r.id for r in read_answer_lines(path)] == [1005, 1006, 1007]
 
 
 def test_complete_json_without_newline_is_treated_as_torn(tmp_path: Path) -> None:
     path = tmp_path / "answers.jsonl"
-    path.write_text(json.dumps(_record(1005)) + "\n" + json.dumps(_record(1006)))
-    assert [r["id"] for r in read_answer_lines(path)] == [1005]
+    path.write_text(
+        json.dumps(_record(1005).to_json()) + "\n" + json.dumps(_record(1006).to_json())
+    )
+    assert [r.id for r in read_answer_lines(path)] == [1005]
 
 
 def test_corrupt_middle_line_is_an_error_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "answers.jsonl"
-    path.write_text(json.dumps(_record(1005)) + "\nnot json\n" + json.dumps(_record(1006)) + "\n")
+    good = [json.dumps(_record(i).to_json()) for i in (1005, 1006)]
+    path.write_text(good[0] + "\nnot json\n" + good[1] + "\n")
     with pytest.raises(InputError, match=r"answers.jsonl:2:"):
         read_answer_lines(path)
 
@@ -54,7 +66,7 @@ def test_corrupt_middle_line_is_an_error_naming_the_line(tmp_path: Path) -> None
 def test_answer_log_keeps_only_the_documented_fields(tmp_path: Path) -> None:
     path = tmp_path / "answers.jsonl"
     with AnswerLog(path) as log:
-        log.append([{**_record(1005), "extra": 1}])
+        log.append([_record(1005)])
     line = json.loads(path.read_text())
     assert list(line) == [
         "id", "image", "dimension", "truth", "prompt", "answer", "parsed", "p_yes", "margin",
@@ -65,9 +77,9 @@ def test_answer_log_keeps_only_the_documented_fields(tmp_path: Path) -> None:
 
 def test_responses_are_sorted_upstream_records(tmp_path: Path) -> None:
     records = [
-        {**_record(1010), "answer": "No, there is not."},
-        {**_record(1005), "answer": "**yes**", "parsed": "yes"},
-        {**_record(1007), "answer": "Not sure", "parsed": "unknown"},
+        dataclasses.replace(_record(1010), answer="No, there is not."),
+        dataclasses.replace(_record(1005), answer="**yes**", parsed="yes"),
+        dataclasses.replace(_record(1007), answer="Not sure", parsed="unknown"),
     ]
     write_responses(tmp_path / "r.json", records)
     # the decision, exactly Yes or No, whatever the raw text; an unparseable answer as given

@@ -267,10 +267,11 @@ def test_coverage_unavailable_is_reported_not_fatal(tmp_path: Path) -> None:
 
 
 def test_calls_take_whole_images() -> None:
-    from amber_eval.runs.pipeline import _Question, _take_images
+    from amber_eval.prompting import PromptRecord
+    from amber_eval.runs.pipeline import _take_images
 
     items = [
-        _Question(i, image, "existence", "no", "p", "r")
+        PromptRecord(i, image, "existence", "no", "p")
         for i, image in enumerate(["a"] * 3 + ["b"] * 2 + ["c"] * 4)
     ]
     first = _take_images(items, 0, 4)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +22,6 @@ from amber_eval.errors import InputError
 from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval
 from amber_eval.reporting.run_data import RunData
-from amber_eval.scoring.discriminative import BLOCK_DIMENSIONS
 from amber_eval.statistics.agreement import (
     UNDEFINED_SAME,
     category_index,
@@ -33,6 +32,10 @@ from amber_eval.statistics.agreement import (
     raw_agreement_from_counts,
 )
 from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
+from amber_eval.terms import BLOCK_DIMENSIONS
+
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
 
 DEFAULT_TOP = 10
 
@@ -93,13 +96,9 @@ def _statistic(interval: Interval) -> Statistic:
     return Statistic(interval)
 
 
-def _answer_sets(
-    runs: Sequence[RunData], labels: Sequence[str]
-) -> list[dict[int, Mapping[str, Any]]]:
+def _answer_sets(runs: Sequence[RunData], labels: Sequence[str]) -> list[dict[int, AnswerLine]]:
     """Each run's answers by id; runs over different question sets are an InputError."""
-    answers: list[dict[int, Mapping[str, Any]]] = [
-        {int(r["id"]): r for r in run.answers()} for run in runs
-    ]
+    answers = [{line.id: line for line in run.answers()} for run in runs]
     first = set(answers[0])
     if not first:
         raise InputError(f"{runs[0].path}: no answers in answers.jsonl")
@@ -114,11 +113,6 @@ def _answer_sets(
                 "needs runs over the same questions (the same --limit-images)"
             )
     return answers
-
-
-def _parsed(record: Mapping[str, Any]) -> str:
-    value = record.get("parsed")
-    return str(value) if value in ("yes", "no") else "unknown"
 
 
 def agree_runs(
@@ -137,18 +131,18 @@ def agree_runs(
     answers = _answer_sets(runs, names)
     ids = sorted(answers[0])
     base = answers[0]
-    images = sorted({str(base[i].get("image")) for i in ids}, key=_image_key)
+    images = sorted({base[i].image for i in ids}, key=_image_key)
     position = {image: k for k, image in enumerate(images)}
     weights = image_weights(len(images), resamples, seed)
-    labels_by_run = [[_parsed(run[i]) for i in ids] for run in answers]
+    labels_by_run = [[run[i].parsed for i in ids] for run in answers]
     raters = len(runs)
     pairs = list(itertools.combinations(range(raters), 2))
     blocks = []
     for block, dimensions in BLOCK_DIMENSIONS.items():
-        chosen = [k for k, i in enumerate(ids) if base[i].get("dimension") in dimensions]
+        chosen = [k for k, i in enumerate(ids) if base[i].dimension in dimensions]
         if not chosen:
             continue
-        rows = np.array([position[str(base[ids[k]].get("image"))] for k in chosen])
+        rows = np.array([position[base[ids[k]].image] for k in chosen])
 
         def per_image(values: list[np.ndarray], rows: np.ndarray = rows) -> np.ndarray:
             out = np.zeros((len(images), len(values[0])))
@@ -213,7 +207,7 @@ def _share(sums: np.ndarray) -> np.ndarray:
 
 def _most_disagreed(
     ids: Sequence[int],
-    answers: Sequence[Mapping[int, Mapping[str, Any]]],
+    answers: Sequence[Mapping[int, AnswerLine]],
     labels_by_run: Sequence[Sequence[str]],
     top: int,
 ) -> list[Disagreement]:
@@ -228,15 +222,15 @@ def _most_disagreed(
     scored.sort()
     out = []
     for _, question, _k in scored[:top]:
-        record = answers[0][question]
+        line = answers[0][question]
         out.append(
             Disagreement(
                 id=question,
-                image=str(record.get("image")),
-                dimension=str(record.get("dimension")),
-                truth=str(record.get("truth")),
-                prompt=str(record.get("prompt") or ""),
-                answers=tuple(str(run[question].get("answer")) for run in answers),
+                image=line.image,
+                dimension=line.dimension,
+                truth=line.truth,
+                prompt=line.prompt,
+                answers=tuple(run[question].answer for run in answers),
             )
         )
     return out

@@ -14,13 +14,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
 from amber_eval.reporting.run_data import RunData, load_run
 from amber_eval.runs.config import ORACLE, RunConfig
-from amber_eval.scoring.discriminative import BLOCK_DIMENSIONS
 from amber_eval.statistics.calibration import expected_calibration_error, roc_auc
+from amber_eval.terms import BLOCK_DIMENSIONS
+
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
 
 CARD_FORMAT = "amber-eval/judge-card"
 CARD_VERSION = 1
@@ -86,22 +89,15 @@ class JudgeCard:
         }
 
 
-def _run_mode(run: RunData) -> str:
-    config = run.run.get("config")
-    mode = config.get("mode") if isinstance(config, Mapping) else None
-    return str(mode or "score")
-
-
 def _block_card(
-    name: str, records: Sequence[Mapping[str, Any]], strict: Mapping[str, Any], mode: str
+    name: str, lines: Sequence[AnswerLine], strict: Mapping[str, Any], mode: str
 ) -> BlockCard:
     dimensions = BLOCK_DIMENSIONS[name]
-    inside = [r for r in records if r.get("dimension") in dimensions]
+    inside = [line for line in lines if line.dimension in dimensions]
     n = len(inside)
-    scored = [r for r in inside if isinstance(r.get("p_yes"), int | float)]
-    use_p = mode == "score" and scored and len(scored) == n
-    p_yes = [float(r["p_yes"]) for r in scored] if use_p else []
-    truth = [r.get("truth") == "yes" for r in scored] if use_p else []
+    p_yes = [line.p_yes for line in inside if line.p_yes is not None]
+    use_p = mode == "score" and bool(p_yes) and len(p_yes) == n
+    truth = [line.truth == "yes" for line in inside]
     found = strict.get(name)
     block: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     return BlockCard(
@@ -111,9 +107,9 @@ def _block_card(
         precision=block.get("Precision"),
         recall=block.get("Recall"),
         f1=block.get("F1"),
-        yes_ratio=None if n == 0 else sum(r.get("parsed") == "yes" for r in inside) / n,
-        parse_failures=sum(r.get("parsed") not in ("yes", "no") for r in inside),
-        flagged=None if n == 0 else sum(bool(r.get("flagged")) for r in inside) / n,
+        yes_ratio=None if n == 0 else sum(line.parsed == "yes" for line in inside) / n,
+        parse_failures=sum(line.parsed == "unknown" for line in inside),
+        flagged=None if n == 0 else sum(line.flagged for line in inside) / n,
         auc=roc_auc(p_yes, truth) if use_p else None,
         ece=expected_calibration_error(p_yes, truth) if use_p else None,
     )
@@ -121,27 +117,27 @@ def _block_card(
 
 def judge_card(run: RunData) -> JudgeCard:
     """The judge card of a finished run on the oracle captions."""
-    captions = run.captions_file
-    if captions not in (None, ORACLE):
+    captions = run.record.config.captions
+    if captions != ORACLE:
         raise InputError(
             f"{run.path}: judged captions {captions}, not the oracle captions; the judge's "
             "ceiling needs a run with --captions oracle (amber-eval judge-check makes one)"
         )
-    records = run.answers()
-    if not records:
+    lines = run.answers()
+    if not lines:
         raise InputError(f"{run.path}: no answers in answers.jsonl")
-    strict = run.metrics.get("strict")
-    strict = strict if isinstance(strict, Mapping) else {}
-    mode = _run_mode(run)
-    identity = run.run.get("judge_identity")
+    found = run.metrics.get("strict")
+    strict: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    mode = run.record.config.answer_mode
+    fingerprint = run.record.fingerprint
     return JudgeCard(
         judge=run.llm,
-        identity=dict(identity) if isinstance(identity, Mapping) else {},
+        identity={} if fingerprint is None else dict(fingerprint.judge_identity),
         mode=mode,
-        images=len({str(r.get("image")) for r in records}),
-        questions=len(records),
+        images=len({line.image for line in lines}),
+        questions=len(lines),
         run=str(run.path),
-        blocks=tuple(_block_card(name, records, strict, mode) for name in BLOCK_DIMENSIONS),
+        blocks=tuple(_block_card(name, lines, strict, mode) for name in BLOCK_DIMENSIONS),
         warnings=tuple(w.message for w in run.judge_warnings()),
     )
 

@@ -23,11 +23,12 @@ from typing import Any
 
 from amber_eval.errors import InputError
 from amber_eval.judge.base import Judge
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, image_counts, paired_difference
 from amber_eval.reporting.run_data import load_run
 from amber_eval.runs.config import RunConfig
-from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
+from amber_eval.terms import QUESTION_BLOCKS
 
 SYSTEM_PROMPT = "You are a helpful assistant."
 SHUFFLE_SEEDS = (1, 2, 3)
@@ -64,7 +65,7 @@ class SensitivityReport:
 def variants(base: RunConfig, *, system_prompt: str = SYSTEM_PROMPT) -> list[Variant]:
     """The default protocol (``base`` with template ``paper``, dump order, no system prompt)
     and its variants."""
-    options = {k: v for k, v in base.judge_options.items() if k != "system_prompt"}
+    options = replace(base.judge_options, system_prompt=None)
     default = replace(base, template="paper", order="dump", order_seed=None, judge_options=options)
     listed = [
         Variant("default", default),
@@ -80,7 +81,7 @@ def variants(base: RunConfig, *, system_prompt: str = SYSTEM_PROMPT) -> list[Var
     listed.append(
         Variant(
             "system prompt on",
-            replace(default, judge_options={**options, "system_prompt": system_prompt}),
+            replace(default, judge_options=replace(options, system_prompt=system_prompt)),
         )
     )
     return listed
@@ -90,13 +91,12 @@ def default_judge_factory() -> JudgeFactory:
     """Loads each distinct judge setting once (the variants mostly share one)."""
     from amber_eval.judge import load_judge
 
-    loaded: dict[str, Judge] = {}
+    loaded: dict[tuple[str, JudgeOptions], Judge] = {}
 
     def factory(config: RunConfig) -> Judge:
-        options = {k: v for k, v in config.judge_options.items() if v is not None}
-        key = json.dumps(options, sort_keys=True, default=str)
+        key = (config.llm, config.judge_options)
         if key not in loaded:
-            loaded[key] = load_judge(config.llm, mode=config.mode, **options)
+            loaded[key] = load_judge(config.llm, options=config.judge_options)
         return loaded[key]
 
     return factory
@@ -130,7 +130,7 @@ def sensitivity(
         comparison = paired_difference(
             variant_counts, default, resamples=resamples, seed=seed, level=level
         )
-        for block in DISCRIMINATIVE_BLOCKS:
+        for block in QUESTION_BLOCKS:
             key = f"{block}.F1"
             interval = comparison.difference[key]
             rows.append(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from amber_eval.runs.config import RunConfig
+
 from amber_eval.checks.agreement_report import AGREEMENT_RENDERERS
 from amber_eval.checks.sensitivity import SENSITIVITY_RENDERERS
-from amber_eval.cli.judge import judge_options
+from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
     captions_option,
     data_dir_option,
@@ -18,7 +21,6 @@ from amber_eval.cli.options import (
     run_output_options,
 )
 from amber_eval.cli.report import _emit, _names, paired_interval_options
-from amber_eval.cli.run import run_config
 
 
 @click.command("judge-check")
@@ -50,7 +52,7 @@ def judge_check(
     from amber_eval.checks.judge_card import judge_check as check
     from amber_eval.runs.judge_alarm import ADVICE
 
-    config = run_config(
+    config = _run_config(
         kwargs,
         captions="oracle",
         llm=llm,
@@ -162,7 +164,7 @@ def sensitivity(
     from amber_eval.checks.sensitivity import SYSTEM_PROMPT, render_sensitivity
     from amber_eval.checks.sensitivity import sensitivity as measure
 
-    config = run_config(
+    config = _run_config(
         kwargs,
         captions=captions,
         llm=llm,
@@ -176,9 +178,19 @@ def sensitivity(
     )
     report = measure(
         config,
-        system_prompt=config.judge_options.get("system_prompt") or SYSTEM_PROMPT,
+        system_prompt=config.judge_options.system_prompt or SYSTEM_PROMPT,
         level=level,
         resamples=resamples,
         seed=seed,
     )
     _emit(render_sensitivity(report, fmt), table)
+
+
+def _run_config(judge_kwargs: dict[str, Any], **fields: Any) -> RunConfig:
+    """The RunConfig of a check's judge options and its other fields."""
+    from amber_eval.runs.config import RunConfig
+
+    options = judge_settings(judge_kwargs)
+    if options.load_in_4bit and options.load_in_8bit:
+        raise click.UsageError("give --load-in-4bit or --load-in-8bit, not both")
+    return RunConfig(judge_options=options, **fields)

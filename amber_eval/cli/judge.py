@@ -25,7 +25,7 @@ def judge_options(function: F, /) -> F: ...
 
 @overload
 def judge_options(
-    *, llm_required: bool = False, opt_in: tuple[str, ...] = ()
+    *, llm_required: bool = False, llm_default: bool = True, opt_in: tuple[str, ...] = ()
 ) -> Callable[[F], F]: ...
 
 
@@ -34,19 +34,21 @@ def judge_options(
     /,
     *,
     llm_required: bool = False,
+    llm_default: bool = True,
     opt_in: tuple[str, ...] = (),
 ) -> Any:
     """``--llm`` and one option per :class:`~amber_eval.judge.JudgeOptions` field.
 
     Shared by every command that loads a judge. Use as ``@judge_options`` (``--llm`` defaults
-    to the paper's judge) or ``@judge_options(llm_required=True)`` (``--llm`` must be given);
+    to the paper's judge), ``@judge_options(llm_required=True)`` (``--llm`` must be given) or
+    ``@judge_options(llm_default=False)`` (None when not given: the command decides);
     ``opt_in`` names the opt-in fields this command offers too (``bench``: ``random_weights``).
     The values reach the command as keyword arguments: ``llm`` and the field names
     (:func:`judge_settings` collects them).
     """
     if function is None:
-        return lambda wrapped: _add_judge_options(wrapped, llm_required, opt_in)
-    return _add_judge_options(function, llm_required, opt_in)
+        return lambda wrapped: _add_judge_options(wrapped, llm_required, llm_default, opt_in)
+    return _add_judge_options(function, llm_required, llm_default, opt_in)
 
 
 def judge_option_fields(opt_in: tuple[str, ...] = ()) -> list[dataclasses.Field[Any]]:
@@ -87,13 +89,15 @@ def _field_option(spec: dataclasses.Field[Any], annotation: Any) -> Callable[[F]
     return click.option(flag, spec.name, **kwargs)
 
 
-def _add_judge_options(function: F, llm_required: bool, opt_in: tuple[str, ...]) -> F:
+def _add_judge_options(
+    function: F, llm_required: bool, llm_default: bool, opt_in: tuple[str, ...]
+) -> F:
     from amber_eval.judge.options import JudgeOptions
     from amber_eval.judge.presets import DEFAULT_LLM
 
     llm = (
-        click.option("--llm", required=True, metavar="NAME|HUB_ID|PATH", help=LLM_HELP)
-        if llm_required
+        click.option("--llm", required=llm_required, metavar="NAME|HUB_ID|PATH", help=LLM_HELP)
+        if llm_required or not llm_default
         else click.option(
             "--llm",
             default=DEFAULT_LLM,

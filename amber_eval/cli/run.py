@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-
-if TYPE_CHECKING:
-    from amber_eval.runs.config import RunConfig
+from click.core import ParameterSource
 
 from amber_eval.captions.selection import ORDERS
 from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
-    captions_option,
     data_dir_option,
     limit_images_option,
     min_score_option,
@@ -22,10 +19,41 @@ from amber_eval.cli.options import (
     top_k_option,
 )
 
+# command-line parameter -> RunConfig field (the judge options go to RunConfig.judge_options)
+_CONFIG_FIELDS = {
+    "captions": "captions",
+    "llm": "llm",
+    "limit_images": "limit_images",
+    "out": "out",
+    "model": "model",
+    "template": "template",
+    "top_k": "top_k",
+    "min_score": "min_score",
+    "order": "order",
+    "order_seed": "order_seed",
+    "spacy_model": "spacy_model",
+    "store": "store",
+    "data_dir": "data_dir",
+    "chunk_questions": "chunk_questions",
+    "progress": "show_progress",
+}
+
 
 @click.command("run")
-@captions_option
-@judge_options(llm_required=True)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Run again from a run folder's run.json (or a TOML file with the fields of its "
+    "config): the same run folder, and with the store nothing is recomputed. Options given "
+    "as well override the file's.",
+)
+@click.option(
+    "--captions",
+    metavar="FILE|oracle",
+    help="A caption dump (results/<model>/captions.jsonl) or 'oracle' for the oracle captions.",
+)
+@judge_options(llm_default=False)
 @limit_images_option
 @run_output_options
 @click.option("--model", help="Caption model name for <out>/<model> (default: from --captions).")
@@ -42,66 +70,49 @@ from amber_eval.cli.options import (
 @click.option("--spacy-model", help="spaCy pipeline for caption-coverage scoring.")
 @data_dir_option
 @progress_option
-def run(
-    captions: str,
-    llm: str,
-    limit_images: int | None,
-    out: Path,
-    store: Path | None,
-    chunk_questions: int | None,
-    model: str | None,
-    template: str,
-    top_k: int | None,
-    min_score: float | None,
-    order: str | None,
-    order_seed: int | None,
-    spacy_model: str | None,
-    data_dir: Path | None,
-    progress: bool,
-    **kwargs: Any,
-) -> None:
+@click.pass_context
+def run(ctx: click.Context, config_file: Path | None, **values: Any) -> None:
     """Judge captions with an LLM on AMBER's Yes/No questions and score the answers.
 
     Answers are stored as they are produced; run the same command again after an interruption
-    and only the missing questions are asked.
+    and only the missing questions are asked. --mode is the judge's answer mode here (the
+    scoring rules, strict and official, are both computed).
     """
     from amber_eval.runs.pipeline import run_evaluation
     from amber_eval.runs.summary import format_summary
 
-    config = run_config(
-        kwargs,
-        captions=captions,
-        llm=llm,
-        limit_images=limit_images,
-        out=out,
-        model=model,
-        template=template,
-        top_k=top_k,
-        min_score=min_score,
-        order=order,
-        order_seed=order_seed,
-        spacy_model=spacy_model,
-        store=store,
-        data_dir=data_dir,
-        chunk_questions=chunk_questions,
-        show_progress=progress,
-    )
+    config = _config(ctx, config_file, values)
     result = run_evaluation(config)
     if result.metrics:
         click.echo(format_summary(result))
 
 
-def run_config(judge_kwargs: dict[str, Any], **fields: Any) -> RunConfig:
-    """A :class:`RunConfig` from a command's :func:`judge_options` values and its other fields.
+def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]) -> Any:
+    """The RunConfig of the options, on top of ``--config``'s when given."""
+    import dataclasses
 
-    Only the judge settings given away from their defaults are recorded, so run.json reads the
-    same whichever command made the run.
-    """
     from amber_eval.runs.config import RunConfig
+    from amber_eval.runs.record import load_run_config
 
-    options = judge_settings(judge_kwargs)
+    given = {
+        name
+        for name in values
+        if ctx.get_parameter_source(name)
+        in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    }
+    options = judge_settings(values)
     if options.load_in_4bit and options.load_in_8bit:
         raise click.UsageError("give --load-in-4bit or --load-in-8bit, not both")
-    changed = options.changed()
-    changed.pop("mode", None)
-    return RunConfig(mode=options.mode, judge_options=changed, **fields)  # type: ignore[arg-type]
+    if config_file is None:
+        for name in ("captions", "llm"):
+            if values[name] is None:
+                param = next(p for p in ctx.command.params if p.name == name)
+                raise click.MissingParameter(ctx=ctx, param=param)
+        fields = {field: values[name] for name, field in _CONFIG_FIELDS.items()}
+        return RunConfig(judge_options=options, **fields)
+    base = load_run_config(config_file)
+    changed = {field: values[name] for name, field in _CONFIG_FIELDS.items() if name in given}
+    judge = {name: getattr(options, name) for name in options.names() if name in given}
+    return dataclasses.replace(
+        base, judge_options=dataclasses.replace(base.judge_options, **judge), **changed
+    )

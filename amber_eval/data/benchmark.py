@@ -15,22 +15,9 @@ from amber_eval.data.location import DATA_ENV, resolve_data_dir
 from amber_eval.data.manifest import FILES, FILES_BY_PATH
 from amber_eval.errors import DataError
 from amber_eval.io import sha256_file
+from amber_eval.terms import Dimension
 
 GENERATIVE_IDS = range(1, 1005)
-
-
-class Dimension(str, Enum):
-    """The dimension of a Yes/No question."""
-
-    EXISTENCE = "existence"
-    STATE = "attribute-state"
-    NUMBER = "attribute-number"
-    ACTION = "attribute-action"
-    RELATION = "relation"
-
-    @property
-    def is_attribute(self) -> bool:
-        return self in (Dimension.STATE, Dimension.NUMBER, Dimension.ACTION)
 
 
 # Annotation ``type`` -> dimension. Both relation types are one dimension.

@@ -1,4 +1,8 @@
-"""Answering a prompts file: records in, one answer line per record out."""
+"""Answering a prompts file: records in, one answer line per record out.
+
+The lines are :class:`~amber_eval.answer_line.AnswerLine` records, the same schema as a run
+folder's ``answers.jsonl``.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from amber_eval.answer_line import AnswerLine
 from amber_eval.io import atomic_open
 from amber_eval.judge.base import Answer, Judge, Progress
 from amber_eval.judge.context import check_context
@@ -39,11 +44,6 @@ def answer_records(
     )
 
 
-def answer_line(record: PromptRecord, answer: Answer) -> dict[str, Any]:
-    """A prompts-file record with the answer's fields added."""
-    return {**record.to_json(), **answer.to_json()}
-
-
 def write_answers(
     path: str | os.PathLike[str], records: Sequence[PromptRecord], answers: Sequence[Answer]
 ) -> Path:
@@ -53,5 +53,6 @@ def write_answers(
     target = Path(path)
     with atomic_open(target, "w") as handle:
         for record, answer in zip(records, answers, strict=True):
-            handle.write(json.dumps(answer_line(record, answer), ensure_ascii=False) + "\n")
+            line = AnswerLine.of(record, answer).to_json()
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     return target

@@ -8,20 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from amber_eval.scoring.answers import parse_strict
+from amber_eval.terms import ANSWER_LABELS, AnswerLabel, parse_answer
 
-Parsed = Literal["yes", "no", "unknown"]
-
-
-def parse_answer(text: str) -> Parsed:
-    """``"yes"``, ``"no"`` or ``"unknown"`` for a raw answer, by the strict grammar.
-
-    The same reading as :func:`amber_eval.scoring.answers.parse_strict`, so the judge and the
-    scorer read answers alike.
-    """
-    return parse_strict(text)
+__all__ = ["Answer", "Judge", "Progress", "check_groups", "parse_answer"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +27,7 @@ class Answer:
     """
 
     text: str
-    parsed: Parsed
+    parsed: AnswerLabel
     p_yes: float | None = None
     margin: float | None = None
     token: str | None = None
@@ -48,7 +39,7 @@ class Answer:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Answer:
         parsed = data.get("parsed", "unknown")
-        if parsed not in ("yes", "no", "unknown"):
+        if parsed not in ANSWER_LABELS:
             raise ValueError(f"parsed must be yes, no or unknown, not {parsed!r}")
         p_yes = data.get("p_yes")
         margin = data.get("margin")

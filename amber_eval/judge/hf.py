@@ -15,10 +15,11 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from amber_eval.judge.base import Answer, Parsed, Progress, check_groups, parse_answer
+from amber_eval.judge.base import Answer, Progress, check_groups, parse_answer
 from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
 from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
+from amber_eval.terms import AnswerLabel
 
 MODES = ("score", "generate")
 ENCODED_KEPT = 8192
@@ -255,7 +256,7 @@ class HFJudge:
             return Answer(text="", parsed="unknown", flagged=True)
         kind = self.vocab.kind(decision.token_id)
         text = self.tokenizer.decode([decision.token_id]).strip()
-        parsed: Parsed = kind if kind in ("yes", "no") else parse_answer(text)  # type: ignore[assignment]
+        parsed: AnswerLabel = kind if kind in ("yes", "no") else parse_answer(text)  # type: ignore[assignment]
         return Answer(
             text=text,
             parsed=parsed,

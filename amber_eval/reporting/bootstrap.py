@@ -17,22 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from amber_eval.errors import InputError
-from amber_eval.scoring.answers import official_reading
-from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
+from amber_eval.terms import DIMENSION_BLOCKS, QUESTION_BLOCKS
 
-QUESTION_BLOCKS = DISCRIMINATIVE_BLOCKS
-DIMENSION_BLOCKS: dict[str, tuple[str, ...]] = {
-    "existence": ("existence",),
-    "attribute-state": ("attribute", "state"),
-    "attribute-number": ("attribute", "number"),
-    "attribute-action": ("attribute", "action"),
-    "relation": ("relation",),
-}
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
+
 QUESTION_COUNTS = ("n", "correct", "ans_no", "tp", "truth_no", "ans_yes", "unknown")
 #: The counts of one description's coverage record.
 DESCRIPTION_COUNTS = (
@@ -72,7 +66,7 @@ class ImageCounts:
 
 
 def image_counts(
-    answers: Iterable[Mapping[str, Any]],
+    answers: Iterable[AnswerLine],
     descriptions: Iterable[Mapping[str, Any]] = (),
     *,
     mode: str = "strict",
@@ -85,21 +79,10 @@ def image_counts(
             rows[image] = np.zeros(len(COUNT_NAMES))
         return rows[image]
 
-    for record in answers:
-        dimension = record.get("dimension")
-        if dimension not in DIMENSION_BLOCKS:
-            raise InputError(f"answer id {record.get('id')}: unknown dimension {dimension!r}")
-        truth = record.get("truth")
-        if truth not in ("yes", "no"):
-            raise InputError(f"answer id {record.get('id')}: truth must be yes or no")
-        parsed: Any
-        if mode == "official":
-            parsed = official_reading(record.get("parsed"), record.get("answer"))
-        else:
-            parsed = record.get("parsed")
-            if parsed not in ("yes", "no"):
-                parsed = "unknown"
-        target = row(str(record.get("image")))
+    for line in answers:
+        dimension, truth = line.dimension, line.truth
+        parsed = line.reading(mode)  # type: ignore[arg-type]
+        target = row(line.image)
         increments = {
             "n": 1,
             "correct": parsed == truth,

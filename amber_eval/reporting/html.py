@@ -12,17 +12,20 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amber_eval.reporting.bootstrap import DESCRIPTION_COUNTS, DIMENSION_BLOCKS
+from amber_eval.reporting.bootstrap import DESCRIPTION_COUNTS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import Mode, RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table
-from amber_eval.scoring.answers import official_reading
+from amber_eval.terms import DIMENSION_NAMES
+
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
 
 log = logging.getLogger(__name__)
 
-DIMENSIONS = tuple(DIMENSION_BLOCKS)
+DIMENSIONS = DIMENSION_NAMES
 SUMMARY_LAYOUTS = ("amber", "attribute", "expressiveness", "full")
 PAGE_SIZE = 20
 
@@ -77,27 +80,6 @@ def _cut_suffix(suffix: str) -> str:
     return suffix[start:]
 
 
-def _captions_by_image(run: RunData) -> dict[str, list[str]]:
-    """Region captions from the run's caption dump, when run.json names a readable one."""
-    from pathlib import Path
-
-    name = run.captions_file
-    if not name or name == "oracle":
-        return {}
-    candidates = [Path(name), run.path / name, run.path.parent / Path(name).name]
-    path = next((c for c in candidates if c.is_file()), None)
-    if path is None:
-        return {}
-    try:
-        from amber_eval.captions.dump import read_dump
-
-        dump = read_dump(path)
-    except Exception as exc:  # the report still works from the prompts
-        log.warning("captions file %s not shown in the report: %s", path, exc)
-        return {}
-    return {item.image: [region.caption for region in item.regions] for item in dump.images}
-
-
 def _parsed_code(parsed: Any) -> int:
     return {"no": 0, "yes": 1}.get(str(parsed), 2)
 
@@ -106,33 +88,26 @@ def run_payload(run: RunData, label: str, mode: Mode) -> dict[str, Any]:
     """The per-image data of one run, compact: question rows are arrays."""
     answers = run.answers()
     coverage = {str(r.get("image")): r for r in run.coverage_records()}
-    captions = _captions_by_image(run)
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for record in answers:
-        grouped.setdefault(str(record.get("image")), []).append(record)
+    captions = run.captions()
+    grouped: dict[str, list[AnswerLine]] = {}
+    for line in answers:
+        grouped.setdefault(line.image, []).append(line)
     order = sorted(set(grouped) | set(coverage), key=_image_key)
     images = []
     for image in order:
-        records = sorted(grouped.get(image, []), key=lambda r: int(r.get("id", 0)))
-        prefix, suffix, middles = _split_prompts([str(r.get("prompt") or "") for r in records])
+        lines = sorted(grouped.get(image, []), key=lambda r: r.id)
+        prefix, suffix, middles = _split_prompts([line.prompt for line in lines])
         questions = []
-        for record, middle in zip(records, middles, strict=True):
-            if mode == "official":
-                parsed = _parsed_code(official_reading(record.get("parsed"), record.get("answer")))
-            else:
-                parsed = _parsed_code(record.get("parsed"))
-            truth = 1 if record.get("truth") == "yes" else 0
-            dimension = record.get("dimension")
-            p_yes = record.get("p_yes")
+        for line, middle in zip(lines, middles, strict=True):
             questions.append(
                 [
-                    record.get("id"),
-                    DIMENSIONS.index(dimension) if dimension in DIMENSIONS else -1,
-                    truth,
+                    line.id,
+                    DIMENSIONS.index(line.dimension),
+                    1 if line.truth == "yes" else 0,
                     middle,
-                    str(record.get("answer") or ""),
-                    parsed,
-                    round(float(p_yes), 4) if isinstance(p_yes, int | float) else None,
+                    line.answer,
+                    _parsed_code(line.reading(mode)),
+                    None if line.p_yes is None else round(line.p_yes, 4),
                 ]
             )
         entry: dict[str, Any] = {"image": image, "pre": prefix, "suf": suffix, "q": questions}
@@ -193,21 +168,13 @@ def _table_view(table: Table) -> dict[str, Any]:
 
 
 def _dimension_yes_ratios(
-    answers: Sequence[Mapping[str, Any]], *, truth: bool, mode: Mode
+    answers: Sequence[AnswerLine], *, truth: bool, mode: Mode
 ) -> dict[str, float | None]:
     totals: dict[str, list[int]] = {d: [0, 0] for d in DIMENSIONS}
-    for record in answers:
-        dimension = record.get("dimension")
-        if dimension not in totals:
-            continue
-        if truth:
-            yes = record.get("truth") == "yes"
-        elif mode == "official":
-            yes = official_reading(record.get("parsed"), record.get("answer")) == "yes"
-        else:
-            yes = record.get("parsed") == "yes"
-        totals[str(dimension)][0] += int(yes)
-        totals[str(dimension)][1] += 1
+    for line in answers:
+        yes = line.truth == "yes" if truth else line.reading(mode) == "yes"
+        totals[line.dimension][0] += int(yes)
+        totals[line.dimension][1] += 1
     return {d: (100.0 * y / n if n else None) for d, (y, n) in totals.items()}
 
 
@@ -246,11 +213,7 @@ def _plots(
     )
     calibration = []
     for label, records in zip(labels, answers, strict=True):
-        pairs = [
-            (float(r["p_yes"]), r.get("truth") == "yes")
-            for r in records
-            if isinstance(r.get("p_yes"), int | float)
-        ]
+        pairs = [(r.p_yes, r.truth == "yes") for r in records if r.p_yes is not None]
         if pairs:
             calibration.append((label, [p for p, _ in pairs], [t for _, t in pairs]))
     if calibration:

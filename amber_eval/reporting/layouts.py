@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amber_eval.registry import Registry
-from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
-from amber_eval.scoring.result import DISCRIMINATIVE_METRICS, GENERATIVE_METRICS
+from amber_eval.terms import DISCRIMINATIVE_METRICS, GENERATIVE_METRICS, QUESTION_BLOCKS
 
 #: Metrics where a lower value is better (bold marks the minimum).
 LOWER_IS_BETTER = frozenset({"CHAIR", "Hal", "Cog"})
@@ -133,7 +132,7 @@ def _build() -> tuple[Layout, ...]:
             Column("score", "AMBER", ""),
             *(
                 column
-                for block in DISCRIMINATIVE_BLOCKS
+                for block in QUESTION_BLOCKS
                 for column in _group(block, (*APRF, "n", "yes_ratio", "parse_failure_rate"))
             ),
         ),

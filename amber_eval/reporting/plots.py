@@ -7,16 +7,10 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
+from amber_eval.terms import DIMENSION_NAMES, QUESTION_BLOCKS
 
-DIMENSION_ORDER = (
-    "existence",
-    "attribute-state",
-    "attribute-number",
-    "attribute-action",
-    "relation",
-)
-PLOT_BLOCKS = DISCRIMINATIVE_BLOCKS
+DIMENSION_ORDER = DIMENSION_NAMES
+PLOT_BLOCKS = QUESTION_BLOCKS
 
 
 def _png(figure: Any) -> str:

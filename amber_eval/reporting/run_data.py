@@ -1,4 +1,10 @@
-"""Reading run folders (``results/<model>/<llm>-<hash>/``) for reports."""
+"""Reading run folders (``results/<model>/<llm>-<hash>/``) for reports.
+
+A report reads only the run folder: ``run.json`` (:class:`~amber_eval.runs.record.RunRecord`),
+``metrics.json``, ``answers.jsonl`` (:class:`~amber_eval.answer_line.AnswerLine`),
+``coverage.jsonl`` and ``selected-captions.json``; a folder copied to another machine gives
+the same report.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +13,20 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
+from amber_eval.runs.run_folder import METRICS_FILE, RUN_FILE, RunFiles
+from amber_eval.scoring.result import amber_score
+from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules
 
 if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
     from amber_eval.runs.judge_alarm import JudgeWarning
-from amber_eval.scoring.result import BLOCK_ORDER, amber_score
+    from amber_eval.runs.record import RunRecord
 
-Mode = Literal["strict", "official"]
-MODES: tuple[Mode, ...] = ("strict", "official")
-
-RUN_FILE = "run.json"
-METRICS_FILE = "metrics.json"
-ANSWERS_FILE = "answers.jsonl"
-COVERAGE_FILE = "coverage.jsonl"
-
-#: Metrics that the score JSON holds as fractions (0..1); tables show them as percentages.
-FRACTION_METRICS = frozenset({"yes_ratio", "parse_failure_rate"})
+Mode = Rules
+MODES: tuple[Rules, ...] = ("strict", "official")
 
 BLOCKS = BLOCK_ORDER
 
@@ -39,26 +41,6 @@ def _read_json(path: Path) -> Any:
         raise InputError(f"{path}: not readable JSON ({exc})") from exc
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every complete JSON object line of ``path`` (a torn last line is ignored)."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    complete = data[: data.rfind(b"\n") + 1]
-    records: list[dict[str, Any]] = []
-    for number, raw in enumerate(complete.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except ValueError as exc:
-            raise InputError(f"{path}:{number}: not JSON ({exc})") from exc
-        if not isinstance(record, dict):
-            raise InputError(f"{path}:{number}: expected a JSON object")
-        records.append(record)
-    return records
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -66,59 +48,49 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _find(data: Mapping[str, Any], *names: str) -> Any:
-    """The first of ``names`` found at the top of ``data`` or in its ``config``."""
-    config = data.get("config")
-    for name in names:
-        if data.get(name) is not None:
-            return data[name]
-        if isinstance(config, Mapping) and config.get(name) is not None:
-            return config[name]
-    return None
-
-
 @dataclass(frozen=True)
 class RunData:
-    """A run folder's metadata and scores (answers and coverage records are read on demand)."""
+    """A run folder's record and scores (answers and coverage records are read on demand)."""
 
     path: Path
-    run: Mapping[str, Any] = field(repr=False)
+    record: RunRecord = field(repr=False)
     metrics: Mapping[str, Any] = field(repr=False)
 
     @property
     def model(self) -> str:
-        value = _find(self.run, "model", "model_name")
-        return str(value) if value is not None else self.path.parent.name
+        return self.record.model
 
     @property
     def llm(self) -> str:
-        value = _find(self.run, "llm", "llm_name", "judge")
-        if isinstance(value, str) and value:
-            # a local model folder or GGUF file: its name, not the whole path
-            return Path(value).name if ("/" in value or "\\" in value) else value
-        return self.path.name.rsplit("-", 1)[0]
+        value = self.record.config.llm
+        # a local model folder or GGUF file: its name, not the whole path
+        return Path(value).name if ("/" in value or "\\" in value) else value
 
     @property
-    def status(self) -> str | None:
-        value = self.run.get("status")
-        return str(value) if value is not None else None
-
-    @property
-    def captions_file(self) -> str | None:
-        value = _find(self.run, "captions", "captions_path")
-        return str(value) if isinstance(value, str) else None
+    def status(self) -> str:
+        return self.record.status
 
     @property
     def default_label(self) -> str:
         return f"{self.model} + {self.llm}"
 
-    def answers(self) -> list[dict[str, Any]]:
-        return read_jsonl(self.path / ANSWERS_FILE)
+    def answers(self) -> list[AnswerLine]:
+        from amber_eval.answer_line import read_answer_lines
+
+        return read_answer_lines(RunFiles(self.path).answers)
 
     def coverage_records(self) -> list[dict[str, Any]]:
+        from amber_eval.runs.run_folder import read_coverage_lines
+
         if not self.coverage_available:
             return []
-        return read_jsonl(self.path / COVERAGE_FILE)
+        return read_coverage_lines(self.path)
+
+    def captions(self) -> dict[str, list[str]]:
+        """Each image's selected captions, as the run's prompts listed them."""
+        from amber_eval.runs.run_folder import read_selected_captions
+
+        return read_selected_captions(self.path)
 
     @property
     def coverage_available(self) -> bool:
@@ -170,12 +142,14 @@ class RunData:
 
 
 def load_run(path: str | Path) -> RunData:
+    from amber_eval.runs.record import read_run_record
+
     folder = Path(path)
-    run = _read_json(folder / RUN_FILE)
+    record = read_run_record(folder / RUN_FILE)
     metrics = _read_json(folder / METRICS_FILE)
-    if not isinstance(run, Mapping) or not isinstance(metrics, Mapping):
-        raise InputError(f"{folder}: run.json and metrics.json must hold JSON objects")
-    return RunData(path=folder, run=run, metrics=metrics)
+    if not isinstance(metrics, Mapping):
+        raise InputError(f"{folder / METRICS_FILE}: must hold a JSON object")
+    return RunData(path=folder, record=record, metrics=metrics)
 
 
 def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:

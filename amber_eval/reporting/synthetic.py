@@ -13,10 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from amber_eval.answer_line import AnswerLine
 from amber_eval.io import atomic_write_json, atomic_write_text
 from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
+from amber_eval.runs.config import RunConfig
+from amber_eval.runs.record import RunRecord
+from amber_eval.runs.run_folder import RUN_FILE, write_run_record
+from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
 
-DIMENSIONS = ("existence", "attribute-state", "attribute-number", "attribute-action", "relation")
 _OBJECTS = (
     "dog", "cat", "car", "tree", "person", "ball", "table", "chair", "bird", "cup",
     "bicycle", "horse", "boat", "sky", "grass", "building", "window", "shirt", "bench", "kite",
@@ -40,14 +44,14 @@ def synthetic_records(
     accuracy: float = 0.75,
     questions_per_image: int = 14,
     total_questions: int | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[str]]]:
+) -> tuple[list[AnswerLine], list[dict[str, Any]], dict[str, list[str]]]:
     """Answer records, coverage records and captions for ``images`` synthetic images.
 
     ``total_questions`` (e.g. AMBER's 14,216 over 1,004 images) spreads that many questions
     over the images instead of ``questions_per_image`` each.
     """
     rng = np.random.default_rng(seed)
-    answers: list[dict[str, Any]] = []
+    answers: list[AnswerLine] = []
     coverage: list[dict[str, Any]] = []
     captions: dict[str, list[str]] = {}
     question_id = 1005
@@ -71,22 +75,22 @@ def synthetic_records(
                 parsed = truth if right else ("no" if truth == "yes" else "yes")
                 answer = parsed.capitalize()
             answers.append(
-                {
-                    "id": question_id,
-                    "image": image,
-                    "dimension": dimension,
-                    "truth": truth,
-                    "prompt": (
+                AnswerLine(
+                    id=question_id,
+                    image=image,
+                    dimension=dimension,
+                    truth=truth,  # type: ignore[arg-type]
+                    prompt=(
                         f"If an image contains {caption_text}. {_question(rng, dimension, obj)} "
                         "Answer the Yes-No question with only the single word with nothing else."
                     ),
-                    "answer": answer,
-                    "parsed": parsed,
-                    "p_yes": round(p_yes, 4),
-                    "margin": round(float(np.log(p_yes / (1 - p_yes))), 4),
-                    "token": answer.split()[0],
-                    "flagged": parsed == "unknown",
-                }
+                    answer=answer,
+                    parsed=parsed,  # type: ignore[arg-type]
+                    p_yes=round(p_yes, 4),
+                    margin=round(float(np.log(p_yes / (1 - p_yes))), 4),
+                    token=answer.split()[0],
+                    flagged=parsed == "unknown",
+                )
             )
             question_id += 1
         nouns = int(rng.integers(3, 8))
@@ -122,6 +126,16 @@ def _blocks(values: dict[str, float | None], *, strict: bool) -> dict[str, Any]:
             value = round(value, 1)
         blocks.setdefault(block, {})[metric] = value
     return blocks
+
+
+def synthetic_record(*, model: str, llm: str, captions: str = "synthetic") -> RunRecord:
+    """A finished run's record for a synthetic (or hand-made) run folder."""
+    return RunRecord(
+        config=RunConfig(captions=captions, llm=llm, model=model),
+        model=model,
+        config_hash="0" * 64,
+        status="success",
+    )
 
 
 def write_synthetic_run(
@@ -165,12 +179,12 @@ def write_synthetic_run(
         if with_coverage
         else {"available": False, "reason": "no coverage in this synthetic run"},
     }
-    run = {"status": "success", "config": {"model": model, "llm": llm, "captions": "synthetic"}}
     target.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(target / "run.json", run)
+    write_run_record(target / RUN_FILE, synthetic_record(model=model, llm=llm))
     atomic_write_json(target / "metrics.json", metrics)
     atomic_write_text(
-        target / "answers.jsonl", "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers)
+        target / "answers.jsonl",
+        "".join(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in answers),
     )
     if with_coverage:
         atomic_write_text(

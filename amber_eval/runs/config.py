@@ -10,17 +10,19 @@ batching settings do not change results and stay out of it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from amber_eval.errors import InputError
 from amber_eval.judge.options import JudgeOptions
 from amber_eval.runs.answer_store import canonical_json
+from amber_eval.terms import ANSWER_MODES, AnswerMode
 
-AnswerMode = Literal["score", "generate"]
 ORACLE = "oracle"
 
 
@@ -32,8 +34,6 @@ class RunConfig:
     """A caption dump file, or ``"oracle"`` for the oracle captions built from AMBER's truth."""
     llm: str
     """An LLM preset name, a local model folder or a GGUF file."""
-    mode: AnswerMode = "score"
-    """``score``: compare Yes/No token logits; ``generate``: greedy generation, then parse."""
     limit_images: int | None = None
     """Only the first N images by AMBER id (all when None)."""
     out: Path = Path("results")
@@ -52,10 +52,10 @@ class RunConfig:
     """Selection: the seed of ``order="shuffled"`` (None: 0)."""
     spacy_model: str | None = None
     """The spaCy pipeline used to score caption coverage (None: the scoring default)."""
-    judge_options: Mapping[str, Any] = field(default_factory=dict)
-    """Keyword options passed to ``load_judge``: :class:`amber_eval.judge.JudgeOptions` fields
-    other than ``mode`` (dtype, device, quantization, attention, strategy, revision, ...).
-    The CLI passes only those set away from their defaults."""
+    judge_options: JudgeOptions = field(default_factory=JudgeOptions)
+    """How the judge is loaded and asked: the answer mode (``score`` compares the Yes/No token
+    logits, ``generate`` decodes greedily and parses), dtype, device, quantization, attention,
+    strategy, revision, ... (:class:`amber_eval.judge.JudgeOptions`)."""
     store: Path | None = None
     """The answer store file (None: ``<out>/.answers.sqlite``)."""
     data_dir: Path | None = None
@@ -67,19 +67,19 @@ class RunConfig:
     """Show a progress bar on stderr."""
 
     def __post_init__(self) -> None:
-        if self.mode not in ("score", "generate"):
-            raise ValueError(f"mode must be 'score' or 'generate', not {self.mode!r}")
+        if not isinstance(self.judge_options, JudgeOptions):
+            raise TypeError("judge_options must be a JudgeOptions")
+        if self.answer_mode not in ANSWER_MODES:
+            raise ValueError(f"answer mode must be 'score' or 'generate', not {self.answer_mode!r}")
         if self.limit_images is not None and self.limit_images < 1:
             raise ValueError("--limit-images must be at least 1")
         if self.chunk_questions is not None and self.chunk_questions < 1:
             raise ValueError("chunk_questions must be at least 1")
-        allowed = set(JudgeOptions.names()) - {"mode"}
-        unknown = sorted(set(self.judge_options) - allowed)
-        if unknown:
-            raise ValueError(
-                f"judge_options: not judge settings here: {', '.join(unknown)} "
-                "(the answer mode is RunConfig.mode)"
-            )
+
+    @property
+    def answer_mode(self) -> AnswerMode:
+        """The judge's answer mode (``score`` or ``generate``)."""
+        return self.judge_options.mode  # type: ignore[return-value]
 
     @property
     def model_name(self) -> str:
@@ -95,11 +95,65 @@ class RunConfig:
         return path.stem
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["judge_options"] = dict(self.judge_options)
-        for key in ("out", "store", "data_dir"):
-            data[key] = None if data[key] is None else str(data[key])
+        """The config as ``run.json`` holds it: the answer mode apart, and only the judge
+        options set away from their defaults (a TOML file for ``run --config`` has the same
+        fields)."""
+        data: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.name == "judge_options":
+                data["answer_mode"] = self.answer_mode
+                changed = self.judge_options.changed()
+                changed.pop("mode", None)
+                value = changed
+            elif isinstance(value, Path):
+                value = str(value)
+            data[item.name] = value
         return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, where: str) -> RunConfig:
+        """The config of :meth:`to_json`'s form; ``where`` names the file in errors.
+
+        Fields left out take their defaults; a field this version does not know, or a value
+        of the wrong type, is an :class:`InputError` naming it.
+        """
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        options: dict[str, Any] = {}
+        for name, value in data.items():
+            if name == "answer_mode":
+                options["mode"] = value
+                continue
+            if name not in known:
+                raise InputError(
+                    f"{where}: unknown config field {name!r}; the fields are "
+                    f"answer_mode, {', '.join(known)}"
+                )
+            if name == "judge_options":
+                if not isinstance(value, Mapping):
+                    raise InputError(f"{where}: config field 'judge_options' must be a table")
+                unknown = sorted(set(value) - set(JudgeOptions.names()) | ({"mode"} & set(value)))
+                if unknown:
+                    raise InputError(
+                        f"{where}: unknown judge option {unknown[0]!r} in 'judge_options' (the "
+                        f"answer mode is the field 'answer_mode'); the options are "
+                        f"{', '.join(n for n in JudgeOptions.names() if n != 'mode')}"
+                    )
+                options.update(value)
+                continue
+            if name in ("out", "store", "data_dir") and value is not None:
+                if not isinstance(value, str):
+                    raise InputError(f"{where}: config field {name!r} must be a path string")
+                value = Path(value)
+            values[name] = value
+        for name in ("captions", "llm"):
+            if not isinstance(values.get(name), str):
+                raise InputError(f"{where}: config field {name!r} is missing or not a string")
+        try:
+            return cls(judge_options=JudgeOptions(**options), **values)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{where}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -126,6 +180,17 @@ class Fingerprint:
     @property
     def digest(self) -> str:
         return hashlib.sha256(canonical_json(self.to_json()).encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_json(cls, data: Any, *, where: str) -> Fingerprint:
+        """The fingerprint of :meth:`to_json`'s form; a missing field is an :class:`InputError`."""
+        if not isinstance(data, Mapping):
+            raise InputError(f"{where}: field 'fingerprint' must be an object")
+        names = [f.name for f in dataclasses.fields(cls)]
+        missing = [name for name in names if name not in data]
+        if missing:
+            raise InputError(f"{where}: field 'fingerprint.{missing[0]}' is missing")
+        return cls(**{name: data[name] for name in names})
 
 
 def data_sha256() -> str:

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from amber_eval.scoring.discriminative import BLOCK_DIMENSIONS
+from amber_eval.terms import BLOCK_DIMENSIONS
+
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
 
 LOW_YES = 0.02
 HIGH_YES = 0.98
@@ -73,14 +76,14 @@ class JudgeWarning:
         )
 
 
-def _yes_ratio_warnings(records: Sequence[Mapping[str, Any]]) -> list[JudgeWarning]:
+def _yes_ratio_warnings(lines: Sequence[AnswerLine]) -> list[JudgeWarning]:
     warnings = []
     for block, dimensions in BLOCK_DIMENSIONS.items():
-        inside = [r for r in records if r.get("dimension") in dimensions]
+        inside = [line for line in lines if line.dimension in dimensions]
         n = len(inside)
         if n == 0 or (block != "overall" and n < MIN_BLOCK_QUESTIONS):
             continue
-        yes = sum(1 for r in inside if r.get("parsed") == "yes")
+        yes = sum(1 for line in inside if line.parsed == "yes")
         ratio = yes / n
         if LOW_YES <= ratio <= HIGH_YES:
             continue
@@ -101,13 +104,12 @@ def _yes_ratio_warnings(records: Sequence[Mapping[str, Any]]) -> list[JudgeWarni
     return warnings
 
 
-def _image_rows(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+def _image_rows(lines: Sequence[AnswerLine]) -> np.ndarray:
     """Per image: questions, correct answers, questions whose truth is No."""
     rows: dict[str, np.ndarray] = {}
-    for record in records:
-        row = rows.setdefault(str(record.get("image")), np.zeros(3))
-        truth = record.get("truth")
-        row += (1.0, float(record.get("parsed") == truth), float(truth == "no"))
+    for line in lines:
+        row = rows.setdefault(line.image, np.zeros(3))
+        row += (1.0, float(line.parsed == line.truth), float(line.truth == "no"))
     return np.array(list(rows.values())).reshape(len(rows), 3)
 
 
@@ -119,10 +121,10 @@ def _accuracy_gain(sums: np.ndarray) -> np.ndarray:
         )
 
 
-def _baseline_warning(records: Sequence[Mapping[str, Any]]) -> JudgeWarning | None:
+def _baseline_warning(lines: Sequence[AnswerLine]) -> JudgeWarning | None:
     from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
 
-    rows = _image_rows(records)
+    rows = _image_rows(lines)
     if rows.shape[0] == 0:
         return None
     weights = image_weights(rows.shape[0], RESAMPLES, SEED)
@@ -158,10 +160,9 @@ def _baseline_warning(records: Sequence[Mapping[str, Any]]) -> JudgeWarning | No
     )
 
 
-def judge_warnings(records: Iterable[Mapping[str, Any]]) -> list[JudgeWarning]:
-    """The alarm's warnings for a run's answer records (``parsed``, ``truth``, ``image``,
-    ``dimension``); empty when the judge looks informative."""
-    listed = list(records)
+def judge_warnings(lines: Iterable[AnswerLine]) -> list[JudgeWarning]:
+    """The alarm's warnings for a run's answer lines; empty when the judge looks informative."""
+    listed = list(lines)
     warnings = _yes_ratio_warnings(listed)
     baseline = _baseline_warning(listed)
     if baseline is not None:

@@ -10,6 +10,7 @@ barrier the first process gathers every answer into the one run folder and score
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -17,29 +18,34 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
+from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import AmberEvalError, InputError
-from amber_eval.judge.base import Answer, Judge
+from amber_eval.judge.base import Judge
 from amber_eval.judge.context import check_context
 from amber_eval.progress import rate_progress
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
 from amber_eval.runs.processes import Processes, current_processes
+from amber_eval.runs.record import RunRecord
 from amber_eval.runs.run_folder import (
     AnswerLog,
     RunFiles,
     check_writable,
-    read_answer_lines,
     read_json,
-    response_text,
     run_dir,
     run_lock,
     write_json,
     write_jsonl,
     write_responses,
+    write_run_record,
+    write_selected_captions,
 )
+
+if TYPE_CHECKING:
+    from amber_eval.prompting import PromptRecord
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +65,6 @@ class RunResult:
     per_rank: tuple[int, ...]
     """Questions each process answered with the model in this invocation."""
     metrics: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Question:
-    """One prompt to ask, with the text the model sees."""
-
-    id: int
-    image: str
-    dimension: str
-    truth: str
-    prompt: str
-    rendered: str
 
 
 def _now() -> str:
@@ -104,21 +98,11 @@ def run_evaluation(
     if judge is None:
         judge = _load_judge(config, procs)
     identity = dict(judge.identity)
-    questions = [
-        _Question(
-            id=int(r.id),
-            image=str(r.image),
-            dimension=_text(r.dimension),
-            truth=_text(r.truth),
-            prompt=str(r.prompt),
-            rendered=judge.render(str(r.prompt)),
-        )
-        for r in records
-    ]
+    questions = _Questions(records, {r.id: judge.render(r.prompt) for r in records})
     check_context(
         judge,
-        [q.prompt for q in questions],
-        labels=[f"image {q.image}, question {q.id}" for q in questions],
+        [q.prompt for q in records],
+        labels=[f"image {q.image}, question {q.id}" for q in records],
     )
     fingerprint = Fingerprint(
         judge_identity=identity,
@@ -127,7 +111,7 @@ def run_evaluation(
         template=template_name,
         template_sha256=template_sha,
         limit_images=config.limit_images,
-        mode=config.mode,
+        mode=config.answer_mode,
         data_sha256=data_sha256(),
         spacy_model=config.spacy_model,
         version=__version__,
@@ -136,19 +120,24 @@ def run_evaluation(
     files = RunFiles(run_dir(config.out, config.model_name, _llm_label(config.llm), digest))
     store_path = config.store or default_store_path(config.out)
 
-    record: dict[str, Any] = {}
+    record: RunRecord | None = None
     lock = contextlib.ExitStack()
     try:
         if procs.is_main:
             check_writable(files.folder)
             lock.enter_context(run_lock(files.folder))
             record = _start_record(files, config, fingerprint, store_path, procs, len(images))
-            write_json(files.run, record)
+            write_run_record(files.run, record)
+            write_selected_captions(
+                files.captions, {image: selected.get(image, []) for image in images}
+            )
         with AnswerStore(store_path) as store:
-            done = {r["id"]: r for r in read_answer_lines(files.answers, repair=procs.is_main)}
+            done = {r.id for r in read_answer_lines(files.answers, repair=procs.is_main)}
             procs.wait_for_everyone()
-            mine = _shard(questions, procs)
-            computed = _answer_missing(mine, done, store, judge, identity, files, procs, config)
+            mine = questions.shard(procs)
+            computed = _answer_missing(
+                mine, done, store, judge, identity, questions.rendered, files, procs, config
+            )
             _write_count(files, procs, computed)
             procs.wait_for_everyone()
             result = RunResult(
@@ -160,7 +149,7 @@ def run_evaluation(
                 reused=len(questions) - computed,
                 per_rank=(computed,),
             )
-            if procs.is_main:
+            if record is not None:
                 result = _finish(
                     files,
                     record,
@@ -176,10 +165,10 @@ def run_evaluation(
             procs.wait_for_everyone()
             return result
     except BaseException as exc:
-        if procs.is_main and record:
-            record.update(status="error", ended=_now(), error=_error_text(exc))
+        if record is not None:
+            record = record.replace(status="error", ended=_now(), error=_error_text(exc))
             with contextlib.suppress(OSError):
-                write_json(files.run, record)
+                write_run_record(files.run, record)
         raise
     finally:
         lock.close()
@@ -189,13 +178,6 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     return f"{type(exc).__name__}: {exc}"
-
-
-def _text(value: Any) -> str:
-    """Enum values and booleans as the strings the run files use."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(getattr(value, "value", value))
 
 
 def _llm_label(llm: str) -> str:
@@ -269,14 +251,14 @@ def _load_judge(config: RunConfig, procs: Processes) -> Judge:
     """The judge of ``config.llm``; with several processes, each on its own device."""
     from amber_eval.judge import load_judge
 
-    options = {k: v for k, v in config.judge_options.items() if v is not None}
+    options = config.judge_options
     if procs.world_size > 1 and procs.device is not None:
-        asked = options.get("device")
+        asked = options.device
         if asked is None or asked == "cuda" or (asked == "cpu" and procs.device == "cpu"):
-            options["device"] = procs.device
+            options = dataclasses.replace(options, device=procs.device)
         elif asked != procs.device:
             log.warning("process %d uses --device %s as given", procs.rank, asked)
-    return load_judge(config.llm, mode=config.mode, **options)
+    return load_judge(config.llm, options=options)
 
 
 def _start_record(
@@ -286,67 +268,58 @@ def _start_record(
     store_path: Path,
     procs: Processes,
     images: int,
-) -> dict[str, Any]:
-    previous: dict[str, Any] = {}
-    if files.run.exists():
+) -> RunRecord:
+    first_started, attempts = None, 0
+    if files.run.exists():  # a run started again: its first start and attempts go on
         with contextlib.suppress(OSError, ValueError):
-            loaded = read_json(files.run)
-            previous = loaded if isinstance(loaded, dict) else {}
+            previous = read_json(files.run)
+            if isinstance(previous, dict) and isinstance(previous.get("attempts"), int):
+                first_started, attempts = previous.get("first_started"), previous["attempts"]
     now = _now()
-    return {
-        "status": "started",
-        "config_hash": fingerprint.digest,
-        "config": config.to_json(),
-        "fingerprint": fingerprint.to_json(),
-        "version": __version__,
-        "git_revision": git_revision(),
-        "data_sha256": fingerprint.data_sha256,
-        "template_sha256": fingerprint.template_sha256,
-        "captions_sha256": fingerprint.captions_sha256,
-        "judge_identity": dict(fingerprint.judge_identity),
-        "store": str(store_path),
-        "images": images,
-        "first_started": previous.get("first_started", now),
-        "attempts": int(previous.get("attempts", 0)) + 1,
-        "started": now,
-        "ended": None,
-        "world_size": procs.world_size,
-        "error": None,
-    }
+    return RunRecord(
+        config=config,
+        model=config.model_name,
+        config_hash=fingerprint.digest,
+        fingerprint=fingerprint,
+        status="started",
+        version=__version__,
+        git_revision=git_revision(),
+        store=str(store_path),
+        images=images,
+        first_started=first_started if isinstance(first_started, str) else now,
+        attempts=attempts + 1,
+        started=now,
+        world_size=procs.world_size,
+    )
 
 
-def _shard(questions: Sequence[_Question], procs: Processes) -> list[_Question]:
-    """This process's share: whole images, dealt round-robin in AMBER id order."""
-    if procs.world_size == 1:
-        return list(questions)
-    order: dict[str, int] = {}
-    for q in questions:
-        order.setdefault(q.image, len(order))
-    return [q for q in questions if order[q.image] % procs.world_size == procs.rank]
+@dataclass(frozen=True)
+class _Questions:
+    """The run's prompts in AMBER id order, and the text the model sees for each."""
 
+    prompts: Sequence[PromptRecord]
+    rendered: Mapping[int, str]
 
-def _line(q: _Question, answer: Answer) -> dict[str, Any]:
-    return {
-        "id": q.id,
-        "image": q.image,
-        "dimension": q.dimension,
-        "truth": q.truth,
-        "prompt": q.prompt,
-        "answer": answer.text,
-        "parsed": answer.parsed,
-        "p_yes": answer.p_yes,
-        "margin": answer.margin,
-        "token": answer.token,
-        "flagged": answer.flagged,
-    }
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    def shard(self, procs: Processes) -> list[PromptRecord]:
+        """This process's share: whole images, dealt round-robin in AMBER id order."""
+        if procs.world_size == 1:
+            return list(self.prompts)
+        order: dict[str, int] = {}
+        for q in self.prompts:
+            order.setdefault(q.image, len(order))
+        return [q for q in self.prompts if order[q.image] % procs.world_size == procs.rank]
 
 
 def _answer_missing(
-    mine: Sequence[_Question],
-    done: Mapping[int, Mapping[str, Any]],
+    mine: Sequence[PromptRecord],
+    done: set[int],
     store: AnswerStore,
     judge: Judge,
     identity: Mapping[str, Any],
+    rendered: Mapping[int, str],
     files: RunFiles,
     procs: Processes,
     config: RunConfig,
@@ -357,12 +330,16 @@ def _answer_missing(
     ``answers.jsonl`` as it goes; other processes only write the store.
     """
     pending = [q for q in mine if q.id not in done]
-    stored = store.get_many(identity, [q.rendered for q in pending])
-    todo = [q for q in pending if q.rendered not in stored]
+    stored = store.get_many(identity, [rendered[q.id] for q in pending])
+    todo = [q for q in pending if rendered[q.id] not in stored]
     computed = 0
     with AnswerLog(files.answers) as log:
         if procs.is_main:
-            log.append(_line(q, stored[q.rendered].answer) for q in pending if q.rendered in stored)
+            log.append(
+                AnswerLine.of(q, stored[rendered[q.id]].answer)
+                for q in pending
+                if rendered[q.id] in stored
+            )
         with _progress(len(todo), config.show_progress and procs.is_main) as advance:
             sizer = _ChunkSizer(config.chunk_questions)
             position = 0
@@ -376,10 +353,10 @@ def _answer_missing(
                 if len(answers) != len(chunk):
                     raise RuntimeError(f"the judge gave {len(answers)} answers for {len(chunk)}")
                 store.put_many(
-                    identity, [(q.rendered, a) for q, a in zip(chunk, answers, strict=True)]
+                    identity, [(rendered[q.id], a) for q, a in zip(chunk, answers, strict=True)]
                 )
                 if procs.is_main:
-                    log.append(_line(q, a) for q, a in zip(chunk, answers, strict=True))
+                    log.append(AnswerLine.of(q, a) for q, a in zip(chunk, answers, strict=True))
                 computed += len(chunk)
                 position += len(chunk)
     return computed
@@ -409,7 +386,7 @@ class _ChunkSizer:
         self.size = max(self.START, min(self.MAX, wanted))
 
 
-def _take_images(items: Sequence[_Question], start: int, size: int) -> list[_Question]:
+def _take_images(items: Sequence[PromptRecord], start: int, size: int) -> list[PromptRecord]:
     """Questions from ``start`` on, whole images, until at least ``size`` (or the end)."""
     end = start
     while end < len(items):
@@ -442,11 +419,11 @@ def _gather_counts(files: RunFiles, procs: Processes, own: int) -> tuple[int, ..
 
 def _finish(
     files: RunFiles,
-    record: dict[str, Any],
+    record: RunRecord,
     config: RunConfig,
     benchmark: Any,
     selected: Mapping[str, list[str]],
-    questions: Sequence[_Question],
+    questions: _Questions,
     store: AnswerStore,
     identity: Mapping[str, Any],
     result: RunResult,
@@ -454,28 +431,29 @@ def _finish(
 ) -> RunResult:
     """Gather every answer into ``answers.jsonl``, then write responses, metrics and run.json."""
     per_rank = _gather_counts(files, procs, result.computed)
-    logged = {r["id"]: r for r in read_answer_lines(files.answers)}
-    missing = [q for q in questions if q.id not in logged]
-    stored = store.get_many(identity, [q.rendered for q in missing])
-    lost = [q.id for q in missing if q.rendered not in stored]
+    logged = {r.id for r in read_answer_lines(files.answers)}
+    missing = [q for q in questions.prompts if q.id not in logged]
+    rendered = questions.rendered
+    stored = store.get_many(identity, [rendered[q.id] for q in missing])
+    lost = [q.id for q in missing if rendered[q.id] not in stored]
     if lost:
         raise AmberEvalError(
             f"{len(lost)} answers are neither in {files.answers} nor in the store "
             f"(first id {lost[0]}); run the same command again to answer them"
         )
     with AnswerLog(files.answers) as log:
-        log.append(_line(q, stored[q.rendered].answer) for q in missing)
-    lines = {r["id"]: r for r in read_answer_lines(files.answers)}
-    wanted = [lines[q.id] for q in questions]
+        log.append(AnswerLine.of(q, stored[rendered[q.id]].answer) for q in missing)
+    lines = {r.id: r for r in read_answer_lines(files.answers)}
+    wanted = [lines[q.id] for q in questions.prompts]
     write_responses(files.responses, wanted)
 
     from amber_eval.runs.scores import run_metrics
 
     metrics, coverage_items = run_metrics(
         benchmark,
-        [(int(r["id"]), response_text(r)) for r in wanted],
+        wanted,
         selected=selected,
-        images=sorted({q.image for q in questions}, key=_image_number),
+        images=sorted({q.image for q in questions.prompts}, key=_image_number),
         complete=config.limit_images is None,
         spacy_model=config.spacy_model,
     )
@@ -486,15 +464,15 @@ def _finish(
         write_jsonl(files.coverage, coverage_items)
     write_json(files.metrics, metrics)
     computed = sum(per_rank)
-    record.update(
+    record = record.replace(
         status="success",
         ended=_now(),
         questions=len(questions),
         computed=computed,
         reused=len(questions) - computed,
-        per_rank_computed=list(per_rank),
+        per_rank_computed=per_rank,
     )
-    write_json(files.run, record)
+    write_run_record(files.run, record)
     _write_reports(files.folder)
     return RunResult(
         folder=files.folder,

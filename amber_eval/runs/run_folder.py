@@ -1,9 +1,12 @@
 """The files of one judge run: ``results/<model>/<llm>-<config hash>/``.
 
-- ``run.json``: the run's configuration and provenance (:class:`RunRecord`), rewritten
-  atomically at start (``status: started``) and at the end (``success`` or ``error``).
-- ``answers.jsonl``: append-only, one line per question as it is answered; a torn last line
-  (a process killed mid-write) is dropped when the run resumes.
+- ``run.json``: the run's configuration and provenance (:class:`~amber_eval.runs.record.RunRecord`),
+  rewritten atomically at start (``status: started``) and at the end (``success`` or ``error``).
+- ``selected-captions.json``: ``{image: [caption, ...]}``, the captions each image's prompts
+  list (after selection), so the folder alone renders its report.
+- ``answers.jsonl``: append-only, one :class:`~amber_eval.answer_line.AnswerLine` per question
+  as it is answered; a torn last line (a process killed mid-write) is dropped when the run
+  resumes.
 - ``responses.json``: the upstream ``[{"id", "response"}]`` format.
 - ``metrics.json``: strict, official and caption-coverage blocks.
 - ``coverage.jsonl``: per-image description records, when coverage is available.
@@ -21,32 +24,23 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
-from amber_eval.io import atomic_write_json, atomic_write_text
-from amber_eval.scoring.answers import decision_text
+from amber_eval.io import atomic_write_json, atomic_write_text, read_jsonl
+
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
+    from amber_eval.runs.record import RunRecord
 
 RUN_FILE = "run.json"
 ANSWERS_FILE = "answers.jsonl"
 RESPONSES_FILE = "responses.json"
 METRICS_FILE = "metrics.json"
 COVERAGE_FILE = "coverage.jsonl"
+SELECTED_CAPTIONS_FILE = "selected-captions.json"
 CAPTIONS_FILE = "captions.jsonl"
-
-ANSWER_FIELDS = (
-    "id",
-    "image",
-    "dimension",
-    "truth",
-    "prompt",
-    "answer",
-    "parsed",
-    "p_yes",
-    "margin",
-    "token",
-    "flagged",
-)
+"""A model's caption dump, ``<out>/<model>/captions.jsonl`` (beside its run folders)."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")
 
@@ -140,41 +134,9 @@ class RunFiles:
     def coverage(self) -> Path:
         return self.folder / COVERAGE_FILE
 
-
-def read_answer_lines(path: Path, *, repair: bool = True) -> list[dict[str, Any]]:
-    """The complete lines of ``answers.jsonl``; a torn last line is ignored, and with
-    ``repair`` cut off the file (only the process that appends may repair).
-
-    A line that is not the last one and does not parse means the file was edited by hand:
-    that is an :class:`InputError` naming the line. Repeated ids keep their first line.
-    """
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    complete = data[: data.rfind(b"\n") + 1]  # everything up to the last newline
-    records: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    for number, raw in enumerate(complete.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict) or not isinstance(record.get("id"), int):
-                raise ValueError("not an answer record")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError(
-                f"{path}:{number}: not a JSON answer record ({exc}); delete the line or the "
-                "run folder to continue"
-            ) from exc
-        if record["id"] not in seen:
-            seen.add(record["id"])
-            records.append(record)
-    if repair and len(complete) < len(data):  # torn by a kill mid-write: cut off, asked again
-        with path.open("r+b") as handle:
-            handle.truncate(len(complete))
-            handle.flush()
-            os.fsync(handle.fileno())
-    return records
+    @property
+    def captions(self) -> Path:
+        return self.folder / SELECTED_CAPTIONS_FILE
 
 
 class AnswerLog:
@@ -184,11 +146,8 @@ class AnswerLog:
         self.path = path
         self._handle: IO[str] | None = None
 
-    def append(self, records: Iterable[Mapping[str, Any]]) -> None:
-        text = "".join(
-            json.dumps({k: record.get(k) for k in ANSWER_FIELDS}, ensure_ascii=False) + "\n"
-            for record in records
-        )
+    def append(self, lines: Iterable[AnswerLine]) -> None:
+        text = "".join(json.dumps(line.to_json(), ensure_ascii=False) + "\n" for line in lines)
         if not text:
             return
         if self._handle is None:
@@ -209,24 +168,48 @@ class AnswerLog:
         self.close()
 
 
-def response_text(record: Mapping[str, Any]) -> str:
-    """The response of an ``answers.jsonl`` record: ``Yes``/``No`` for a decision, else raw."""
-    return decision_text(record.get("parsed"), str(record.get("answer") or ""))
-
-
-def write_responses(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+def write_responses(path: Path, lines: Sequence[AnswerLine]) -> None:
     """``responses.json``: ``[{"id", "response"}]`` sorted by id, the upstream format.
 
     Each response is the judge's decision, exactly ``Yes`` or ``No``, whatever the answer mode;
     an answer that reads as neither is written as it was given (the raw text of every answer
-    stays in ``answers.jsonl``).
+    stays in ``answers.jsonl``): see :attr:`AnswerLine.response`.
     """
-    rows = sorted(({"id": r["id"], "response": response_text(r)} for r in records), key=_by_id)
+    rows = [{"id": line.id, "response": line.response} for line in sorted(lines, key=_by_id)]
     atomic_write_json(path, rows)
 
 
-def _by_id(row: Mapping[str, Any]) -> int:
-    return int(row["id"])
+def _by_id(line: AnswerLine) -> int:
+    return line.id
+
+
+def write_run_record(path: Path, record: RunRecord) -> None:
+    """``run.json``, atomically."""
+    atomic_write_json(path, record.to_json())
+
+
+def write_selected_captions(path: Path, captions: Mapping[str, Sequence[str]]) -> None:
+    """``selected-captions.json``: each image's selected captions, in AMBER image order."""
+    atomic_write_json(path, {image: list(texts) for image, texts in captions.items()})
+
+
+def read_selected_captions(folder: Path) -> dict[str, list[str]]:
+    """A run folder's ``selected-captions.json`` (empty when the run wrote none)."""
+    path = folder / SELECTED_CAPTIONS_FILE
+    if not path.exists():
+        return {}
+    data = read_json(path)
+    if not isinstance(data, dict) or not all(
+        isinstance(texts, list) and all(isinstance(t, str) for t in texts)
+        for texts in data.values()
+    ):
+        raise InputError(f"{path}: expected an object of image -> list of caption strings")
+    return {str(image): list(texts) for image, texts in data.items()}
+
+
+def read_coverage_lines(folder: Path) -> list[dict[str, Any]]:
+    """A run folder's ``coverage.jsonl`` description records (none when it has no file)."""
+    return read_jsonl(folder / COVERAGE_FILE)
 
 
 def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:

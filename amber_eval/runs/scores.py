@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import AmberEvalError
+
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +24,13 @@ EVAL_TYPE = "d"
 
 
 def score_answers(
-    benchmark: Any, answers: Sequence[tuple[int, str]], *, mode: str, complete: bool
+    benchmark: Any, answers: Sequence[AnswerLine], *, mode: str, complete: bool
 ) -> dict[str, Any]:
-    """The ``strict`` or ``official`` block of ``metrics.json`` for ``(id, answer)`` pairs."""
-    from amber_eval.scoring.responses import Response
+    """The ``strict`` or ``official`` block of ``metrics.json`` for the run's answer lines."""
     from amber_eval.scoring.scorer import score_responses
 
-    responses = [Response(id=i, response=text) for i, text in answers]
     result = score_responses(
-        responses,
+        answers,
         eval_type=EVAL_TYPE,
         mode=mode,
         benchmark=benchmark,
@@ -63,7 +64,7 @@ def _unavailable(reason: str) -> dict[str, Any]:
 
 def run_metrics(
     benchmark: Any,
-    answers: Sequence[tuple[int, str]],
+    answers: Sequence[AnswerLine],
     *,
     selected: Mapping[str, Sequence[str]],
     images: Sequence[str],

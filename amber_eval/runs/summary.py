@@ -6,10 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from amber_eval.runs.judge_alarm import alarm_text, warnings_of
-from amber_eval.scoring.discriminative import DISCRIMINATIVE_BLOCKS
-from amber_eval.scoring.result import DISCRIMINATIVE_METRICS
+from amber_eval.terms import DISCRIMINATIVE_METRICS, QUESTION_BLOCKS
 
-BLOCKS = DISCRIMINATIVE_BLOCKS
+BLOCKS = QUESTION_BLOCKS
 STRICT_METRICS = (*DISCRIMINATIVE_METRICS, "yes_ratio", "parse_failure_rate", "n")
 OFFICIAL_METRICS = DISCRIMINATIVE_METRICS
 

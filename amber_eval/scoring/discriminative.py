@@ -5,25 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from amber_eval.scoring.records import Parsed, QuestionRecord
+from amber_eval.scoring.records import QuestionRecord
+from amber_eval.terms import BLOCK_DIMENSIONS, AnswerLabel
 
-# Block name -> the question dimensions it pools, in the upstream's print order.
-BLOCK_DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "overall": (
-        "existence",
-        "attribute-state",
-        "attribute-number",
-        "attribute-action",
-        "relation",
-    ),
-    "existence": ("existence",),
-    "attribute": ("attribute-state", "attribute-number", "attribute-action"),
-    "state": ("attribute-state",),
-    "number": ("attribute-number",),
-    "action": ("attribute-action",),
-    "relation": ("relation",),
-}
-DISCRIMINATIVE_BLOCKS = tuple(BLOCK_DIMENSIONS)
 # The upstream's F1 epsilon: 0.001 for existence, 0.0001 everywhere else.
 OFFICIAL_EPS = {"existence": 0.001}
 DEFAULT_EPS = 0.0001
@@ -64,7 +48,7 @@ class Tally:
     def empty(cls, start: float) -> Tally:
         return cls(correct_num=start, no_num=start, ans_no_num=start)
 
-    def add(self, parsed: Parsed, truth: str) -> None:
+    def add(self, parsed: AnswerLabel, truth: str) -> None:
         """One answer, counted in the upstream's order of operations."""
         self.n += 1
         self.yes += parsed == "yes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-Parsed = Literal["yes", "no", "unknown"]
+from amber_eval.terms import AnswerLabel, Truth
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class QuestionRecord:
     image: str
     dimension: str
     raw: str
-    parsed: Parsed
-    truth: Literal["yes", "no"]
+    parsed: AnswerLabel
+    truth: Truth
     kind: Literal["question"] = "question"
 
     @property

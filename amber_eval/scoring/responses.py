@@ -6,9 +6,20 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from amber_eval.errors import InputError
+
+
+class Scorable(Protocol):
+    """What the scorer reads of a response: its AMBER id and its text (a :class:`Response`,
+    or a run's :class:`~amber_eval.answer_line.AnswerLine`)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def response(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from amber_eval.scoring.records import ItemRecord
+from amber_eval.terms import BLOCK_ORDER
 
 Block = dict[str, float | None]
 
-BLOCK_ORDER = (
-    "generative",
-    "overall",
-    "existence",
-    "attribute",
-    "state",
-    "number",
-    "action",
-    "relation",
-)
 # The headings the upstream prints, misspellings included.
 UPSTREAM_HEADINGS = {
     "generative": "Generative Task",
@@ -31,8 +22,6 @@ UPSTREAM_HEADINGS = {
     "action": "Action",
     "relation": "Relation",
 }
-GENERATIVE_METRICS = ("CHAIR", "Cover", "Hal", "Cog")
-DISCRIMINATIVE_METRICS = ("Accuracy", "Precision", "Recall", "F1")
 
 
 def amber_score(chair: float | None, f1: float | None) -> float | None:

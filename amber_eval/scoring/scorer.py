@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from amber_eval.errors import InputError
-from amber_eval.scoring.answers import parse_answer
 from amber_eval.scoring.discriminative import discriminative_block_names, discriminative_blocks
 from amber_eval.scoring.generative import (
     Vocabulary,
@@ -16,9 +15,10 @@ from amber_eval.scoring.generative import (
     score_description,
 )
 from amber_eval.scoring.records import DescriptionRecord, ItemRecord, QuestionRecord
-from amber_eval.scoring.responses import Response
+from amber_eval.scoring.responses import Response, Scorable
 from amber_eval.scoring.result import Coverage, ScoreResult
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, SimilarityTable
+from amber_eval.terms import parse_answer
 
 MODES = ("strict", "official")
 EVAL_TYPES = ("a", "g", "d", "de", "da", "dr")
@@ -30,7 +30,7 @@ def _ids_text(ids: Sequence[int], limit: int = 10) -> str:
 
 
 def score_responses(
-    responses: Sequence[Response],
+    responses: Sequence[Scorable],
     *,
     eval_type: str = "a",
     mode: str = "strict",
@@ -164,7 +164,7 @@ def _as_no(record: QuestionRecord) -> QuestionRecord:
 
 
 def _records(
-    responses: Sequence[Response],
+    responses: Sequence[Scorable],
     *,
     benchmark: Any,
     mode: str,
@@ -224,7 +224,7 @@ def _records(
                     image=question.image,
                     dimension=question.dimension.value,
                     raw=response.response,
-                    parsed=parse_answer(response.response, mode),
+                    parsed=parse_answer(response.response, mode),  # type: ignore[arg-type]
                     truth="yes" if question.truth else "no",
                 )
             )

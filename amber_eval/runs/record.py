@@ -1,0 +1,222 @@
+"""``run.json``: the typed record of one judge run, written by the run and read by every report.
+
+The record says what ran (the :class:`~amber_eval.runs.config.RunConfig`), what decided its
+results (the :class:`~amber_eval.runs.config.Fingerprint`, whose digest names the folder), with
+which code and data, and how it went (status, times, counts). It starts with
+``"format": "amber-eval/run"`` and ``"format_version"``. The record can grow: a new field comes
+with a default, readers ignore fields they do not know, and the version only changes when a
+field changes meaning or goes away. A folder without a format version (written before the
+record had one), of another format or of a newer version is refused with an error naming the
+field and the versions, never read by guessing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from amber_eval.errors import InputError
+from amber_eval.runs.config import Fingerprint, RunConfig
+
+RUN_FORMAT = "amber-eval/run"
+RUN_FORMAT_VERSION = 1
+RunStatus = Literal["started", "success", "error"]
+STATUSES: tuple[RunStatus, ...] = ("started", "success", "error")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The content of ``run.json``."""
+
+    config: RunConfig
+    """What was asked for (``amber-eval run --config run.json`` runs it again)."""
+    model: str
+    """The caption model's folder name (``<out>/<model>/``)."""
+    config_hash: str
+    """The digest of ``fingerprint``; its first 12 hex digits name the run folder."""
+    fingerprint: Fingerprint | None = None
+    """Every input that can change the results (None only in hand-made folders)."""
+    status: RunStatus = "started"
+    error: str | None = None
+    """The error that ended the run (``status: error``)."""
+    version: str | None = None
+    """The amber-eval version that ran."""
+    git_revision: str | None = None
+    """The git commit of the source tree, when run from a checkout."""
+    store: str | None = None
+    """The answer store file."""
+    images: int | None = None
+    questions: int | None = None
+    first_started: str | None = None
+    attempts: int = 1
+    started: str | None = None
+    ended: str | None = None
+    world_size: int = 1
+    computed: int | None = None
+    """Questions the model answered in the last invocation (all processes)."""
+    reused: int | None = None
+    """Questions answered from the store or the folder's ``answers.jsonl``."""
+    per_rank_computed: tuple[int, ...] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Fields this version does not know (kept when the record is written again)."""
+
+    def replace(self, **changes: Any) -> RunRecord:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """``run.json``'s object. The fingerprint's hashes and judge identity are repeated at
+        the top for people reading the file; readers take them from ``fingerprint``."""
+        fingerprint = self.fingerprint
+        data: dict[str, Any] = {
+            "format": RUN_FORMAT,
+            "format_version": RUN_FORMAT_VERSION,
+            "status": self.status,
+            "model": self.model,
+            "config_hash": self.config_hash,
+            "config": self.config.to_json(),
+            "fingerprint": None if fingerprint is None else fingerprint.to_json(),
+            "version": self.version,
+            "git_revision": self.git_revision,
+            "data_sha256": None if fingerprint is None else fingerprint.data_sha256,
+            "template_sha256": None if fingerprint is None else fingerprint.template_sha256,
+            "captions_sha256": None if fingerprint is None else fingerprint.captions_sha256,
+            "judge_identity": None if fingerprint is None else dict(fingerprint.judge_identity),
+        }
+        for item in dataclasses.fields(self):
+            if item.name not in data and item.name != "extra":
+                value = getattr(self, item.name)
+                data[item.name] = list(value) if isinstance(value, tuple) else value
+        for name, value in self.extra.items():
+            data.setdefault(name, value)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any, *, where: str) -> RunRecord:
+        """Read ``run.json``'s object; ``where`` names the file in errors."""
+        if not isinstance(data, Mapping):
+            raise InputError(f"{where}: expected a JSON object (a run record)")
+        _check_format(data, where)
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for name in ("config", "model", "config_hash"):
+            if name not in data:
+                raise InputError(
+                    f"{where}: required field {name!r} is missing "
+                    f"(run format version {RUN_FORMAT_VERSION})"
+                )
+        values["config"] = RunConfig.from_json(_mapping(data, "config", where), where=where)
+        if data.get("fingerprint") is not None:
+            values["fingerprint"] = Fingerprint.from_json(data["fingerprint"], where=where)
+        for name, kinds in _SCALARS.items():
+            if name in data and data[name] is not None:
+                value = data[name]
+                if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                    raise InputError(f"{where}: field {name!r} has the wrong type ({value!r:.40})")
+                values[name] = value
+        if values.get("status", "started") not in STATUSES:
+            raise InputError(
+                f"{where}: field 'status' is {values['status']!r}; expected one of "
+                f"{', '.join(STATUSES)}"
+            )
+        ranks = data.get("per_rank_computed")
+        if ranks is not None:
+            if not isinstance(ranks, list) or not all(isinstance(n, int) for n in ranks):
+                raise InputError(f"{where}: field 'per_rank_computed' must be a list of integers")
+            values["per_rank_computed"] = tuple(ranks)
+        shown = {"format", "format_version", *_TOP_COPIES}
+        values["extra"] = {k: v for k, v in data.items() if k not in known and k not in shown}
+        return cls(**values)
+
+
+_SCALARS: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "config_hash": (str,),
+    "status": (str,),
+    "error": (str,),
+    "version": (str,),
+    "git_revision": (str,),
+    "store": (str,),
+    "images": (int,),
+    "questions": (int,),
+    "first_started": (str,),
+    "attempts": (int,),
+    "started": (str,),
+    "ended": (str,),
+    "world_size": (int,),
+    "computed": (int,),
+    "reused": (int,),
+}
+_TOP_COPIES = ("data_sha256", "template_sha256", "captions_sha256", "judge_identity")
+
+
+def _mapping(data: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+    value = data[name]
+    if not isinstance(value, Mapping):
+        raise InputError(f"{where}: field {name!r} must be an object")
+    return value
+
+
+def _check_format(data: Mapping[str, Any], where: str) -> None:
+    version = data.get("format_version")
+    if data.get("format") not in (None, RUN_FORMAT):
+        raise InputError(
+            f"{where}: field 'format' is {data.get('format')!r}, not {RUN_FORMAT!r}: "
+            "not an amber-eval run record"
+        )
+    if version is None or "format" not in data:
+        raise InputError(
+            f"{where}: field 'format_version' is missing: this run folder was written by an "
+            f"amber-eval older than run format version {RUN_FORMAT_VERSION}, or by another "
+            "program. Run it again with this version (the answer store keeps its answers)."
+        )
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InputError(f"{where}: field 'format_version' must be an integer, not {version!r}")
+    if version > RUN_FORMAT_VERSION:
+        raise InputError(
+            f"{where}: run format version {version} is newer than this amber-eval reads "
+            f"(version {RUN_FORMAT_VERSION}); upgrade amber-eval"
+        )
+    if version < RUN_FORMAT_VERSION:
+        raise InputError(
+            f"{where}: run format version {version} is older than this amber-eval reads "
+            f"(version {RUN_FORMAT_VERSION}); run it again with this version"
+        )
+
+
+def read_run_record(path: str | Path) -> RunRecord:
+    """Read and check a ``run.json`` file."""
+    source = Path(path)
+    try:
+        with source.open(encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{source}: missing; is {source.parent} a run folder?") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{source}: not readable JSON ({exc})") from exc
+    return RunRecord.from_json(data, where=str(source))
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """The :class:`RunConfig` of a ``run.json`` file, or of a TOML file with its config's
+    fields (``captions``, ``llm``, ``answer_mode``, ``limit_images``, ... and a
+    ``[judge_options]`` table)."""
+    source = Path(path)
+    if source.suffix.lower() != ".toml":
+        return read_run_record(source).config
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise InputError(
+            f"{source}: reading TOML needs Python 3.11 or later; give a run.json instead"
+        ) from None
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such config file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{source}: not a readable TOML file ({exc})") from exc
+    return RunConfig.from_json(data, where=str(source))
