@@ -8,8 +8,9 @@ description are always resampled together, which keeps their correlation (and ma
 score, which mixes CHAIR and F1, resample correctly).
 
 Metrics here are the strict definitions computed from unrounded counts (no 0.001 counters, no
-eps); with ``mode="official"`` the answers are parsed the upstream way (exactly ``Yes`` or
-``No``), so the interval describes the official figures' sampling spread.
+eps); with ``mode="official"`` each answer is read the upstream way from the response the run
+wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer), so the
+interval describes the official figures' sampling spread.
 """
 
 from __future__ import annotations
