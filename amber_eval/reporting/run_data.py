@@ -108,30 +108,38 @@ class RunData:
         score = self.metrics.get(mode)
         if not isinstance(score, Mapping):
             raise InputError(f"{self.path / METRICS_FILE}: no {mode!r} scores")
-        blocks = score.get("blocks", score)
-        values: dict[str, float | None] = {}
-        for block in BLOCKS:
-            metrics = blocks.get(block) if isinstance(blocks, Mapping) else None
-            if isinstance(metrics, Mapping):
-                for metric, value in metrics.items():
-                    number = _number(value)
-                    if metric in FRACTION_METRICS and number is not None:
-                        number *= 100.0  # shown as percentages, like every other rate
-                    values[f"{block}.{metric}"] = number
+        found = score.get("blocks", score)
+        blocks = dict(found) if isinstance(found, Mapping) else {}
         coverage = self.metrics.get("coverage")
         if self.coverage_available and isinstance(coverage, Mapping):
             generative = coverage.get(mode)
             if isinstance(generative, Mapping):
-                generative = generative.get("generative", generative)
-                for metric, value in generative.items():
-                    values[f"generative.{metric}"] = _number(value)
-        amber = _number(score.get("AMBER"))
-        if amber is None:
-            # A judge run scores the questions only; its generative figures are the captions'
-            # coverage, and the AMBER score combines them as the paper does.
-            amber = amber_score(values.get("generative.CHAIR"), values.get("overall.F1"))
-        values["score.AMBER"] = amber
-        return values
+                # A judge run scores the questions only; its generative figures are the
+                # captions' coverage, and the AMBER score combines them as the paper does.
+                blocks["generative"] = generative.get("generative", generative)
+        return metric_values(blocks, amber=_number(score.get("AMBER")))
+
+
+def metric_values(
+    blocks: Mapping[str, Any], *, amber: float | None = None
+) -> dict[str, float | None]:
+    """Column key (``"overall.F1"``) -> value of score blocks, as tables show them: fractions
+    (the Yes-ratio, the parse-failure rate) as percentages, and ``score.AMBER`` (``amber``, else
+    from the generative CHAIR and the overall F1). The run's figures and the bootstrap's
+    resamples both go through here."""
+    values: dict[str, float | None] = {}
+    for block in BLOCKS:
+        metrics = blocks.get(block)
+        if isinstance(metrics, Mapping):
+            for metric, value in metrics.items():
+                number = _number(value)
+                if metric in FRACTION_METRICS and number is not None:
+                    number *= 100.0  # shown as percentages, like every other rate
+                values[f"{block}.{metric}"] = number
+    if amber is None:
+        amber = amber_score(values.get("generative.CHAIR"), values.get("overall.F1"))
+    values["score.AMBER"] = amber
+    return values
 
 
 def load_run(path: str | Path) -> RunData:
