@@ -153,8 +153,18 @@ def load_run(path: str | Path) -> RunData:
     return RunData(path=folder, record=record, metrics=metrics)
 
 
+def _finished_runs(folder: Path) -> list[Path]:
+    """The finished runs (``<llm>-<hash>/`` with run.json and metrics.json) of a model folder."""
+    return sorted(
+        child
+        for child in folder.iterdir()
+        if (child / RUN_FILE).is_file() and (child / METRICS_FILE).is_file()
+    )
+
+
 def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
-    """Run folders from run folders or model folders (a model folder gives all its runs)."""
+    """Run folders from run folders, model folders (all their finished runs) or a results
+    root (every finished run of every model, models in name order)."""
     found: list[Path] = []
     for given in paths:
         folder = Path(given)
@@ -162,13 +172,16 @@ def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
             found.append(folder)
             continue
         if not folder.is_dir():
-            raise InputError(f"{folder}: no such run folder or model folder")
-        runs = sorted(child for child in folder.iterdir() if (child / RUN_FILE).is_file())
-        runs = [run for run in runs if (run / METRICS_FILE).is_file()]
+            raise InputError(f"{folder}: no such run folder, model folder or results folder")
+        runs = _finished_runs(folder)
+        if not runs:  # a results root: <model>/<llm>-<hash>/
+            models = sorted(child for child in folder.iterdir() if child.is_dir())
+            runs = [run for model in models for run in _finished_runs(model)]
         if not runs:
             raise InputError(
-                f"{folder}: neither a run folder (with run.json) nor a model folder holding "
-                "finished runs (<llm>-<hash>/ with run.json and metrics.json)"
+                f"{folder}: neither a run folder (with run.json), nor a model folder holding "
+                "finished runs (<llm>-<hash>/ with run.json and metrics.json), nor a results "
+                "folder holding model folders"
             )
         found.extend(runs)
     unique: dict[Path, Path] = {}
