@@ -151,15 +151,16 @@ def test_generative_counts_by_hand() -> None:
     assert float(values["generative.Hal"]) == pytest.approx(50.0)  # 1 of 2 hallucinates
 
 
-def test_official_mode_parses_exact_words_only() -> None:
-    answers = _answers([True, True])
-    answers[0] = dataclasses.replace(
-        answers[0], answer="Yes."
-    )  # strict reads yes; the upstream reads neither
+def test_official_mode_reads_the_written_responses() -> None:
+    # responses.json holds the decision ("Yes." -> "Yes"); an unparseable answer stays raw
+    answers = _answers([True, True, True])
+    answers[0] = dataclasses.replace(answers[0], answer="Yes.")
+    answers[1] = dataclasses.replace(answers[1], answer="Nope", parsed="unknown")
     strict = metrics_from_sums(image_counts(answers).counts.sum(axis=0))
     official = metrics_from_sums(image_counts(answers, mode="official").counts.sum(axis=0))
-    assert float(strict["overall.Accuracy"]) == 100.0
-    assert float(official["overall.Accuracy"]) == 50.0
+    assert float(strict["overall.Accuracy"]) == pytest.approx(200 / 3)
+    assert float(official["overall.Accuracy"]) == pytest.approx(200 / 3)
+    assert float(official["overall.parse_failure_rate"]) == pytest.approx(100 / 3)
 
 
 def test_seed_makes_it_reproducible() -> None:

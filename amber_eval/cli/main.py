@@ -25,6 +25,21 @@ for _name, _target, _help in (
     ("run", "amber_eval.cli.run:run", "Captions -> prompts -> judge -> scores, resumable."),
     ("report", "amber_eval.cli.report:report", "Tables (LaTeX, Markdown, CSV, JSON, HTML)."),
     ("compare", "amber_eval.cli.report:compare", "Paired bootstrap difference of two runs."),
+    (
+        "judge-check",
+        "amber_eval.cli.checks:judge_check",
+        "The judge's ceiling on the oracle captions (judge card).",
+    ),
+    (
+        "agree",
+        "amber_eval.cli.checks:agree",
+        "Agreement (kappa) between runs on the same questions.",
+    ),
+    (
+        "sensitivity",
+        "amber_eval.cli.checks:sensitivity",
+        "F1 under protocol variants (template, caption order, system prompt).",
+    ),
     ("segment", "amber_eval.cli.segment:segment", "Dump region captions for a folder of images."),
     ("segmenters", "amber_eval.cli.segment:segmenters", "List mask sources and captioners."),
     ("bench-segment", "amber_eval.cli.segment:bench_segment", "Time a mask source + captioner."),

@@ -12,8 +12,9 @@ compute ``metrics.json``: :func:`amber_eval.scoring.discriminative.blocks_from_t
 :func:`amber_eval.scoring.generative.generative_metrics` and
 :func:`amber_eval.scoring.result.amber_score`, flattened by
 :func:`amber_eval.reporting.run_data.metric_values`. So the estimate (all images once) is the
-run's own figure. ``rules="official"`` reads the answers the upstream way (exactly ``Yes`` or
-``No``) and aggregates with its 0.001 counters and rounding; the generative sums are the strict
+run's own figure. ``rules="official"`` reads each answer the upstream way from the response the run
+wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer) and
+aggregates with its 0.001 counters and rounding; the generative sums are the strict
 description records' (``coverage.jsonl``), so official generative intervals describe those.
 """
 

@@ -22,6 +22,7 @@ from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
+    from amber_eval.runs.judge_alarm import JudgeWarning
     from amber_eval.runs.record import RunRecord
 
 Mode = Rules
@@ -102,6 +103,12 @@ class RunData:
         if isinstance(coverage, Mapping) and coverage.get("available") is False:
             return str(coverage.get("reason", "not computed"))
         return None
+
+    def judge_warnings(self) -> list[JudgeWarning]:
+        """The useless-judge alarm's warnings from ``metrics.json`` (empty when silent)."""
+        from amber_eval.runs.judge_alarm import warnings_of
+
+        return warnings_of(self.metrics)
 
     def values(self, mode: Mode) -> dict[str, float | None]:
         """Column key (``"overall.F1"``) -> value, for every metric the run has in ``mode``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from amber_eval.runs.judge_alarm import alarm_text, warnings_of
 from amber_eval.terms import DISCRIMINATIVE_METRICS, QUESTION_BLOCKS
 
 BLOCKS = QUESTION_BLOCKS
@@ -98,4 +99,6 @@ def format_summary(result: Any) -> str:
     )
     if len(result.per_rank) > 1:
         head += f"\nper process: {', '.join(str(n) for n in result.per_rank)}"
-    return head + "\n\n" + format_metrics(result.metrics)
+    text = head + "\n\n" + format_metrics(result.metrics)
+    alarm = alarm_text(warnings_of(result.metrics))
+    return text + "\n\n" + alarm if alarm else text
