@@ -214,3 +214,45 @@ def test_ci_in_tables_and_compare_cli(tmp_path: Path) -> None:
     assert "| overall.Accuracy |" in result.output
     assert "Differences whose 95% interval excludes 0:" in result.output
     assert "overall.Accuracy" in result.output.split("excludes 0:")[1]
+
+
+def _varied(prompt: str) -> str:
+    """Yes, No, "yes." (strict reads yes, official neither) or no reading at all."""
+    return ("Yes", "No", "No", "yes.", "Maybe")[len(prompt) % 5]
+
+
+@pytest.mark.parametrize("mode", ["strict", "official"])
+def test_bootstrap_estimates_are_the_runs_own_metrics(
+    tmp_path: Path, amber_data_dir: Path, parity_dir: Path, mode: str
+) -> None:
+    """Every bootstrapped metric's estimate equals metrics.json's figure exactly."""
+    from amber_eval.judge.mock import MockJudge
+    from amber_eval.runs.config import RunConfig
+    from amber_eval.runs.pipeline import run_evaluation
+
+    pipeline = parity_dir / "glove50-amber-vocab"
+    if not pipeline.is_dir():
+        pytest.skip("the word-vector pipeline of the parity fixture is missing")
+    config = RunConfig(
+        captions="oracle",
+        llm="mock",
+        limit_images=6,
+        out=tmp_path / "results",
+        spacy_model=str(pipeline),
+        show_progress=False,
+    )
+    result = run_evaluation(config, judge=MockJudge(_varied))
+    run = load_run(result.folder)
+    values = run.values(mode)  # type: ignore[arg-type]
+    counts = image_counts(run.answers(), run.coverage_records(), mode=mode)  # type: ignore[arg-type]
+    intervals = bootstrap(counts, resamples=20, seed=0)
+    checked = [
+        key
+        for key in values
+        if not (mode == "official" and key.startswith(("generative", "score")))
+    ]
+    assert len(checked) >= 7 * 4 and "overall.F1" in checked
+    for key in checked:
+        assert intervals[key].estimate == values[key], key
+    if mode == "strict":
+        assert values["score.AMBER"] is not None and "generative.CHAIR" in checked

@@ -155,8 +155,11 @@ def test_escaping_of_labels() -> None:
 def test_names_and_model_folder(two_runs: list[Path], tmp_path: Path) -> None:
     model_folder = two_runs[0].parent
     assert resolve_run_dirs([model_folder]) == [two_runs[0]]
+    # the results root: every finished run of every model, models in name order
+    assert resolve_run_dirs([tmp_path]) == two_runs
+    (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="neither a run folder"):
-        resolve_run_dirs([tmp_path])  # holds model folders, not runs
+        resolve_run_dirs([tmp_path / "empty"])
     table = _table(two_runs, "attribute", names={str(model_folder): "Ours"})
     assert [row.label for row in table.rows] == ["Ours", "other + smollm2"]
     with pytest.raises(InputError, match="none of the reported runs"):
@@ -303,3 +306,15 @@ def test_cli_name_for_a_run_path_holding_an_equals_sign(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].startswith("T = 0 run,run,m/temp=0-0123456789ab,")
+
+
+def test_report_of_the_results_root(two_runs: list[Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from amber_eval.cli.main import cli
+
+    (tmp_path / "caption_model" / "unfinished-000000000000").mkdir()  # no run.json: left out
+    result = CliRunner().invoke(cli, ["report", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["rows"]
+    assert [row["label"] for row in rows] == ["caption_model + llama2-7b", "other + smollm2"]

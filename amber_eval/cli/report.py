@@ -150,7 +150,9 @@ def report(
 ) -> None:
     """Tables (LaTeX, Markdown, CSV, JSON) or the HTML report of RUN folders.
 
-    Each RUN is a run folder (results/<model>/<llm>-<hash>) or a model folder (all its runs).
+    Each RUN is a run folder (results/<model>/<llm>-<hash>), a model folder (all its finished
+    runs) or a results folder (every finished run of every model). --mode names the scoring
+    rules.
     """
     from amber_eval.checks.judge_card import ceiling_run
     from amber_eval.reporting.run_data import load_run, resolve_run_dirs
