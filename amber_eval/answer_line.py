@@ -29,6 +29,7 @@ from amber_eval.terms import (
     AnswerLabel,
     Rules,
     Truth,
+    decision_text,
     parse_official,
 )
 
@@ -60,13 +61,15 @@ class AnswerLine:
 
     @property
     def response(self) -> str:
-        """The answer under its name in AMBER's response format (``{"id", "response"}``)."""
-        return self.answer
+        """The response this answer stands for in AMBER's format (``{"id", "response"}``): the
+        decision, exactly ``Yes`` or ``No``, whatever the answer mode; an answer that reads as
+        neither is the raw text (see :func:`amber_eval.terms.decision_text`)."""
+        return decision_text(self.parsed, self.answer)
 
     def reading(self, rules: Rules) -> AnswerLabel:
         """How the answer reads under ``rules``: strict is the stored ``parsed``, official the
-        upstream grammar (exactly ``Yes`` or ``No``) of the raw answer."""
-        return parse_official(self.answer) if rules == "official" else self.parsed
+        upstream grammar (exactly ``Yes`` or ``No``) of the response written for it."""
+        return parse_official(self.response) if rules == "official" else self.parsed
 
     @classmethod
     def of(cls, prompt: PromptRecord, answer: Answer) -> AnswerLine:

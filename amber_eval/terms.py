@@ -59,6 +59,24 @@ def parse_strict(raw: object) -> AnswerLabel:
     return "yes" if match.group(1).lower() == "yes" else "no"
 
 
+def decision_text(parsed: object, raw: str) -> str:
+    """The response a judge's answer stands for: exactly ``Yes`` or ``No`` when it was read as a
+    decision, else the raw text (which official rules then count as the upstream does, and
+    strict rules report as a parse failure).
+
+    So a run's responses do not depend on how the judge was asked: a generated ``"No."`` and a
+    scored ``No`` token are the same response.
+
+    >>> decision_text("no", "No."), decision_text("unknown", "Maybe")
+    ('No', 'Maybe')
+    """
+    if parsed == "yes":
+        return "Yes"
+    if parsed == "no":
+        return "No"
+    return raw
+
+
 def parse_answer(raw: object, rules: Rules = "strict") -> AnswerLabel:
     """How ``raw`` reads under ``rules``: the judge and the scorer both read answers here."""
     return parse_official(raw) if rules == "official" else parse_strict(raw)

@@ -197,7 +197,7 @@ def test_failed_run_keeps_its_answers_and_the_rerun_elsewhere_asks_only_the_rest
         assert err.index("openai backend: sending 52 prompts") < err.index("error:")
         (folder,) = (tmp_path / "r" / "oracle").glob("fake-judge-*")
         record = json.loads((folder / "run.json").read_text())
-        assert record["status"] == "error" and record["judge_requests"]["errors"] == 1
+        assert record["status"] == "error" and record["judge_requests"]["errors"] >= 1
         kept = len((folder / "answers.jsonl").read_text().splitlines())
         assert kept >= 8  # the chunks answered before the failure (and the failed chunk's part)
         code, out, err = run_cli(_run(tmp_path / "r", server.base_url))  # no proxy: other port

@@ -65,7 +65,7 @@ def smollm_folder() -> Path:
 
 @pytest.fixture(scope="module")
 def prompts_file(benchmark: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from amber_eval.judge.bench import oracle_records
+    from amber_eval.benchmarks.judge import oracle_records
 
     records = oracle_records(benchmark, QUESTIONS)
     assert len(records) >= QUESTIONS

@@ -76,11 +76,16 @@ def test_answer_log_keeps_only_the_documented_fields(tmp_path: Path) -> None:
 
 
 def test_responses_are_sorted_upstream_records(tmp_path: Path) -> None:
-    write_responses(
-        tmp_path / "r.json", [_record(1010), dataclasses.replace(_record(1005), answer="Yes")]
-    )
+    records = [
+        dataclasses.replace(_record(1010), answer="No, there is not."),
+        dataclasses.replace(_record(1005), answer="**yes**", parsed="yes"),
+        dataclasses.replace(_record(1007), answer="Not sure", parsed="unknown"),
+    ]
+    write_responses(tmp_path / "r.json", records)
+    # the decision, exactly Yes or No, whatever the raw text; an unparseable answer as given
     assert json.loads((tmp_path / "r.json").read_text()) == [
         {"id": 1005, "response": "Yes"},
+        {"id": 1007, "response": "Not sure"},
         {"id": 1010, "response": "No"},
     ]
 

@@ -85,7 +85,7 @@ def test_run_writes_a_complete_folder(tmp_path: Path, benchmark: Any) -> None:
     responses = json.loads((folder / "responses.json").read_text())
     assert responses == [{"id": i, "response": "No"} for i in ids]
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert set(metrics) == {"strict", "official", "coverage"}
+    assert set(metrics) == {"strict", "official", "coverage", "warnings"}
     assert metrics == result.metrics
 
 

@@ -6,21 +6,24 @@ The defaults keep every region in dump order and drop exact duplicate captions. 
    periods are removed (a caption that is then empty is dropped);
 2. with ``min_score``, regions whose score is below it, or that have no score, are dropped;
 3. with ``order="score"``, regions are sorted by score, highest first (a stable sort; regions
-   without a score go last);
+   without a score go last); ``order="reversed"`` reverses the dump order; ``order="shuffled"``
+   shuffles each image's regions by ``seed`` (the same seed and image always give the same
+   order);
 4. with ``dedupe``, a cleaned caption equal to an earlier one ignoring case is dropped;
 5. with ``top_k``, the first ``top_k`` remaining captions are kept.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from amber_eval.captions.dump import CaptionDump, ImageCaptions, Region
 
-Order = Literal["dump", "score"]
-ORDERS: tuple[str, ...] = ("dump", "score")
+Order = Literal["dump", "score", "reversed", "shuffled"]
+ORDERS: tuple[str, ...] = ("dump", "score", "reversed", "shuffled")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class SelectionSettings:
     """``dump``: the captioner's order; ``score``: highest score first."""
     dedupe: bool = True
     """Drop a caption equal to an earlier one once cleaned, ignoring case."""
+    seed: int = 0
+    """The shuffle's seed (``order="shuffled"`` only)."""
 
     def __post_init__(self) -> None:
         if self.top_k is not None and (isinstance(self.top_k, bool) or self.top_k < 1):
@@ -43,12 +48,15 @@ class SelectionSettings:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "top_k": self.top_k,
             "min_score": self.min_score,
             "order": self.order,
             "dedupe": self.dedupe,
         }
+        if self.order == "shuffled":  # other orders have no seed (and keep their run hashes)
+            data["seed"] = self.seed
+        return data
 
 
 def clean_caption(caption: str) -> str:
@@ -68,6 +76,10 @@ def select_regions(entry: ImageCaptions, settings: SelectionSettings) -> list[st
         regions = [r for r in regions if r.score is not None and r.score >= threshold]
     if settings.order == "score":
         regions.sort(key=_score_key)
+    elif settings.order == "reversed":
+        regions.reverse()
+    elif settings.order == "shuffled":
+        random.Random(f"{settings.seed}/{entry.image}").shuffle(regions)  # noqa: S311
     captions: list[str] = []
     seen: set[str] = set()
     for region in regions:

@@ -31,6 +31,44 @@ def progress_option(function: F) -> F:
     )(function)
 
 
+def captions_option(function: F) -> F:
+    """``--captions FILE|oracle`` (required): the captions a judge run judges."""
+    return click.option(
+        "--captions",
+        required=True,
+        metavar="FILE|oracle",
+        help="A caption dump (results/<model>/captions.jsonl) or 'oracle' for the oracle captions.",
+    )(function)
+
+
+def run_output_options(function: F) -> F:
+    """``--out DIR`` (the results root), ``--store FILE`` and ``--chunk-questions N``: where a
+    judge run writes and how its answers are stored (``out``, ``store``, ``chunk_questions``)."""
+    options = [
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("results"),
+            show_default=True,
+            help="Results root: runs go to <out>/<model>/<llm>-<hash>/.",
+        ),
+        click.option(
+            "--store",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Answer store file (default: <out>/.answers.sqlite).",
+        ),
+        click.option(
+            "--chunk-questions",
+            type=click.IntRange(min=1),
+            help="Questions per judge call (default: about 10 s of work); each call's answers "
+            "are stored at once.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 def limit_images_option(function: F) -> F:
     """``--limit-images N``: only the first N images by AMBER id (passed as ``limit_images``)."""
     return click.option(

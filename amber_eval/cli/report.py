@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,6 +16,8 @@ from amber_eval.reporting.reference import REFERENCE_SETS
 
 if TYPE_CHECKING:
     from amber_eval.reporting.tables import CISettings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _LAYOUTS = LAYOUT_NAMES
 _FORMATS = (*RENDERERS.names(), "html")
@@ -65,6 +68,25 @@ _ci_options = [
 ]
 
 
+def paired_interval_options(function: F) -> F:
+    """``--ci LEVEL`` (default 95, passed as ``level``), ``--seed`` and ``--resamples``: the
+    bootstrap interval of commands that always give one."""
+    options = [
+        click.option(
+            "--ci",
+            "level",
+            type=click.FloatRange(0, 100, min_open=True, max_open=True),
+            default=95.0,
+            show_default=True,
+            help="Interval level (%).",
+        ),
+        *_ci_options,
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option(
@@ -102,6 +124,15 @@ _ci_options = [
     default=None,
     help="Add bootstrap percentile intervals at this level (e.g. 95), resampling images.",
 )
+@click.option(
+    "--with-ceiling",
+    "ceilings",
+    multiple=True,
+    type=click.Path(exists=True),
+    metavar="CARD_OR_RUN",
+    help="Add the judge's own row on the oracle captions under the model rows: a "
+    "judge-card.json written by amber-eval judge-check, or its run folder.",
+)
 @_ci_options[0]
 @_ci_options[1]
 def report(
@@ -113,16 +144,21 @@ def report(
     mode: str,
     references: tuple[str, ...],
     level: float | None,
+    ceilings: tuple[str, ...],
     seed: int,
     resamples: int,
 ) -> None:
     """Tables (LaTeX, Markdown, CSV, JSON) or the HTML report of RUN folders.
 
-    Each RUN is a run folder (results/<model>/<llm>-<hash>) or a model folder (all its runs).
+    Each RUN is a run folder (results/<model>/<llm>-<hash>), a model folder (all its finished
+    runs) or a results folder (every finished run of every model). --mode names the scoring
+    rules.
     """
+    from amber_eval.checks.judge_card import ceiling_run
     from amber_eval.reporting.run_data import load_run, resolve_run_dirs
 
     loaded = [load_run(folder) for folder in resolve_run_dirs(runs)]
+    ceiling = [ceiling_run(path) for path in ceilings]
     settings = _ci(level, resamples, seed)
     if fmt == "html":
         from amber_eval.reporting.html import render_html
@@ -133,6 +169,7 @@ def report(
             names=_names(names),
             references=references,
             ci=settings,
+            ceiling=ceiling,
         )
     else:
         from amber_eval.reporting.formats import render_table
@@ -145,6 +182,7 @@ def report(
             names=_names(names),
             references=references,
             ci=settings,
+            ceiling=ceiling,
         )
         text = render_table(table, fmt)
     _emit(text, out)
@@ -163,16 +201,7 @@ def report(
     show_default=True,
     help="Compare the (ranked) metrics of this layout.",
 )
-@click.option(
-    "--ci",
-    "level",
-    type=click.FloatRange(0, 100, min_open=True, max_open=True),
-    default=95.0,
-    show_default=True,
-    help="Interval level (%).",
-)
-@_ci_options[0]
-@_ci_options[1]
+@paired_interval_options
 @click.option(
     "--format", "fmt", type=click.Choice(COMPARISON_RENDERERS.names()), default="markdown"
 )

@@ -15,6 +15,7 @@ from amber_eval.cli.options import (
     limit_images_option,
     min_score_option,
     progress_option,
+    run_output_options,
     top_k_option,
 )
 
@@ -29,6 +30,7 @@ _CONFIG_FIELDS = {
     "top_k": "top_k",
     "min_score": "min_score",
     "order": "order",
+    "order_seed": "order_seed",
     "spacy_model": "spacy_model",
     "store": "store",
     "data_dir": "data_dir",
@@ -53,31 +55,20 @@ _CONFIG_FIELDS = {
 )
 @judge_options(llm_default=False)
 @limit_images_option
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Results root: runs go to <out>/<model>/<llm>-<hash>/.",
-)
+@run_output_options
 @click.option("--model", help="Caption model name for <out>/<model> (default: from --captions).")
 @click.option("--template", default="paper", show_default=True, help="Prompt template.")
 @top_k_option
 @min_score_option
-@click.option("--order", type=click.Choice(ORDERS), help="Caption order (default: dump).")
+@click.option(
+    "--order",
+    type=click.Choice(ORDERS),
+    help="Caption order (default: dump; reversed: the dump's, reversed; shuffled: seeded by "
+    "--order-seed).",
+)
+@click.option("--order-seed", type=int, help="Seed of --order shuffled (default 0).", metavar="N")
 @click.option("--spacy-model", help="spaCy pipeline for caption-coverage scoring.")
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Answer store file (default: <out>/.answers.sqlite).",
-)
 @data_dir_option
-@click.option(
-    "--chunk-questions",
-    type=click.IntRange(min=1),
-    help="Questions per judge call (default: about 10 s of work); each call's answers are "
-    "stored at once.",
-)
 @progress_option
 @click.pass_context
 def run(ctx: click.Context, config_file: Path | None, **values: Any) -> None:

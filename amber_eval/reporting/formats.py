@@ -15,6 +15,7 @@ from amber_eval.reporting.tables import Table
 
 TABLE_FORMATS = ("latex", "markdown", "csv", "json")
 PUBLISHED_MARK = "†"
+ALARM_MARK = "‡"
 
 _TEX = {
     "\\": r"\textbackslash{}",
@@ -101,6 +102,26 @@ def _notes(table: Table, mark: Callable[[str], str]) -> list[str]:
     return [f"{mark(PUBLISHED_MARK)}published figures: {ref.title}." for ref in table.references]
 
 
+def ceiling_notes(table: Table) -> list[str]:
+    """What a judge-ceiling row is, once per table that has one."""
+    if not any(row.source == "ceiling" for row in table.rows):
+        return []
+    return [
+        "Judge ceiling: the judge's own answers on the oracle captions (built from AMBER's "
+        "annotations, so a perfect judge is right on every question); never bold."
+    ]
+
+
+def alarm_notes(table: Table) -> list[str]:
+    """One line per alarmed run row: its label and why its judge looks useless."""
+    return [
+        f"{row.label}: the judge looks useless ({'; '.join(row.warnings)}); "
+        "its figures are the judge's bias, not the model's (metrics.json: warnings)."
+        for row in table.rows
+        if row.warnings
+    ]
+
+
 def to_latex(table: Table) -> str:
     """A booktabs ``tabular`` with grouped headers (multicolumn + cmidrule)."""
     import jinja2
@@ -125,13 +146,15 @@ def to_latex(table: Table) -> str:
         interval=lambda low, high: rf"\,{{\scriptsize[{low}, {high}]}}",
         missing="--",
     )
-    published, runs = [], []
+    published, runs, ceiling = [], [], []
     for row, cells in zip(table.rows, body, strict=True):
         label = tex_escape(row.label)
         if row.source == "published":
             published.append(" & ".join([label + r"$^\dagger$", *cells]))
+        elif row.source == "ceiling":
+            ceiling.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
         else:
-            runs.append(" & ".join([label, *cells]))
+            runs.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
     template_text = (
         resources.files("amber_eval") / "resources" / "report_table.tex.jinja"
     ).read_text("utf-8")
@@ -159,9 +182,12 @@ def to_latex(table: Table) -> str:
         header_bottom=" & ".join(bottom),
         published_lines=published,
         run_lines=runs,
+        ceiling_lines=ceiling,
         notes=[
             rf"$^\dagger$ published figures: {tex_escape(ref.title)}." for ref in table.references
-        ],
+        ]
+        + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)]
+        + [tex_escape(note) for note in ceiling_notes(table)],
         width=len(table.columns) + 1,
     )
 
@@ -200,6 +226,8 @@ def to_markdown(table: Table) -> str:
         label = markdown_escape(row.label)
         if row.source == "published":
             label += f" {PUBLISHED_MARK}"
+        elif row.warnings:
+            label += f" {ALARM_MARK}"
         lines.append("| " + " | ".join([label, *cells]) + " |")
     footer = [
         "",
@@ -212,6 +240,8 @@ def to_markdown(table: Table) -> str:
             f"({table.ci.resamples} resamples, seed {table.ci.seed})."
         )
     footer += [markdown_escape(note) for note in _notes(table, lambda mark: mark + " ")]
+    footer += [markdown_escape(f"{ALARM_MARK} {note}") for note in alarm_notes(table)]
+    footer += [markdown_escape(note) for note in ceiling_notes(table)]
     return "\n".join(lines + footer) + "\n"
 
 
@@ -254,6 +284,7 @@ def table_json(table: Table) -> dict[str, Any]:
                 "origin": row.origin,
                 "values": {c.key: _json_number(row.values.get(c.key)) for c in table.columns},
                 "best": [c.key for c in table.columns if i in best.get(c.key, set())],
+                "warnings": list(row.warnings),
                 **(
                     {
                         "intervals": {

@@ -265,6 +265,7 @@ def render_html(
     references: Sequence[str] = (),
     ci: CISettings | None = None,
     layouts: Sequence[str] = SUMMARY_LAYOUTS,
+    ceiling: Sequence[RunData] = (),
 ) -> str:
     """The report of ``runs`` as one self-contained HTML document."""
     import jinja2
@@ -289,6 +290,7 @@ def render_html(
             references=fitting,
             ci=ci,
             interval_cache=interval_cache,
+            ceiling=ceiling,
         )
         tables.append(_table_view(table))
     figures, plot_note = _plots(runs, labels, mode)
@@ -310,6 +312,11 @@ def render_html(
         figures=figures,
         plot_note=plot_note,
         coverage_rows=_coverage_rows(runs, labels, mode),
+        alarms=[
+            {"label": label, "messages": [w.message for w in run.judge_warnings()]}
+            for run, label in zip(runs, labels, strict=True)
+            if run.judge_warnings()
+        ],
         ci=ci,
         data_json=Markup(script_json(payload)),  # noqa: S704 - escaped by script_json
     )

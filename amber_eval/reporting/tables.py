@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval, bootstrap, image_counts
@@ -14,7 +14,9 @@ from amber_eval.reporting.run_data import Mode, RunData, apply_names
 if TYPE_CHECKING:
     import pandas as pd
 
-RowSource = Literal["run", "published"]
+RowSource = Literal["run", "published", "ceiling"]
+"""A row's origin: a run, published figures, or a judge's ceiling (its oracle-caption run)."""
+CEILING_SUFFIX = " (judge ceiling)"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class TableRow:
     """The run folder (``<model>/<llm>-<hash>``) or the reference set name."""
     values: Mapping[str, float | None]
     intervals: Mapping[str, Interval] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    """The useless-judge alarm's short notes for a run row (tables mark the row)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ class Table:
             shown = [
                 (i, float(text))
                 for i, row in enumerate(self.rows)
-                if (text := self.display(column, row.values.get(column.key))) is not None
+                if row.source != "ceiling"  # a judge's ceiling is a bound, not a competitor
+                and (text := self.display(column, row.values.get(column.key))) is not None
             ]
             if len(shown) < 2:  # a best value needs something to be better than
                 continue
@@ -156,6 +161,7 @@ def run_row(
         origin=run_origin(run),
         values={key: values.get(key) for key in layout.keys},
         intervals=intervals,
+        warnings=tuple(warning.short for warning in run.judge_warnings()),
     )
 
 
@@ -169,9 +175,11 @@ def build_table(
     references: Sequence[str] = (),
     ci: CISettings | None = None,
     interval_cache: IntervalCache | None = None,
+    ceiling: Sequence[RunData] = (),
 ) -> Table:
     """A table of ``runs`` (labelled by ``labels``, else ``names``, else model + LLM) in ``layout``,
-    after the published rows of ``references``."""
+    after the published rows of ``references``; the ``ceiling`` runs (a judge's run on the oracle
+    captions, see ``amber-eval judge-check``) come last, one row each."""
     chosen = get_layout(layout) if isinstance(layout, str) else layout
     if labels is None:
         labels = apply_names(runs, names or {})
@@ -190,4 +198,7 @@ def build_table(
         run_row(run, label, chosen, mode, ci, interval_cache)
         for run, label in zip(runs, labels, strict=True)
     ]
+    for run in ceiling:
+        row = run_row(run, f"{run.llm} on oracle captions", chosen, mode, ci, interval_cache)
+        rows.append(replace(row, label=row.label + CEILING_SUFFIX, source="ceiling"))
     return Table(chosen, mode, tuple(rows), tuple(reference_sets), ci)

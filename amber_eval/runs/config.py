@@ -48,6 +48,8 @@ class RunConfig:
     """Selection: drop captions scored below this (None: the selection default)."""
     order: str | None = None
     """Selection: the caption order (None: the selection default)."""
+    order_seed: int | None = None
+    """Selection: the seed of ``order="shuffled"`` (None: 0)."""
     spacy_model: str | None = None
     """The spaCy pipeline used to score caption coverage (None: the scoring default)."""
     judge_options: JudgeOptions = field(default_factory=JudgeOptions)

@@ -240,6 +240,8 @@ def _select(config: RunConfig, dump: Any) -> tuple[dict[str, Any], dict[str, lis
         if config.order not in ORDERS:
             raise InputError(f"unknown caption order {config.order!r}; use {', '.join(ORDERS)}")
         settings = replace(settings, order=config.order)  # type: ignore[arg-type]
+    if config.order_seed is not None:
+        settings = replace(settings, seed=config.order_seed)
     return settings.to_json(), dict(select_captions(dump, settings))
 
 
@@ -479,6 +481,9 @@ def _finish(
         complete=config.limit_images is None,
         spacy_model=config.spacy_model,
     )
+    from amber_eval.runs.judge_alarm import judge_warnings
+
+    metrics["warnings"] = [warning.to_json() for warning in judge_warnings(wanted)]
     if coverage_items is not None:
         write_jsonl(files.coverage, coverage_items)
     write_json(files.metrics, metrics)

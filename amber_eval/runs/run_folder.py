@@ -169,7 +169,12 @@ class AnswerLog:
 
 
 def write_responses(path: Path, lines: Sequence[AnswerLine]) -> None:
-    """``responses.json``: ``[{"id", "response"}]`` sorted by id, the upstream format."""
+    """``responses.json``: ``[{"id", "response"}]`` sorted by id, the upstream format.
+
+    Each response is the judge's decision, exactly ``Yes`` or ``No``, whatever the answer mode;
+    an answer that reads as neither is written as it was given (the raw text of every answer
+    stays in ``answers.jsonl``): see :attr:`AnswerLine.response`.
+    """
     rows = [{"id": line.id, "response": line.response} for line in sorted(lines, key=_by_id)]
     atomic_write_json(path, rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from amber_eval.runs.judge_alarm import alarm_text, warnings_of
 from amber_eval.terms import DISCRIMINATIVE_METRICS, QUESTION_BLOCKS
 
 BLOCKS = QUESTION_BLOCKS
@@ -103,4 +104,6 @@ def format_summary(result: Any) -> str:
         from amber_eval.judge.engine import describe_requests
 
         head += "\n" + describe_requests(requests)
-    return head + "\n\n" + format_metrics(result.metrics)
+    text = head + "\n\n" + format_metrics(result.metrics)
+    alarm = alarm_text(warnings_of(result.metrics))
+    return text + "\n\n" + alarm if alarm else text

@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from amber_eval.judge.base import Answer, Judge
-from amber_eval.judge.bench import (
+from amber_eval.benchmarks.judge import (
     BenchReport,
     Phase,
     _peak_memory,
@@ -26,6 +25,7 @@ from amber_eval.judge.bench import (
     describe_phase,
     sample_indices,
 )
+from amber_eval.judge.base import Answer, Judge
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge

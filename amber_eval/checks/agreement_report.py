@@ -1,0 +1,395 @@
+"""``amber-eval agree``: how much runs that judged the same questions agree.
+
+For every block (overall, existence, attribute, state, number, action, relation): raw
+agreement and Cohen's kappa of each pair of runs, and for three or more runs Fleiss' kappa and
+the share of questions on which all agree; each with a bootstrap interval over images (all
+statistics under the same image resamples). Then the questions with the most disagreement.
+A kappa that is undefined (every answer the same category) is reported as undefined.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from amber_eval.errors import InputError
+from amber_eval.registry import Registry
+from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval
+from amber_eval.reporting.run_data import RunData
+from amber_eval.statistics.agreement import (
+    UNDEFINED_SAME,
+    category_index,
+    cohen_from_counts,
+    fleiss_counts,
+    fleiss_from_counts,
+    pair_counts,
+    raw_agreement_from_counts,
+)
+from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
+from amber_eval.terms import BLOCK_DIMENSIONS
+
+if TYPE_CHECKING:
+    from amber_eval.answer_line import AnswerLine
+
+DEFAULT_TOP = 10
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One agreement figure: its estimate and interval, or the reason it is undefined."""
+
+    interval: Interval
+    undefined: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.interval.to_json(), "undefined": self.undefined}
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    a: int
+    b: int
+    raw: Statistic
+    kappa: Statistic
+
+
+@dataclass(frozen=True)
+class BlockAgreement:
+    block: str
+    n: int
+    pairs: tuple[PairAgreement, ...]
+    fleiss: Statistic | None
+    all_agree: Statistic | None
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    id: int
+    image: str
+    dimension: str
+    truth: str
+    prompt: str
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    labels: tuple[str, ...]
+    images: int
+    questions: int
+    level: float
+    resamples: int
+    seed: int | None
+    blocks: tuple[BlockAgreement, ...]
+    disagreements: tuple[Disagreement, ...]
+
+
+def _statistic(interval: Interval) -> Statistic:
+    if interval.estimate is None:
+        return Statistic(interval, UNDEFINED_SAME)
+    return Statistic(interval)
+
+
+def _answer_sets(runs: Sequence[RunData], labels: Sequence[str]) -> list[dict[int, AnswerLine]]:
+    """Each run's answers by id; runs over different question sets are an InputError."""
+    answers = [{line.id: line for line in run.answers()} for run in runs]
+    first = set(answers[0])
+    if not first:
+        raise InputError(f"{runs[0].path}: no answers in answers.jsonl")
+    for run, label, other in zip(runs[1:], labels[1:], answers[1:], strict=True):
+        ids = set(other)
+        if ids != first:
+            only_first, only_other = sorted(first - ids), sorted(ids - first)
+            raise InputError(
+                f"{runs[0].path} ({labels[0]}) and {run.path} ({label}) judged different "
+                f"questions: {len(only_first)} only in the first (e.g. ids {only_first[:5]}), "
+                f"{len(only_other)} only in the second (e.g. ids {only_other[:5]}); agreement "
+                "needs runs over the same questions (the same --limit-images)"
+            )
+    return answers
+
+
+def agree_runs(
+    runs: Sequence[RunData],
+    *,
+    labels: Sequence[str] | None = None,
+    level: float = 95.0,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int | None = 0,
+    top: int = DEFAULT_TOP,
+) -> AgreementReport:
+    """Agreement of two or more runs over the same questions, per block."""
+    if len(runs) < 2:
+        raise InputError("agreement needs at least two runs")
+    names = list(labels) if labels is not None else [run.default_label for run in runs]
+    answers = _answer_sets(runs, names)
+    ids = sorted(answers[0])
+    base = answers[0]
+    images = sorted({base[i].image for i in ids}, key=_image_key)
+    position = {image: k for k, image in enumerate(images)}
+    weights = image_weights(len(images), resamples, seed)
+    labels_by_run = [[run[i].parsed for i in ids] for run in answers]
+    raters = len(runs)
+    pairs = list(itertools.combinations(range(raters), 2))
+    blocks = []
+    for block, dimensions in BLOCK_DIMENSIONS.items():
+        chosen = [k for k, i in enumerate(ids) if base[i].dimension in dimensions]
+        if not chosen:
+            continue
+        rows = np.array([position[base[ids[k]].image] for k in chosen])
+
+        def per_image(values: list[np.ndarray], rows: np.ndarray = rows) -> np.ndarray:
+            out = np.zeros((len(images), len(values[0])))
+            np.add.at(out, rows, np.array(values))
+            return out
+
+        pair_results = []
+        for a, b in pairs:
+            counts = per_image(
+                [pair_counts([labels_by_run[a][k]], [labels_by_run[b][k]]) for k in chosen]
+            )
+            pair_results.append(
+                PairAgreement(
+                    a,
+                    b,
+                    _statistic(
+                        interval_over_images(
+                            counts, raw_agreement_from_counts, weights, level=level
+                        )
+                    ),
+                    _statistic(
+                        interval_over_images(counts, cohen_from_counts, weights, level=level)
+                    ),
+                )
+            )
+        fleiss = all_agree = None
+        if raters >= 3:
+            counts = per_image(
+                [fleiss_counts([[labels_by_run[r][k]] for r in range(raters)]) for k in chosen]
+            )
+            fleiss = _statistic(
+                interval_over_images(
+                    counts, partial(fleiss_from_counts, raters=raters), weights, level=level
+                )
+            )
+            same = per_image(
+                [
+                    np.array([1.0, float(len({labels_by_run[r][k] for r in range(raters)}) == 1)])
+                    for k in chosen
+                ]
+            )
+            all_agree = _statistic(interval_over_images(same, _share, weights, level=level))
+        blocks.append(BlockAgreement(block, len(chosen), tuple(pair_results), fleiss, all_agree))
+    return AgreementReport(
+        labels=tuple(names),
+        images=len(images),
+        questions=len(ids),
+        level=level,
+        resamples=resamples,
+        seed=seed,
+        blocks=tuple(blocks),
+        disagreements=tuple(_most_disagreed(ids, answers, labels_by_run, top)),
+    )
+
+
+def _share(sums: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            sums[..., 0] > 0, sums[..., 1] / np.where(sums[..., 0] > 0, sums[..., 0], 1), np.nan
+        )
+
+
+def _most_disagreed(
+    ids: Sequence[int],
+    answers: Sequence[Mapping[int, AnswerLine]],
+    labels_by_run: Sequence[Sequence[str]],
+    top: int,
+) -> list[Disagreement]:
+    """The ``top`` questions where the fewest runs share the most common answer."""
+    scored = []
+    for k, question in enumerate(ids):
+        column = [labels[k] for labels in labels_by_run]
+        counts = np.bincount([category_index(a) for a in column], minlength=3)
+        if counts.max() == len(column):
+            continue
+        scored.append((int(counts.max()), question, k))
+    scored.sort()
+    out = []
+    for _, question, _k in scored[:top]:
+        line = answers[0][question]
+        out.append(
+            Disagreement(
+                id=question,
+                image=line.image,
+                dimension=line.dimension,
+                truth=line.truth,
+                prompt=line.prompt,
+                answers=tuple(run[question].answer for run in answers),
+            )
+        )
+    return out
+
+
+def _image_key(image: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in image if ch.isdigit())
+    return (int(digits) if digits else -1, image)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _figure(stat: Statistic | None, *, percent: bool = False) -> str:
+    if stat is None:
+        return "--"
+    if stat.undefined is not None:
+        return "undefined"
+    scale, digits = (100.0, 1) if percent else (1.0, 3)
+    estimate = stat.interval.estimate or 0.0
+    text = f"{estimate * scale:.{digits}f}"
+    if stat.interval.low is not None and stat.interval.high is not None:
+        text += (
+            f" [{stat.interval.low * scale:.{digits}f}, {stat.interval.high * scale:.{digits}f}]"
+        )
+    return text
+
+
+def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
+    """(block, what, runs, agreement %, kappa) per table row."""
+    rows = []
+    for block in report.blocks:
+        for pair in block.pairs:
+            rows.append(
+                (
+                    block.block,
+                    "Cohen",
+                    f"{report.labels[pair.a]} / {report.labels[pair.b]}",
+                    _figure(pair.raw, percent=True),
+                    _figure(pair.kappa),
+                )
+            )
+        if block.fleiss is not None:
+            rows.append(
+                (
+                    block.block,
+                    "Fleiss",
+                    f"all {len(report.labels)}",
+                    _figure(block.all_agree, percent=True),
+                    _figure(block.fleiss),
+                )
+            )
+    return rows
+
+
+def _note(report: AgreementReport) -> str:
+    return (
+        f"{report.questions} questions on {report.images} images; brackets: "
+        f"{report.level:g}% bootstrap percentile intervals over images ({report.resamples} "
+        f"resamples, seed {report.seed}). Agreement: the share of questions answered alike "
+        "(for Fleiss: by all runs). Kappa undefined: every answer was the same category, so "
+        "there is no chance agreement to correct for."
+    )
+
+
+def agreement_markdown(report: AgreementReport) -> str:
+    from amber_eval.reporting.formats import markdown_escape
+
+    lines = [
+        "| Block | Kappa | Runs | Agreement % | Kappa |",
+        "| :--- | :--- | :--- | ---: | ---: |",
+    ]
+    for row in _rows(report):
+        lines.append("| " + " | ".join(markdown_escape(cell) for cell in row) + " |")
+    lines += ["", markdown_escape(_note(report))]
+    if report.disagreements:
+        header = " | ".join(markdown_escape(label) for label in report.labels)
+        lines += [
+            "",
+            "Questions with the most disagreement:",
+            "",
+            f"| id | image | dimension | truth | prompt | {header} |",
+            "| ---: | :--- | :--- | :--- | :--- |" + " :--- |" * len(report.labels),
+        ]
+        for d in report.disagreements:
+            cells = [str(d.id), d.image, d.dimension, d.truth, d.prompt, *d.answers]
+            lines.append("| " + " | ".join(markdown_escape(c) for c in cells) + " |")
+    else:
+        lines += ["", "No question was answered differently."]
+    return "\n".join(lines) + "\n"
+
+
+def agreement_latex(report: AgreementReport) -> str:
+    from amber_eval.reporting.formats import tex_escape
+
+    lines = [
+        r"% amber-eval agree; needs \usepackage{booktabs}.",
+        r"\begin{tabular}{lllrr}",
+        r"\toprule",
+        r"Block & Kappa & Runs & Agreement (\%) & $\kappa$ \\",
+        r"\midrule",
+    ]
+    for row in _rows(report):
+        lines.append(" & ".join(tex_escape(cell) for cell in row) + r" \\")
+    lines += [
+        r"\bottomrule",
+        rf"\multicolumn{{5}}{{p{{0.9\linewidth}}}}{{\footnotesize {tex_escape(_note(report))}}} \\",
+        r"\end{tabular}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def agreement_json(report: AgreementReport) -> str:
+    def stat(value: Statistic | None) -> dict[str, Any] | None:
+        return None if value is None else value.to_json()
+
+    data = {
+        "runs": list(report.labels),
+        "images": report.images,
+        "questions": report.questions,
+        "ci": {"level": report.level, "resamples": report.resamples, "seed": report.seed},
+        "blocks": {
+            block.block: {
+                "n": block.n,
+                "pairs": [
+                    {
+                        "a": report.labels[pair.a],
+                        "b": report.labels[pair.b],
+                        "agreement": stat(pair.raw),
+                        "cohen_kappa": stat(pair.kappa),
+                    }
+                    for pair in block.pairs
+                ],
+                "fleiss_kappa": stat(block.fleiss),
+                "all_agree": stat(block.all_agree),
+            }
+            for block in report.blocks
+        },
+        "most_disagreed": [
+            {
+                "id": d.id,
+                "image": d.image,
+                "dimension": d.dimension,
+                "truth": d.truth,
+                "prompt": d.prompt,
+                "answers": dict(zip(report.labels, d.answers, strict=True)),
+            }
+            for d in report.disagreements
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+AGREEMENT_RENDERERS: Registry[Callable[[AgreementReport], str]] = Registry("format")
+AGREEMENT_RENDERERS.add("markdown", agreement_markdown, "Markdown")
+AGREEMENT_RENDERERS.add("json", agreement_json, "JSON")
+AGREEMENT_RENDERERS.add("latex", agreement_latex, "LaTeX (booktabs)")
+
+
+def render_agreement(report: AgreementReport, fmt: str) -> str:
+    """``report`` in the registered format ``fmt`` (did-you-mean on an unknown name)."""
+    return AGREEMENT_RENDERERS.load(fmt)(report)

@@ -1,0 +1,171 @@
+"""judge-check (judge card, --with-ceiling), agree and sensitivity, with mock judges and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from amber_eval.captions.dump import ImageCaptions, Region
+from amber_eval.captions.selection import SelectionSettings, select_regions
+from amber_eval.checks.agreement_report import agree_runs, render_agreement
+from amber_eval.checks.judge_card import judge_check
+from amber_eval.checks.sensitivity import sensitivity, variants
+from amber_eval.errors import InputError
+from amber_eval.judge.mock import MockJudge
+from amber_eval.judge.options import JudgeOptions
+from amber_eval.reporting.run_data import load_run
+from amber_eval.runs.config import RunConfig
+from amber_eval.runs.pipeline import run_evaluation
+from amber_eval.statistics.agreement import UNDEFINED_SAME
+
+pytestmark = pytest.mark.usefixtures("amber_data_dir")
+
+
+def _config(tmp_path: Path, **change: Any) -> RunConfig:
+    base: dict[str, Any] = {
+        "captions": "oracle",
+        "llm": "mock",
+        "limit_images": 6,
+        "out": tmp_path / "results",
+        "show_progress": False,
+    }
+    base.update(change)
+    return RunConfig(**base)
+
+
+@pytest.fixture
+def truth_of(tmp_path: Path) -> dict[str, str]:
+    """Prompt -> truth of the first six images' questions (oracle captions, paper template)."""
+    result = run_evaluation(_config(tmp_path / "probe"), judge=MockJudge("No"))
+    lines = [json.loads(x) for x in (result.folder / "answers.jsonl").read_text().splitlines()]
+    return {line["prompt"]: line["truth"] for line in lines}
+
+
+def _mostly_right(truth_of: dict[str, str]) -> Any:
+    wrong = set(sorted(truth_of)[::8])
+
+    def rule(prompt: str) -> str:
+        return "Yes" if (truth_of[prompt] == "yes") != (prompt in wrong) else "No"
+
+    return rule
+
+
+def test_orders_reversed_and_shuffled() -> None:
+    entry = ImageCaptions("AMBER_1.jpg", 10, 10, tuple(Region(c) for c in "abcdefgh"))
+    assert select_regions(entry, SelectionSettings(order="reversed")) == list("hgfedcba")
+    one = select_regions(entry, SelectionSettings(order="shuffled", seed=1))
+    assert sorted(one) == list("abcdefgh") and one != list("abcdefgh")
+    assert select_regions(entry, SelectionSettings(order="shuffled", seed=1)) == one
+    assert select_regions(entry, SelectionSettings(order="shuffled", seed=2)) != one
+    # orders without a seed keep the settings (and so the run hashes) they had
+    assert "seed" not in SelectionSettings(order="dump").to_json()
+
+
+def test_judge_card_of_a_good_judge(tmp_path: Path, truth_of: dict[str, str]) -> None:
+    card = judge_check(_config(tmp_path), judge=MockJudge(_mostly_right(truth_of), name="good"))
+    overall = card.block("overall")
+    assert card.questions == len(truth_of) and card.images == 6
+    assert overall.n == len(truth_of) and 80 < (overall.accuracy or 0) < 100
+    assert overall.parse_failures == 0 and overall.flagged == 0.0
+    # the mock's P(yes) is 1 or 0: AUC = (TPR + TNR) / 2 of its decisions
+    assert overall.auc is not None and 0.8 < overall.auc < 1.0
+    assert overall.ece is not None and 0 < overall.ece < 0.2
+    folder = Path(card.run)
+    data = json.loads((folder / "judge-card.json").read_text())
+    assert data["format"] == "amber-eval/judge-card" and data["blocks"]["overall"]["n"] == overall.n
+    assert data["warnings"] == []
+    assert "| overall |" in (folder / "judge-card.md").read_text()
+
+
+def test_judge_card_in_generate_mode_has_no_auc(tmp_path: Path) -> None:
+    config = _config(tmp_path, judge_options=JudgeOptions(mode="generate"))
+    card = judge_check(config, judge=MockJudge("No."))
+    assert card.block("overall").auc is None and card.block("overall").ece is None
+    assert card.warnings  # the alarm: it always answers No
+
+
+def test_report_with_ceiling(tmp_path: Path, run_cli: Any, truth_of: dict[str, str]) -> None:
+    card = judge_check(_config(tmp_path), judge=MockJudge(_mostly_right(truth_of), name="good"))
+    model_run = run_evaluation(_config(tmp_path, model="mymodel"), judge=MockJudge("No"))
+    card_file = str(Path(card.run) / "judge-card.json")
+    for given in (card_file, card.run):
+        code, out, err = run_cli(
+            ["report", str(model_run.folder), "--layout", "full", "--with-ceiling", given]
+        )
+        assert code == 0, err
+        lines = out.splitlines()
+        ceiling = next(i for i, line in enumerate(lines) if "(judge ceiling)" in line)
+        model = next(i for i, line in enumerate(lines) if line.startswith("| mymodel"))
+        assert model < ceiling  # under the model rows
+        assert "**" not in lines[ceiling]  # a bound, never the best value
+        assert "Judge ceiling:" in out
+    code, out, err = run_cli(
+        ["report", str(model_run.folder), "--format", "latex", "--with-ceiling", card_file]
+    )
+    assert code == 0 and "(judge ceiling)" in out
+    # a run on other captions is no ceiling
+    dump = tmp_path / "dump.jsonl"
+    code, _out, err = run_cli(["report", str(model_run.folder), "--with-ceiling", str(dump)])
+    assert code == 2
+
+
+def test_agree_two_and_three_runs(tmp_path: Path, truth_of: dict[str, str]) -> None:
+    good = run_evaluation(_config(tmp_path), judge=MockJudge(_mostly_right(truth_of), name="g"))
+    no = run_evaluation(_config(tmp_path), judge=MockJudge("No", name="n1"))
+    no2 = run_evaluation(_config(tmp_path), judge=MockJudge("No", name="n2"))
+    runs = [load_run(r.folder) for r in (good, no, no2)]
+    report = agree_runs(runs, labels=["good", "no", "no2"], resamples=200)
+    overall = report.blocks[0]
+    assert overall.block == "overall" and overall.n == len(truth_of)
+    by_pair = {(p.a, p.b): p for p in overall.pairs}
+    # two judges that always say No agree fully, and their kappa is undefined, not 0 or NaN
+    assert by_pair[(1, 2)].raw.interval.estimate == 1.0
+    assert by_pair[(1, 2)].kappa.interval.estimate is None
+    assert by_pair[(1, 2)].kappa.undefined == UNDEFINED_SAME
+    # a constant judge against a varying one: defined and exactly 0 (chance)
+    assert by_pair[(0, 1)].kappa.interval.estimate == pytest.approx(0.0)
+    assert overall.fleiss is not None and overall.fleiss.undefined is None
+    yes_share = sum(t == "yes" for t in truth_of.values()) / len(truth_of)
+    assert by_pair[(0, 1)].raw.interval.estimate == pytest.approx(1 - yes_share, abs=0.15)
+    assert report.disagreements and all(d.answers[1] == "No" for d in report.disagreements)
+    markdown = render_agreement(report, "markdown")
+    assert "undefined" in markdown and "nan" not in markdown.lower()
+    data = json.loads(render_agreement(report, "json"))
+    pair = data["blocks"]["overall"]["pairs"][2]
+    assert pair["cohen_kappa"]["estimate"] is None and pair["cohen_kappa"]["undefined"]
+    assert r"\begin{tabular}" in render_agreement(report, "latex")
+
+
+def test_agree_refuses_different_question_sets(tmp_path: Path) -> None:
+    a = run_evaluation(_config(tmp_path), judge=MockJudge("No"))
+    b = run_evaluation(_config(tmp_path, limit_images=4), judge=MockJudge("No"))
+    with pytest.raises(InputError, match="judged different questions"):
+        agree_runs([load_run(a.folder), load_run(b.folder)])
+
+
+def test_sensitivity_variants_go_through_the_store(tmp_path: Path) -> None:
+    config = _config(tmp_path, limit_images=3)
+    names = [v.name for v in variants(config)]
+    assert names[0] == "default" and "template paper-alt" in names and len(names) == 7
+    seen: list[str] = []
+
+    def factory(variant: RunConfig) -> MockJudge:
+        def rule(prompt: str) -> str:
+            seen.append(prompt)
+            return "Yes" if sum(map(ord, prompt)) % 2 else "No"
+
+        return MockJudge(rule, system_prompt=variant.judge_options.system_prompt)
+
+    report = sensitivity(config, judge_factory=factory, resamples=200)
+    assert len(set(report.folders.values())) == 7
+    rows = {(r.variant, r.block): r for r in report.rows}
+    assert rows[("default", "overall")].difference is None
+    changed = rows[("template paper-alt", "overall")]
+    assert changed.difference is not None and changed.low is not None
+    asked = len(seen)
+    again = sensitivity(config, judge_factory=factory, resamples=200)
+    assert len(seen) == asked  # everything came from the store or the run folders
+    assert again.rows == report.rows
