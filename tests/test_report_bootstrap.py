@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from amber_eval.answer_line import AnswerLine
+from amber_eval.benchmarks.synthetic_runs import synthetic_records, write_synthetic_run
 from amber_eval.cli.main import cli
 from amber_eval.errors import InputError
 from amber_eval.reporting import (
@@ -26,7 +27,6 @@ from amber_eval.reporting import (
     render_table,
 )
 from amber_eval.reporting.bootstrap import resample_weights
-from amber_eval.reporting.synthetic import synthetic_records, write_synthetic_run
 
 
 def _answers(correct: list[bool], *, per_image: int = 1) -> list[AnswerLine]:

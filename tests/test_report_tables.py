@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from amber_eval import __version__
+from amber_eval.benchmarks.synthetic_runs import synthetic_record
 from amber_eval.cli.main import cli
 from amber_eval.errors import InputError, UnknownNameError
 from amber_eval.reporting import build_table, load_run, render_table
 from amber_eval.reporting.formats import markdown_escape, tex_escape
 from amber_eval.reporting.layouts import LAYOUT_NAMES, get_layout
 from amber_eval.reporting.run_data import resolve_run_dirs
-from amber_eval.reporting.synthetic import synthetic_record
 from amber_eval.runs.run_folder import write_run_record
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
