@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.captions.selection import clean_caption
 from amber_eval.errors import InputError, UnknownNameError
-from amber_eval.io import atomic_open, sha256_text
+from amber_eval.io import atomic_open, load_json, read_text, sha256_text
 from amber_eval.registry import Registry
 
 if TYPE_CHECKING:
@@ -114,6 +114,11 @@ class PromptTemplate:
             ) from None
         except jinja2.TemplateError as exc:
             raise InputError(f"prompt template {self.path or self.name}: {exc}") from None
+        except Exception as exc:  # the template is user code: whatever it raises is its error
+            raise InputError(
+                f"prompt template {self.path or self.name}: rendering failed "
+                f"({type(exc).__name__}: {exc}); fix the template"
+            ) from None
         return text.strip()
 
 
@@ -157,11 +162,12 @@ def load_template(template: str | os.PathLike[str] | PromptTemplate) -> PromptTe
     if text in TEMPLATES:
         return TEMPLATES.load(text)
     path = Path(text).expanduser()
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; expected a prompt template file")
     if path.is_file():
-        try:
-            source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read prompt template {path}: {exc}") from None
+        source = read_text(path, "prompt template")
+        if not source.strip():
+            raise InputError(f"{path}: the prompt template is empty")
         return PromptTemplate(name=path.stem, source=source, path=str(path))
     if isinstance(template, os.PathLike) or os.sep in text or "." in text:
         raise InputError(
@@ -239,20 +245,12 @@ def write_prompts(path: str | os.PathLike[str], records: Iterable[PromptRecord])
 def read_prompts(path: str | os.PathLike[str]) -> list[PromptRecord]:
     """Read a ``prompts.jsonl`` file; a malformed line raises :class:`InputError`."""
     file = Path(path)
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"prompts file not found: {file}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read prompts file {file}: {exc}") from None
+    lines = read_text(file, "prompts file").splitlines()
     records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{file}:{number}: not valid JSON: {exc.msg}") from None
+        data = load_json(line, f"{file}:{number}")
         if not isinstance(data, dict):
             raise InputError(f"{file}:{number}: expected a JSON object")
         try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ from amber_eval.captions.dump import (
     write_dump,
 )
 from amber_eval.errors import InputError
+from amber_eval.io import JsonProblem, load_json, parse_json, read_text
 from amber_eval.segmenter import rle
 
 AMBER_IMAGES = frozenset(f"AMBER_{n}.jpg" for n in range(1, 1005))
@@ -83,35 +85,25 @@ class _Problems:
 
 
 def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    return load_json(read_text(path, "file to import"), str(path))
 
 
 def _records(path: Path) -> Iterator[tuple[str, Any]]:
     """(location, record) for JSON Lines, a JSON list or a JSON object ``{image: regions}``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+    text = read_text(path, "file to import")
     stripped = text.lstrip()
     if stripped.startswith("["):
-        data = _load_json(path)
+        data = load_json(text, str(path))
+        if not isinstance(data, list):
+            raise InputError(f"{path}: expected a JSON list of records")
         for index, record in enumerate(data):
             yield f"{path}[{index}]", record
         return
     if stripped.startswith("{"):
         # One JSON object for the whole file, or JSON Lines whose lines are objects.
         try:
-            whole = json.loads(text)
-        except json.JSONDecodeError:
+            whole = parse_json(text)
+        except JsonProblem:
             whole = None
         if isinstance(whole, dict) and not _looks_like_record(whole):
             for name, regions in whole.items():
@@ -120,10 +112,7 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            yield f"{path}:{number}", json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+        yield f"{path}:{number}", load_json(line, f"{path}:{number}")
 
 
 def _looks_like_record(data: dict[str, Any]) -> bool:
@@ -260,8 +249,10 @@ def _region(
         problems.add(where, 'needs a non-empty "caption" string')
         return None
     score = raw.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
-        problems.add(where, '"score" must be a number')
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score)
+    ):
+        problems.add(where, '"score" must be a number (finite)')
         return None
     label = raw.get("label")
     if label is not None and not isinstance(label, str):
@@ -292,8 +283,9 @@ def _region(
             not isinstance(bbox, list)
             or len(bbox) != 4
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox)
+            or not all(math.isfinite(v) for v in bbox)
         ):
-            problems.add(where, '"bbox" must be four numbers')
+            problems.add(where, f'"bbox" must be four finite numbers, got {bbox!r:.80}')
             return None
         x0, y0, a, b = (float(v) for v in bbox)
         x1, y1 = (x0 + a, y0 + b) if raw["_bbox_format"] == "xywh" else (a, b)

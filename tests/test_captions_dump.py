@@ -65,7 +65,10 @@ def test_round_trip_and_schema(tmp_path: Path) -> None:
                     "a dog.",
                     0.9,
                     (1, 2, 30, 40),
-                    RleMask((480, 640), "abc"),
+                    RleMask(
+                        (480, 640),
+                        "R?V1j=0000000000000000000000000000000000000000000000000000000nmm8",
+                    ),
                     "dog",
                 ),
                 Region("grass"),
@@ -77,7 +80,11 @@ def test_round_trip_and_schema(tmp_path: Path) -> None:
     dump = read_dump(path, KNOWN)
     assert dump.header == header
     assert dump.images[0].regions[0] == Region(
-        "a dog.", 0.9, (1.0, 2.0, 30.0, 40.0), RleMask((480, 640), "abc"), "dog"
+        "a dog.",
+        0.9,
+        (1.0, 2.0, 30.0, 40.0),
+        RleMask((480, 640), "R?V1j=0000000000000000000000000000000000000000000000000000000nmm8"),
+        "dog",
     )
     assert dump.images[1] == images[1]
     assert dump.region_count == 2
@@ -332,7 +339,21 @@ def test_invalid_image_line(tmp_path: Path, line: Any, expected: str) -> None:
             'regions[0]: "mask.counts" must be a non-empty compressed RLE string, got a list',
         ),
         (
-            {"mask": {"size": [480, 640], "counts": "x", "area": 2}},
+            {"mask": {"size": [480, 640], "counts": "!!!garbage\u00ff"}},
+            "regions[0]: \"mask.counts\" is not a valid compressed RLE: character '!' at position 0 is not an RLE character (they run from '0' to 'o')",
+        ),
+        (
+            {"mask": {"size": [480, 640], "counts": "d0"}},
+            'regions[0]: "mask.counts" is not a valid compressed RLE: the runs cover 20 pixels, the mask has 480 x 640 = 307200',
+        ),
+        (
+            {
+                "mask": {
+                    "size": [480, 640],
+                    "counts": "R?V1j=0000000000000000000000000000000000000000000000000000000nmm8",
+                    "area": 2,
+                }
+            },
             "regions[0].mask: unknown field 'area' (allowed: size, counts)",
         ),
     ],

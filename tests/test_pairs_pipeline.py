@@ -228,10 +228,9 @@ def test_empty_input_and_images_without_regions(clip_dir: str, tmp_path: Path) -
     settings = FilterSettings(
         pairs=empty, out=tmp_path / "a", ratio=0.5, features=features, clip=ClipSettings(clip_dir)
     )
-    summary = filter_pairs(settings)
-    assert summary is not None and summary.data["counts"]["phrases"] == 0
-    assert summary.data["threshold"] is None
-    assert (tmp_path / "a" / "kept.jsonl").read_text() == ""
+    with pytest.raises(InputError, match=r"empty.jsonl: no pairs \(the file is empty"):
+        filter_pairs(settings)
+    assert not (tmp_path / "a" / "kept.jsonl").exists()
 
     np.savez(features / "z.npz", features=np.zeros((0, 64), np.float32))
     pairs = tmp_path / "z.jsonl"

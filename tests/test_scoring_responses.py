@@ -50,5 +50,5 @@ def test_malformed_input_names_file_item_and_problem(
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot read responses"):
+    with pytest.raises(InputError, match="response file not found"):
         read_responses(tmp_path / "nope.json")

@@ -26,7 +26,9 @@ from amber_eval.captions.records import (
     Region,
     RleMask,
 )
-from amber_eval.errors import InputError
+from amber_eval.captions.rle_counts import counts_problem
+from amber_eval.captions.selection import clean_caption
+from amber_eval.io import parse_json, read_text
 
 
 def _reject_constant(name: str) -> Any:
@@ -34,7 +36,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
+    return parse_json(text, parse_constant=_reject_constant)
 
 
 def _type_name(value: Any) -> str:
@@ -220,6 +222,13 @@ class _Validator:
         elif not caption.strip():
             self.add(line, f"{where}: empty caption")
             ok = False
+        elif not clean_caption(caption):
+            self.add(
+                line,
+                f"{where}: caption {caption!r:.40} is empty once cleaned (spaces and trailing "
+                "periods removed): give a caption with words, or drop the region",
+            )
+            ok = False
         score = data.get("score")
         if score is not None and not _is_number(score):
             self.add(line, f'{where}: "score" must be a finite number or null, got {score!r}')
@@ -317,6 +326,10 @@ class _Validator:
         if not ok:
             return None
         assert isinstance(size, list) and isinstance(counts, str)
+        problem = counts_problem(counts, size[0], size[1])
+        if problem is not None:
+            self.add(line, f'{where}: "mask.counts" is not a valid compressed RLE: {problem}')
+            return None
         return RleMask(size=(size[0], size[1]), counts=counts)
 
 
@@ -342,9 +355,12 @@ def _is_iso8601(text: str) -> bool:
 
 
 def _json_problem(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON: {exc.msg} at column {exc.colno}"
-    return f"not valid JSON: {exc}"
+    cause = exc.__context__
+    if isinstance(cause, json.JSONDecodeError):
+        return f"not valid JSON: {cause.msg} at column {cause.colno}"
+    if isinstance(cause, ValueError) and not isinstance(cause, RecursionError):
+        return f"not valid JSON: {cause}"
+    return str(exc)
 
 
 def _split_lines(text: str) -> list[tuple[int, str, bool]]:
@@ -420,14 +436,7 @@ def _note_image(
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"caption dump not found: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"cannot read caption dump {path}: {exc.strerror or exc}") from None
+    return read_text(path, "caption dump")
 
 
 def read_dump(

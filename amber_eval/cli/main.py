@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 import click
 
 from amber_eval import __version__
 from amber_eval.cli.lazy import LazyGroup, command_registry
-from amber_eval.errors import AmberEvalError
+from amber_eval.errors import user_error
 
 COMMANDS = command_registry()
 """Every top-level command: name -> ``module:attribute`` of its click command, short help."""
@@ -62,17 +63,42 @@ def cli(verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user errors print one line and exit with code 2."""
+    """Run the CLI: user errors print ``error: ...`` and exit with code 2, bugs exit with 1.
+
+    The one place that turns failures into messages: an :class:`AmberEvalError` or an
+    operating-system error naming its file (:func:`amber_eval.errors.user_error`) is the
+    user's to fix; anything else prints a one-line summary (the traceback with ``-vv``).
+    """
     try:
         cli.main(args=argv, prog_name="amber-eval", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        _show_click_error(exc)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
-    except AmberEvalError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    except Exception as exc:
+        error = user_error(exc)
+        if error is not None:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            traceback.print_exception(exc)
+        summary = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        click.echo(
+            f"error: unexpected {type(exc).__name__}{': ' + summary if summary else ''} "
+            "(a bug in amber-eval; run with -vv for the traceback)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _show_click_error(exc: click.ClickException) -> None:
+    """Usage errors as click shows them, with the same ``error:`` prefix as the others."""
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        hint = f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help."
+        click.echo(f"{ctx.get_usage()}\n{hint}\n", err=True)
+    click.echo(f"error: {exc.format_message()}", err=True)

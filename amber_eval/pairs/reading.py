@@ -8,13 +8,15 @@ was split between processes.
 from __future__ import annotations
 
 import csv
-import json
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from amber_eval.errors import InputError
+from amber_eval.io import decode_utf8, load_json
 
 FIELDS = ("id", "image", "caption")
 
@@ -49,54 +51,69 @@ def pairs_format(path: Path) -> str:
 
 
 def _field(value: object, name: str, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InputError(f"{where}: field {name!r} must be a string, got {value!r}")
+    allowed = str if name == "caption" else str | int
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        raise InputError(f"{where}: field {name!r} must be a string, got {value!r:.60}")
     text = str(value).strip()
     if not text and name != "caption":
         raise InputError(f"{where}: field {name!r} is empty")
     return text
 
 
-def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
-    with path.open(encoding="utf-8") as handle:
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a UTF-8 file, streamed; bytes that are not UTF-8 are an
+    :class:`InputError` naming the line."""
+    with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{path}:{number}: expected a JSON object with {FIELDS}")
-            yield number, record
+            yield number, decode_utf8(raw, path, number).removesuffix("\n")
+
+
+def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    for number, raw in _lines(path):
+        if not raw.strip():
+            continue
+        record = load_json(raw, f"{path}:{number}")
+        if not isinstance(record, dict):
+            raise InputError(f"{path}:{number}: expected a JSON object with {FIELDS}")
+        yield number, record
 
 
 def _iter_csv(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        header = [name.strip().lstrip("\ufeff") for name in header]
-        missing = [name for name in FIELDS if name not in header]
-        if missing:
-            raise InputError(
-                f"{path}:1: the header lacks column(s) {', '.join(missing)}; "
-                f"expected columns {', '.join(FIELDS)}"
-            )
-        positions = {name: header.index(name) for name in FIELDS}
-        start = reader.line_num + 1
-        for row in reader:
-            number, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise InputError(
-                    f"{path}:{number}: {len(row)} columns, the header has {len(header)}"
-                )
-            yield number, {name: row[index] for name, index in positions.items()}
+    reader = csv.reader(
+        (text + "\n" for _, text in _lines(path)),
+        delimiter="\t" if path.suffix.lower() == ".tsv" else ",",
+        strict=True,
+    )
+    try:
+        yield from _csv_rows(path, reader)
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}:{reader.line_num}: not valid CSV ({exc}); a field with a quote must be "
+            'quoted whole, with inner quotes doubled ("say ""hi""")'
+        ) from None
+
+
+def _csv_rows(path: Path, reader: Any) -> Iterator[tuple[int, dict[str, object]]]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    header = [name.strip().lstrip("\ufeff") for name in header]
+    missing = [name for name in FIELDS if name not in header]
+    if missing:
+        raise InputError(
+            f"{path}:1: the header lacks column(s) {', '.join(missing)}; "
+            f"expected columns {', '.join(FIELDS)}"
+        )
+    positions = {name: header.index(name) for name in FIELDS}
+    start = reader.line_num + 1
+    for row in reader:
+        number, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"{path}:{number}: {len(row)} columns, the header has {len(header)}")
+        yield number, {name: row[index] for name, index in positions.items()}
 
 
 def read_pairs(path: str | Path) -> Iterator[Pair]:
@@ -108,17 +125,30 @@ def read_pairs(path: str | Path) -> Iterator[Pair]:
     if not source.is_file():
         raise InputError(f"{source}: pairs file not found")
     rows = _iter_jsonl(source) if pairs_format(source) == "jsonl" else _iter_csv(source)
+    seen: set[bytes] = set()
+    count = 0
     for ordinal, (number, record) in enumerate(rows):
         where = f"{source}:{number}"
         missing = [name for name in FIELDS if name not in record]
         if missing:
             raise InputError(f"{where}: missing field(s) {', '.join(missing)}")
-        yield Pair(
+        pair = Pair(
             ordinal=ordinal,
             id=_field(record["id"], "id", where),
             image=_field(record["image"], "image", where),
             caption=_field(record["caption"], "caption", where),
             line=number,
+        )
+        digest = hashlib.blake2b(pair.id.encode("utf-8"), digest_size=12).digest()
+        if digest in seen:
+            raise InputError(f"{where}: duplicate id {pair.id!r} (ids must be unique)")
+        seen.add(digest)
+        count += 1
+        yield pair
+    if count == 0:
+        raise InputError(
+            f"{source}: no pairs (the file is empty or holds only a header); expected one "
+            f"record per line with {', '.join(FIELDS)}"
         )
 
 

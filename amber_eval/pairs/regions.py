@@ -4,6 +4,7 @@ with a registered mask source and open_clip embeddings of the region crops.
 
 from __future__ import annotations
 
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -61,8 +62,11 @@ def read_feature_file(path: Path, *, dim: int | None = None) -> RegionFeatures:
             boxes = np.asarray(data["boxes"]) if "boxes" in data.files else None
     except FileNotFoundError:
         raise InputError(f"{path}: feature file not found") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable NPZ file of arrays ({exc})") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise InputError(
+            f"{path}: not a readable NPZ file of arrays ({type(exc).__name__}: {exc}); write it "
+            "with numpy.savez(path, features=...)"
+        ) from None
     if features.ndim != 2 or features.dtype.kind not in "fiu":
         raise InputError(f"{path}: 'features' must be a 2-D numeric array, got {features.shape}")
     if dim is not None and features.shape[1] != dim:

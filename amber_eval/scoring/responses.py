@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from amber_eval.errors import InputError
+from amber_eval.io import load_json, read_text
 
 
 class Scorable(Protocol):
@@ -37,22 +37,12 @@ def read_responses(path: str | os.PathLike[str]) -> list[Response]:
     number) and the problem.
     """
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read responses: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    text = read_text(source, "response file")
     stripped = text.lstrip()
     if not stripped:
         raise InputError(f"{source}: empty file, expected a JSON list of {{id, response}} objects")
     if stripped.startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            ) from exc
+        data = load_json(text, str(source))
         if not isinstance(data, list):
             raise InputError(f"{source}: expected a JSON list of {{id, response}} objects")
         return [_entry(source, f"item {index}", entry) for index, entry in enumerate(data)]
@@ -60,13 +50,7 @@ def read_responses(path: str | os.PathLike[str]) -> list[Response]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{source}: line {number}: not valid JSON ({exc.msg}, column {exc.colno}); "
-                "expected a JSON list or one {id, response} object per line"
-            ) from exc
+        entry = load_json(line, f"{source}: line {number}")
         responses.append(_entry(source, f"line {number}", entry))
     return responses
 
