@@ -129,7 +129,7 @@ def test_counts_follow_the_strict_rules_of_scoring() -> None:
         )
         for a in answers
     ]
-    expected = discriminative_blocks(records, eval_type="d", mode="strict")
+    expected = discriminative_blocks(records, eval_type="d", rules="strict")
     got = metrics_from_sums(image_counts(answers).counts.sum(axis=0))
     for block, metrics in expected.items():
         for metric, value in metrics.items():
@@ -157,7 +157,7 @@ def test_official_mode_reads_the_written_responses() -> None:
     answers[0] = dataclasses.replace(answers[0], answer="Yes.")
     answers[1] = dataclasses.replace(answers[1], answer="Nope", parsed="unknown")
     strict = metrics_from_sums(image_counts(answers).counts.sum(axis=0))
-    official = metrics_from_sums(image_counts(answers, mode="official").counts.sum(axis=0))
+    official = metrics_from_sums(image_counts(answers, rules="official").counts.sum(axis=0))
     assert float(strict["overall.Accuracy"]) == pytest.approx(200 / 3)
     assert float(official["overall.Accuracy"]) == pytest.approx(200 / 3)
     assert float(official["overall.parse_failure_rate"]) == pytest.approx(100 / 3)
@@ -244,7 +244,7 @@ def test_bootstrap_estimates_are_the_runs_own_metrics(
     result = run_evaluation(config, judge=MockJudge(_varied))
     run = load_run(result.folder)
     values = run.values(mode)  # type: ignore[arg-type]
-    counts = image_counts(run.answers(), run.coverage_records(), mode=mode)  # type: ignore[arg-type]
+    counts = image_counts(run.answers(), run.coverage_records(), rules=mode)  # type: ignore[arg-type]
     intervals = bootstrap(counts, resamples=20, seed=0)
     checked = [
         key

@@ -139,7 +139,7 @@ def test_full_layout_shows_counts_and_percent_rates(two_runs: list[Path]) -> Non
 
 
 def test_official_mode_uses_official_blocks(two_runs: list[Path]) -> None:
-    table = _table(two_runs, "full", mode="official")
+    table = _table(two_runs, "full", rules="official")
     assert table.rows[0].values["overall.n"] is None
     assert table.rows[0].values["overall.Accuracy"] == 70.0
 

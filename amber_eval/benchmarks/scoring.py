@@ -214,7 +214,7 @@ def run_bench(
         try:
             table = load_similarity(pipeline, vocabulary=benchmark.vocabulary)
             result = score_responses(
-                loaded, eval_type=eval_type, mode="official", benchmark=benchmark, similarity=table
+                loaded, eval_type=eval_type, rules="official", benchmark=benchmark, similarity=table
             )
         finally:
             if previous is None:

@@ -13,6 +13,7 @@ from amber_eval.reporting.compare import COMPARISON_RENDERERS
 from amber_eval.reporting.formats import RENDERERS
 from amber_eval.reporting.layouts import LAYOUT_NAMES
 from amber_eval.reporting.reference import REFERENCE_SETS
+from amber_eval.terms import RULES
 
 if TYPE_CHECKING:
     from amber_eval.reporting.tables import CISettings
@@ -56,6 +57,14 @@ def _ci(level: float | None, resamples: int, seed: int) -> CISettings | None:
     return None if level is None else CISettings(level=level, resamples=resamples, seed=seed)
 
 
+_rules_option = click.option(
+    "--mode",
+    "rules",
+    type=click.Choice(RULES),
+    default="strict",
+    show_default=True,
+    help="The scoring rules: strict, or the upstream scorer's (official).",
+)
 _ci_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
     click.option(
@@ -102,13 +111,7 @@ def paired_interval_options(function: F) -> F:
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (else stdout)."
 )
 @click.option("--name", "names", multiple=True, metavar="RUN=LABEL", help="Row label of a run.")
-@click.option(
-    "--mode",
-    type=click.Choice(["strict", "official"]),
-    default="strict",
-    show_default=True,
-    help="strict scores, or the upstream scorer's (official).",
-)
+@_rules_option
 @click.option(
     "--with-reference",
     "references",
@@ -141,7 +144,7 @@ def report(
     fmt: str,
     out: Path | None,
     names: tuple[str, ...],
-    mode: str,
+    rules: str,
     references: tuple[str, ...],
     level: float | None,
     ceilings: tuple[str, ...],
@@ -165,7 +168,7 @@ def report(
 
         text = render_html(
             loaded,
-            mode=mode,  # type: ignore[arg-type]
+            rules=rules,  # type: ignore[arg-type]
             names=_names(names),
             references=references,
             ci=settings,
@@ -178,7 +181,7 @@ def report(
         table = build_table(
             loaded,
             layout=layout,
-            mode=mode,  # type: ignore[arg-type]
+            rules=rules,  # type: ignore[arg-type]
             names=_names(names),
             references=references,
             ci=settings,
@@ -191,9 +194,7 @@ def report(
 @click.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--mode", type=click.Choice(["strict", "official"]), default="strict", show_default=True
-)
+@_rules_option
 @click.option(
     "--layout",
     type=click.Choice(_LAYOUTS),
@@ -211,7 +212,7 @@ def report(
 def compare(
     run_a: str,
     run_b: str,
-    mode: str,
+    rules: str,
     layout: str,
     level: float,
     seed: int,
@@ -237,7 +238,7 @@ def compare(
         load_run(folders[1][0]),
         label_a=name_a,
         label_b=name_b,
-        mode=mode,  # type: ignore[arg-type]
+        rules=rules,  # type: ignore[arg-type]
         layout=layout,
         ci=_ci(level, resamples, seed),
     )

@@ -10,8 +10,9 @@ import click
 
 from amber_eval.cli.options import data_dir_option
 from amber_eval.progress import rate_progress
-from amber_eval.scoring.scorer import EVAL_TYPES, MODES
+from amber_eval.scoring.scorer import EVAL_TYPES
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
+from amber_eval.terms import RULES
 
 
 def _cell(value: Any, *, ratio: bool = False) -> str:
@@ -30,8 +31,8 @@ def render_table(result: Any) -> None:
     from rich.table import Table
 
     console = Console()
-    strict = result.mode == "strict"
-    title = f"AMBER ({result.mode} mode, type {result.eval_type})"
+    strict = result.rules == "strict"
+    title = f"AMBER ({result.rules} mode, type {result.eval_type})"
     if "generative" in result.blocks:
         table = Table(title=title + ": generative")
         columns = ["CHAIR", "Cover", "Hal", "Cog"] + (["n"] if strict else [])
@@ -79,10 +80,12 @@ def render_table(result: Any) -> None:
 )
 @click.option(
     "--mode",
-    type=click.Choice(MODES),
+    "rules",
+    type=click.Choice(RULES),
     default="strict",
     show_default=True,
-    help="strict: fixed rules, validated ids; official: the upstream scorer's numbers exactly.",
+    help="The scoring rules. strict: fixed rules, validated ids; official: the upstream "
+    "scorer's numbers exactly.",
 )
 @click.option(
     "--spacy-model",
@@ -116,7 +119,7 @@ def render_table(result: Any) -> None:
 def score(
     responses: Path,
     eval_type: str,
-    mode: str,
+    rules: str,
     spacy_model: str,
     json_out: Path | None,
     items_out: Path | None,
@@ -142,7 +145,7 @@ def score(
         result = score_responses(
             loaded,
             eval_type=eval_type,
-            mode=mode,
+            rules=rules,
             benchmark=benchmark,
             spacy_model=spacy_model,
             allow_partial=allow_partial,

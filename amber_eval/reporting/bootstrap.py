@@ -88,7 +88,7 @@ def image_counts(
     answers: Iterable[AnswerLine],
     descriptions: Iterable[Mapping[str, Any]] = (),
     *,
-    mode: Rules = "strict",
+    rules: Rules = "strict",
 ) -> ImageCounts:
     """Count rows per image from answer lines and description (coverage) records."""
     rows: dict[str, np.ndarray] = {}
@@ -99,7 +99,7 @@ def image_counts(
         return rows[image]
 
     for line in answers:
-        parsed, truth = line.reading(mode), line.truth
+        parsed, truth = line.reading(rules), line.truth
         increments = {  # as Tally.add counts one answer
             "n": 1,
             "correct_score": parsed == truth,
@@ -123,7 +123,7 @@ def image_counts(
         target[_INDEX["generative.descriptions"]] += 1.0
     images = tuple(sorted(rows, key=_image_order))
     counts = np.array([rows[image] for image in images]).reshape(len(images), len(COUNT_NAMES))
-    return ImageCounts(images, counts, mode)
+    return ImageCounts(images, counts, rules)
 
 
 def _image_order(image: str) -> tuple[int, str]:
@@ -177,9 +177,9 @@ def _row_values(sums: np.ndarray, rules: Rules) -> list[dict[str, float | None]]
     for r, counts in enumerate(generative):
         tallies = {name: _tally(rows[name][r], start) for name in rows}
         blocks: dict[str, Mapping[str, Any]] = dict(
-            blocks_from_tallies(tallies, eval_type="d", mode=rules)
+            blocks_from_tallies(tallies, eval_type="d", rules=rules)
         )
-        blocks["generative"] = generative_metrics(_generative_tally(counts, start), mode=rules)
+        blocks["generative"] = generative_metrics(_generative_tally(counts, start), rules=rules)
         values.append(metric_values(blocks))
     return values
 

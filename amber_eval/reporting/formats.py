@@ -173,7 +173,7 @@ def to_latex(table: Table) -> str:
     return environment.from_string(template_text).render(
         version=_version(),
         layout=table.layout.name,
-        mode=table.mode,
+        mode=table.rules,
         ci_note=ci_note,
         direction_note=_direction_note(table),
         column_spec="l" + "c" * len(table.columns),
@@ -190,6 +190,24 @@ def to_latex(table: Table) -> str:
         + [tex_escape(note) for note in ceiling_notes(table)],
         width=len(table.columns) + 1,
     )
+
+
+def booktabs_table(command: str, column_spec: str, header: str, rows: list[str], note: str) -> str:
+    """A plain booktabs ``tabular``: ``header`` and ``rows`` are LaTeX lines (cells already
+    escaped, without the trailing ``\\``); ``note`` is text, escaped here, set under the table."""
+    width = len(column_spec)
+    lines = [
+        rf"% amber-eval {command}; needs \usepackage{{booktabs}}.",
+        rf"\begin{{tabular}}{{{column_spec}}}",
+        r"\toprule",
+        header + r" \\",
+        r"\midrule",
+        *(row + r" \\" for row in rows),
+        r"\bottomrule",
+        rf"\multicolumn{{{width}}}{{p{{0.9\linewidth}}}}{{\footnotesize {tex_escape(note)}}} \\",
+        r"\end{tabular}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _direction_note(table: Table) -> str:
@@ -231,7 +249,7 @@ def to_markdown(table: Table) -> str:
         lines.append("| " + " | ".join([label, *cells]) + " |")
     footer = [
         "",
-        f"Layout `{table.layout.name}`, {table.mode} scores. Bold: best value per column "
+        f"Layout `{table.layout.name}`, {table.rules} scores. Bold: best value per column "
         f"({_direction_note(table)}); `--`: not available.",
     ]
     if table.ci is not None:
@@ -262,7 +280,7 @@ def table_json(table: Table) -> dict[str, Any]:
     best = table.best()
     return {
         "layout": table.layout.name,
-        "mode": table.mode,
+        "mode": table.rules,
         "ci": None
         if table.ci is None
         else {"level": table.ci.level, "resamples": table.ci.resamples, "seed": table.ci.seed},

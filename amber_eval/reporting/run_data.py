@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from amber_eval.runs.judge_alarm import JudgeWarning
     from amber_eval.runs.record import RunRecord
 
-Mode = Rules
-MODES: tuple[Rules, ...] = ("strict", "official")
 
 BLOCKS = BLOCK_ORDER
 
@@ -110,16 +108,16 @@ class RunData:
 
         return warnings_of(self.metrics)
 
-    def values(self, mode: Mode) -> dict[str, float | None]:
-        """Column key (``"overall.F1"``) -> value, for every metric the run has in ``mode``."""
-        score = self.metrics.get(mode)
+    def values(self, rules: Rules) -> dict[str, float | None]:
+        """Column key (``"overall.F1"``) -> value, for every metric the run has in ``rules``."""
+        score = self.metrics.get(rules)
         if not isinstance(score, Mapping):
-            raise InputError(f"{self.path / METRICS_FILE}: no {mode!r} scores")
+            raise InputError(f"{self.path / METRICS_FILE}: no {rules!r} scores")
         found = score.get("blocks", score)
         blocks = dict(found) if isinstance(found, Mapping) else {}
         coverage = self.metrics.get("coverage")
         if self.coverage_available and isinstance(coverage, Mapping):
-            generative = coverage.get(mode)
+            generative = coverage.get(rules)
             if isinstance(generative, Mapping):
                 # A judge run scores the questions only; its generative figures are the
                 # captions' coverage, and the AMBER score combines them as the paper does.

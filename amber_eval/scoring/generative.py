@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from amber_eval.scoring.records import DescriptionRecord
 from amber_eval.scoring.similarity import SimilarityTable
+
+if TYPE_CHECKING:
+    from amber_eval.data.benchmark import Benchmark
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Vocabulary:
         object.__setattr__(self, "safe_lowered", frozenset(w.lower() for w in self.safe_words))
 
     @classmethod
-    def from_benchmark(cls, benchmark: Any) -> Vocabulary:
+    def from_benchmark(cls, benchmark: Benchmark) -> Vocabulary:
         return cls(association=benchmark.association, safe_words=benchmark.safe_words)
 
     def keep(self, nouns: Iterable[str], *, strict: bool) -> list[str]:
@@ -165,20 +168,22 @@ class GenerativeTally:
         self.n += 1
 
 
-def generative_block(records: Sequence[DescriptionRecord], *, mode: str) -> dict[str, float | None]:
-    """CHAIR, Cover, Hal, Cog over ``records`` (in response order), as ``mode`` computes them."""
+def generative_block(
+    records: Sequence[DescriptionRecord], *, rules: str
+) -> dict[str, float | None]:
+    """CHAIR, Cover, Hal, Cog over ``records`` (in response order), under ``rules``."""
     # official: the upstream's float counters, *_num starting at 0.001, added in response order
-    tally = GenerativeTally.empty(0.001 if mode == "official" else 0)
+    tally = GenerativeTally.empty(0.001 if rules == "official" else 0)
     for record in records:
         tally.add(record)
-    return generative_metrics(tally, mode=mode)
+    return generative_metrics(tally, rules=rules)
 
 
-def generative_metrics(tally: GenerativeTally, *, mode: str) -> dict[str, float | None]:
+def generative_metrics(tally: GenerativeTally, *, rules: str) -> dict[str, float | None]:
     """The generative block of ``tally``: the one aggregation of ``metrics.json`` and of the
     bootstrap's resamples (official: rounded, from the 0.001 counters; strict: unrounded, None
     for an empty denominator)."""
-    if mode == "official":
+    if rules == "official":
         return {
             "CHAIR": round(tally.chair_score / tally.chair_num * 100, 1),
             "Cover": round(tally.cover_score / tally.cover_num * 100, 1),
@@ -212,8 +217,8 @@ class GenerativeScore:
 def score_generative(
     descriptions: Mapping[int, str],
     *,
-    mode: str = "strict",
-    benchmark: Any = None,
+    rules: str = "strict",
+    benchmark: Benchmark | None = None,
     similarity: SimilarityTable | None = None,
     spacy_model: str | None = None,
     noun_cache: bool = True,
@@ -227,8 +232,8 @@ def score_generative(
     from amber_eval.errors import InputError
     from amber_eval.scoring.nouns import extract_nouns_many
 
-    if mode not in ("strict", "official"):
-        raise ValueError(f"mode must be 'strict' or 'official', not {mode!r}")
+    if rules not in ("strict", "official"):
+        raise ValueError(f"rules must be 'strict' or 'official', not {rules!r}")
     if benchmark is None:
         from amber_eval.data import load_benchmark
 
@@ -257,7 +262,7 @@ def score_generative(
     if pending is not None:
         similarity = pending.result()
     similar = similarity.similar if similarity is not None else _never
-    strict = mode == "strict"
+    strict = rules == "strict"
     records = []
     for item_id, forms in zip(ids, noun_lists, strict=True):
         item = benchmark.generative[item_id]
@@ -273,7 +278,7 @@ def score_generative(
                 strict=strict,
             )
         )
-    return GenerativeScore(block=generative_block(records, mode=mode), items=tuple(records))
+    return GenerativeScore(block=generative_block(records, rules=rules), items=tuple(records))
 
 
 def noun_forms(forms: Sequence[tuple[str, str]], *, strict: bool) -> list[str]:
