@@ -146,7 +146,7 @@ def test_score_mode_without_logprobs_says_to_use_generate_mode() -> None:
     with FakeOpenAIServer(logprobs=False) as server:
         with pytest.raises(AmberEvalError, match=r"no log-probabilities.*--mode generate"):
             _judge(server.base_url)
-        judge = _judge(server.base_url, mode="generate")
+        judge = _judge(server.base_url, answer_mode="generate")
         answers = judge.answer(PROMPTS[:4])
         assert [a.parsed for a in answers] == _expected(server)[:4]
         assert answers[0].text == "Yes." and answers[0].p_yes is None

@@ -269,7 +269,7 @@ def load_openai_judge(
     completer = OpenAICompleter(
         client, api=options.api, model=served.id, top_logprobs=options.top_logprobs, build=build
     )
-    identity["system_fingerprint"] = probe(completer, options.mode)
+    identity["system_fingerprint"] = probe(completer, options.answer_mode)
     count = None
     if tokenizer is not None:
         counted = tokenizer
@@ -284,7 +284,7 @@ def load_openai_judge(
         completer,
         identity=identity,
         render=render,
-        mode=options.mode,
+        mode=options.answer_mode,
         max_new_tokens=options.max_new_tokens,
         top_logprobs=options.top_logprobs,
         prompt_tokens=count,

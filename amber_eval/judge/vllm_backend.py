@@ -172,7 +172,7 @@ def load_vllm_judge(
         completer,
         identity=identity,
         render=render,
-        mode=options.mode,
+        mode=options.answer_mode,
         max_new_tokens=options.max_new_tokens,
         top_logprobs=options.top_logprobs,
         prompt_tokens=lambda prompt: len(encode(prompt)),
