@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from amber_eval.cli.judge import judge_options, judge_settings
-from amber_eval.cli.options import data_dir_option
+from amber_eval.cli.options import data_dir_option, keeps_inputs
 
 
 @click.command("bench")
@@ -47,6 +47,7 @@ from amber_eval.cli.options import data_dir_option
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report."
 )
 @data_dir_option
+@keeps_inputs(inputs={"--template": "template"}, outputs={"--json": "json_out"})
 def bench(
     llm: str,
     questions: int,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from amber_eval.cli.options import data_dir_option
+from amber_eval.cli.options import data_dir_option, keeps_inputs
 from amber_eval.progress import rate_progress
 from amber_eval.scoring.scorer import EVAL_TYPES, MODES
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
@@ -113,6 +113,9 @@ def render_table(result: Any) -> None:
 @click.option("--allow-partial", is_flag=True, help="Strict mode: score a file with missing ids.")
 @data_dir_option
 @click.option("--no-cache", is_flag=True, help="Do not read or write the noun cache.")
+@keeps_inputs(
+    inputs={"RESPONSES": "responses"}, outputs={"--json": "json_out", "--items": "items_out"}
+)
 def score(
     responses: Path,
     eval_type: str,
@@ -194,6 +197,7 @@ def write_items(path: Path, items: Any) -> None:
 @click.option("--sample", default=300, show_default=True, help="Upstream pair calls to time.")
 @data_dir_option
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+@keeps_inputs(inputs={"--responses": "responses"}, outputs={"--json": "json_out"})
 def bench_score(
     responses: Path | None,
     spacy_model: str | None,
