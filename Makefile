@@ -55,7 +55,7 @@ test-fast: ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
 
 bench-score: ## time full-set scoring against the upstream algorithm
-	$(AMBER) bench-score
+	$(AMBER) bench-score --responses $(AMBER_EVAL_PARITY)/all_yes.json --vectors $(AMBER_EVAL_PARITY)/glove50-amber-vocab
 
 eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MODE=; CAPTIONER= MASKS= IMAGES= to caption first)
 	$(if $(CAPTIONER),$(AMBER) segment $(if $(IMAGES),--images $(IMAGES)) --masks $(or $(MASKS),grid) --captioner $(CAPTIONER) --out results/$(MODEL)/captions.jsonl)
@@ -68,11 +68,11 @@ bench-segment: ## region-captioner throughput on generated images (random weight
 	$(AMBER) bench-segment --random-weights $(if $(DEVICE),--device $(DEVICE))
 
 bench-pairs: ## parse-and-filter: peak memory from 1k to 100k pairs, text-side pairs/s
-	$(BIN)/python -m amber_eval.pairs.bench memory --sizes 1000,10000,100000
-	$(BIN)/python -m amber_eval.pairs.bench text --pairs 1000 --model ViT-B-16
+	$(AMBER) bench-pairs memory --sizes 1000,10000,100000
+	$(AMBER) bench-pairs text --pairs 1000 --model ViT-B-16
 
 bench-report: ## bootstrap time (14,216 questions x 1,000 resamples) and HTML report size/open time
-	$(BIN)/python -m amber_eval.reporting.bench
+	$(AMBER) bench-report
 
 lint: ## ruff lint and format check
 	$(BIN)/ruff check .

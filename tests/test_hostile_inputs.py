@@ -25,7 +25,7 @@ RunCli = Callable[[list[str]], tuple[int, str, str]]
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     pytest.importorskip("open_clip")
-    from amber_eval.pairs.synthetic import write_tiny_clip
+    from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
 
     return str(write_tiny_clip(tmp_path_factory.mktemp("clip"), seed=7))
 

@@ -11,7 +11,7 @@ pytest.importorskip("transformers")
 
 from llm_fixtures import tiny_judge, tiny_llama, tiny_tokenizer
 
-from amber_eval.judge.bench import (
+from amber_eval.benchmarks.judge import (
     agreement,
     describe_report,
     expected_tokens,
@@ -36,7 +36,7 @@ def test_sample_indices_are_evenly_spaced() -> None:
 
 
 def records_of(benchmark, count: int):  # type: ignore[no-untyped-def]
-    from amber_eval.judge.bench import oracle_records
+    from amber_eval.benchmarks.judge import oracle_records
 
     return oracle_records(benchmark, count)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
 from amber_eval.cli.main import cli, main
-from amber_eval.pairs.synthetic import write_tiny_clip
 
 
 @pytest.fixture(scope="module")

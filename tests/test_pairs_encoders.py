@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
 from amber_eval.pairs.encoders import ClipSettings, PhraseEncoder, load_clip
-from amber_eval.pairs.synthetic import write_tiny_clip
 
 TEXTS = ["red bike", "tall tree", "old wooden table near the big window", "x " * 20, ""]
 

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
 from amber_eval.errors import InputError, UnknownNameError
 from amber_eval.pairs.encoders import ClipSettings
 from amber_eval.pairs.pipeline import FilterSettings, filter_pairs
-from amber_eval.pairs.synthetic import write_tiny_clip
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from amber_eval.benchmarks.synthetic_pairs import write_synthetic_corpus, write_tiny_clip
 from amber_eval.pairs.encoders import ClipSettings
 from amber_eval.pairs.pipeline import FilterSettings, filter_pairs
-from amber_eval.pairs.synthetic import write_synthetic_corpus, write_tiny_clip
 
 pytestmark = pytest.mark.slow
 

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
 from amber_eval.errors import InputError
 from amber_eval.pairs.encoders import ClipSettings
 from amber_eval.pairs.pipeline import FilterSettings, filter_pairs
 from amber_eval.pairs.selection import discard_count
-from amber_eval.pairs.synthetic import write_tiny_clip
 
 CAPTIONS = {
     "p0": ("bike.jpg", "A man riding a red bike on the street.", ["man", "red bike", "street"]),

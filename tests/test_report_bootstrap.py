@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from amber_eval.answer_line import AnswerLine
+from amber_eval.benchmarks.synthetic_runs import synthetic_records, write_synthetic_run
 from amber_eval.cli.main import cli
 from amber_eval.errors import InputError
 from amber_eval.reporting import (
@@ -26,7 +27,6 @@ from amber_eval.reporting import (
     render_table,
 )
 from amber_eval.reporting.bootstrap import resample_weights
-from amber_eval.reporting.synthetic import synthetic_records, write_synthetic_run
 
 
 def _answers(correct: list[bool], *, per_image: int = 1) -> list[AnswerLine]:
@@ -129,7 +129,7 @@ def test_counts_follow_the_strict_rules_of_scoring() -> None:
         )
         for a in answers
     ]
-    expected = discriminative_blocks(records, eval_type="d", mode="strict")
+    expected = discriminative_blocks(records, eval_type="d", rules="strict")
     got = metrics_from_sums(image_counts(answers).counts.sum(axis=0))
     for block, metrics in expected.items():
         for metric, value in metrics.items():
@@ -157,7 +157,7 @@ def test_official_mode_reads_the_written_responses() -> None:
     answers[0] = dataclasses.replace(answers[0], answer="Yes.")
     answers[1] = dataclasses.replace(answers[1], answer="Nope", parsed="unknown")
     strict = metrics_from_sums(image_counts(answers).counts.sum(axis=0))
-    official = metrics_from_sums(image_counts(answers, mode="official").counts.sum(axis=0))
+    official = metrics_from_sums(image_counts(answers, rules="official").counts.sum(axis=0))
     assert float(strict["overall.Accuracy"]) == pytest.approx(200 / 3)
     assert float(official["overall.Accuracy"]) == pytest.approx(200 / 3)
     assert float(official["overall.parse_failure_rate"]) == pytest.approx(100 / 3)
@@ -214,3 +214,45 @@ def test_ci_in_tables_and_compare_cli(tmp_path: Path) -> None:
     assert "| overall.Accuracy |" in result.output
     assert "Differences whose 95% interval excludes 0:" in result.output
     assert "overall.Accuracy" in result.output.split("excludes 0:")[1]
+
+
+def _varied(prompt: str) -> str:
+    """Yes, No, "yes." (strict reads yes, official neither) or no reading at all."""
+    return ("Yes", "No", "No", "yes.", "Maybe")[len(prompt) % 5]
+
+
+@pytest.mark.parametrize("mode", ["strict", "official"])
+def test_bootstrap_estimates_are_the_runs_own_metrics(
+    tmp_path: Path, amber_data_dir: Path, parity_dir: Path, mode: str
+) -> None:
+    """Every bootstrapped metric's estimate equals metrics.json's figure exactly."""
+    from amber_eval.judge.mock import MockJudge
+    from amber_eval.runs.config import RunConfig
+    from amber_eval.runs.pipeline import run_evaluation
+
+    pipeline = parity_dir / "glove50-amber-vocab"
+    if not pipeline.is_dir():
+        pytest.skip("the word-vector pipeline of the parity fixture is missing")
+    config = RunConfig(
+        captions="oracle",
+        llm="mock",
+        limit_images=6,
+        out=tmp_path / "results",
+        spacy_model=str(pipeline),
+        show_progress=False,
+    )
+    result = run_evaluation(config, judge=MockJudge(_varied))
+    run = load_run(result.folder)
+    values = run.values(mode)  # type: ignore[arg-type]
+    counts = image_counts(run.answers(), run.coverage_records(), rules=mode)  # type: ignore[arg-type]
+    intervals = bootstrap(counts, resamples=20, seed=0)
+    checked = [
+        key
+        for key in values
+        if not (mode == "official" and key.startswith(("generative", "score")))
+    ]
+    assert len(checked) >= 7 * 4 and "overall.F1" in checked
+    for key in checked:
+        assert intervals[key].estimate == values[key], key
+    if mode == "strict":
+        assert values["score.AMBER"] is not None and "generative.CHAIR" in checked

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from amber_eval.benchmarks.reporting import CHROMIUM, CHROMIUM_FLAGS
+from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
 from amber_eval.reporting import load_run
-from amber_eval.reporting.bench import CHROMIUM, CHROMIUM_FLAGS
 from amber_eval.reporting.html import render_html, script_json
 from amber_eval.reporting.run_outputs import write_run_report
-from amber_eval.reporting.synthetic import write_synthetic_run
 
 HOSTILE = '</script><script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> & co'
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
 from amber_eval.cli.main import cli
 from amber_eval.reporting import write_run_report, write_run_tables
-from amber_eval.reporting.synthetic import write_synthetic_run
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from amber_eval import __version__
+from amber_eval.benchmarks.synthetic_runs import synthetic_record
 from amber_eval.cli.main import cli
 from amber_eval.errors import InputError, UnknownNameError
 from amber_eval.reporting import build_table, load_run, render_table
 from amber_eval.reporting.formats import markdown_escape, tex_escape
 from amber_eval.reporting.layouts import LAYOUT_NAMES, get_layout
 from amber_eval.reporting.run_data import resolve_run_dirs
-from amber_eval.reporting.synthetic import synthetic_record
 from amber_eval.runs.run_folder import write_run_record
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
@@ -139,7 +139,7 @@ def test_full_layout_shows_counts_and_percent_rates(two_runs: list[Path]) -> Non
 
 
 def test_official_mode_uses_official_blocks(two_runs: list[Path]) -> None:
-    table = _table(two_runs, "full", mode="official")
+    table = _table(two_runs, "full", rules="official")
     assert table.rows[0].values["overall.n"] is None
     assert table.rows[0].values["overall.Accuracy"] == 70.0
 
@@ -155,8 +155,11 @@ def test_escaping_of_labels() -> None:
 def test_names_and_model_folder(two_runs: list[Path], tmp_path: Path) -> None:
     model_folder = two_runs[0].parent
     assert resolve_run_dirs([model_folder]) == [two_runs[0]]
+    # the results root: every finished run of every model, models in name order
+    assert resolve_run_dirs([tmp_path]) == two_runs
+    (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="neither a run folder"):
-        resolve_run_dirs([tmp_path])  # holds model folders, not runs
+        resolve_run_dirs([tmp_path / "empty"])
     table = _table(two_runs, "attribute", names={str(model_folder): "Ours"})
     assert [row.label for row in table.rows] == ["Ours", "other + smollm2"]
     with pytest.raises(InputError, match="none of the reported runs"):
@@ -303,3 +306,15 @@ def test_cli_name_for_a_run_path_holding_an_equals_sign(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].startswith("T = 0 run,run,m/temp=0-0123456789ab,")
+
+
+def test_report_of_the_results_root(two_runs: list[Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from amber_eval.cli.main import cli
+
+    (tmp_path / "caption_model" / "unfinished-000000000000").mkdir()  # no run.json: left out
+    result = CliRunner().invoke(cli, ["report", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["rows"]
+    assert [row["label"] for row in rows] == ["caption_model + llama2-7b", "other + smollm2"]

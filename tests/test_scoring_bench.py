@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_scoring_helpers import ASSOCIATION, SAFE_WORDS, make_similarity
 
-from amber_eval.scoring.bench import upstream_similarity_pairs
+from amber_eval.benchmarks.scoring import upstream_similarity_pairs
 from amber_eval.scoring.generative import Vocabulary
 
 VOCAB = Vocabulary(association=ASSOCIATION, safe_words=SAFE_WORDS)
@@ -45,7 +45,7 @@ def test_standin_pipeline_is_full_and_keeps_the_similarities(
 ) -> None:
     import spacy
 
-    from amber_eval.scoring.standin import build_standin_pipeline
+    from amber_eval.benchmarks.spacy_standin import build_standin_pipeline
 
     source = spacy.load(parity_dir / "glove50-amber-vocab")
     standin = spacy.load(build_standin_pipeline(parity_dir / "glove50-amber-vocab", tmp_path / "p"))
@@ -65,8 +65,8 @@ def test_table_of_a_full_pipeline_equals_its_per_word_calls(
     import numpy as np
     import spacy
 
+    from amber_eval.benchmarks.spacy_standin import build_standin_pipeline
     from amber_eval.scoring.similarity import load_similarity, neutral_components
-    from amber_eval.scoring.standin import build_standin_pipeline
 
     path = build_standin_pipeline(parity_dir / "glove50-amber-vocab", tmp_path / "p")
     assert neutral_components(path) == ["tok2vec", "tagger", "parser", "attribute_ruler", "ner"]

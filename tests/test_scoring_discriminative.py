@@ -20,7 +20,7 @@ E, S, N, A, R = (
 
 def score(bench, answers: dict[int, str], eval_type: str, mode: str, **kw):  # type: ignore[no-untyped-def]
     responses = [Response(id=i, response=text) for i, text in answers.items()]
-    return score_responses(responses, eval_type=eval_type, mode=mode, benchmark=bench, **kw)
+    return score_responses(responses, eval_type=eval_type, rules=mode, benchmark=bench, **kw)
 
 
 @pytest.mark.parametrize(
@@ -163,43 +163,43 @@ def test_blocks_printed_per_type() -> None:
 def test_official_counts_duplicates_twice_with_a_warning() -> None:
     bench = make_benchmark(questions={2: (E, False), 3: (E, False)})
     responses = [Response(2, "No"), Response(2, "No"), Response(3, "Yes")]
-    result = score_responses(responses, eval_type="de", mode="official", benchmark=bench)
+    result = score_responses(responses, eval_type="de", rules="official", benchmark=bench)
     # correct 2 of 3.001 -> 66.6 (3 counted, not 2)
     assert result.blocks["existence"]["Accuracy"] == 66.6
     assert len(result.items) == 3
     assert any("duplicate ids counted twice" in w and "2" in w for w in result.warnings)
     with pytest.raises(InputError, match="duplicate ids: 2"):
-        score_responses(responses, eval_type="de", mode="strict", benchmark=bench)
+        score_responses(responses, eval_type="de", rules="strict", benchmark=bench)
 
 
 def test_ids_outside_the_type_are_processed_officially_and_rejected_strictly() -> None:
     bench = make_benchmark(questions={2: (E, False), 3: (S, True)})
     responses = [Response(2, "No"), Response(3, "No")]
-    result = score_responses(responses, eval_type="de", mode="official", benchmark=bench)
+    result = score_responses(responses, eval_type="de", rules="official", benchmark=bench)
     assert list(result.blocks) == ["existence"]
     assert result.blocks["existence"]["Accuracy"] == 99.9
     assert [item.id for item in result.items] == [2, 3]
     assert any("outside evaluation type 'de'" in w for w in result.warnings)
     with pytest.raises(InputError, match="outside evaluation type 'de': 3"):
-        score_responses(responses, eval_type="de", mode="strict", benchmark=bench)
+        score_responses(responses, eval_type="de", rules="strict", benchmark=bench)
 
 
 def test_unknown_ids_are_errors_in_both_modes() -> None:
     bench = make_benchmark(questions={2: (E, False)})
     for mode in ("official", "strict"):
         with pytest.raises(InputError, match=r"unknown ids.*: 99"):
-            score_responses([Response(99, "No")], eval_type="de", mode=mode, benchmark=bench)
+            score_responses([Response(99, "No")], eval_type="de", rules=mode, benchmark=bench)
 
 
 def test_missing_ids() -> None:
     bench = make_benchmark(questions={2: (E, False), 3: (E, False), 4: (E, False)})
     responses = [Response(2, "No")]
-    official = score_responses(responses, eval_type="de", mode="official", benchmark=bench)
+    official = score_responses(responses, eval_type="de", rules="official", benchmark=bench)
     assert any("2 of the 3 ids" in w and "3, 4" in w for w in official.warnings)
     with pytest.raises(InputError, match=r"2 of the 3 ids.*--allow-partial"):
-        score_responses(responses, eval_type="de", mode="strict", benchmark=bench)
+        score_responses(responses, eval_type="de", rules="strict", benchmark=bench)
     partial = score_responses(
-        responses, eval_type="de", mode="strict", benchmark=bench, allow_partial=True
+        responses, eval_type="de", rules="strict", benchmark=bench, allow_partial=True
     )
     assert partial.coverage is not None
     assert (partial.coverage.expected, partial.coverage.scored, partial.coverage.missing) == (
@@ -238,7 +238,7 @@ def test_always_no_baseline_on_the_real_data(benchmark) -> None:  # type: ignore
 
     answers = baseline_answers(benchmark, "d")
     assert len(answers) == 14216 and {a.response for a in answers} == {"No"}
-    official = score_responses(answers, eval_type="d", mode="official", benchmark=benchmark)
+    official = score_responses(answers, eval_type="d", rules="official", benchmark=benchmark)
     # The published facts of the data: existence 100; attribute Acc 50.0, F1 66.7;
     # relation Acc 41.4; all questions Acc 66.3, F1 79.7.
     blocks = official.blocks

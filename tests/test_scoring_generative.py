@@ -162,11 +162,11 @@ def _record(
 
 def test_official_block_uses_the_0_001_counters() -> None:
     records = [_record((1, 1), (2, 3), (0, 2)), _record((0, 1), (0, 0), (1, 1))]
-    block = generative_block(records, mode="official")
+    block = generative_block(records, rules="official")
     # CHAIR 1/2.001 = 49.975 -> 50.0; Cover 2/3.001 = 66.644 -> 66.6;
     # Hal 100 - 1/2.001*100 = 50.025 -> 50.0; Cog 1/3.001 = 33.322 -> 33.3
     assert block == {"CHAIR": 50.0, "Cover": 66.6, "Hal": 50.0, "Cog": 33.3}
-    strict = generative_block(records, mode="strict")
+    strict = generative_block(records, rules="strict")
     assert strict["CHAIR"] == 50.0
     assert strict["Cover"] == pytest.approx(200 / 3)
     assert strict["Hal"] == 50.0
@@ -177,18 +177,18 @@ def test_official_block_uses_the_0_001_counters() -> None:
 def test_one_hallucination_free_description_gives_hal_0_1_officially() -> None:
     # 100 - 1/1.001*100 = 0.0999 -> 0.1 (the 0.001 counter shows through); strict: 0.
     records = [_record((0, 1), (1, 1), (0, 1))]
-    assert generative_block(records, mode="official")["Hal"] == 0.1
-    assert generative_block(records, mode="strict")["Hal"] == 0.0
+    assert generative_block(records, rules="official")["Hal"] == 0.1
+    assert generative_block(records, rules="strict")["Hal"] == 0.0
 
 
 def test_empty_generative_set() -> None:
-    assert generative_block([], mode="official") == {
+    assert generative_block([], rules="official") == {
         "CHAIR": 0.0,
         "Cover": 0.0,
         "Hal": 100.0,
         "Cog": 0.0,
     }
-    strict = generative_block([], mode="strict")
+    strict = generative_block([], rules="strict")
     assert (strict["CHAIR"], strict["Cover"], strict["Hal"], strict["Cog"]) == (
         None,
         None,

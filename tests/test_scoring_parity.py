@@ -60,7 +60,7 @@ def test_score_generative_matches_descriptions_fixture(
     entries = json.loads((parity_dir / "descriptions.json").read_text())
     descriptions = {entry["id"]: entry["response"] for entry in entries}
     result = score_generative(
-        descriptions, mode="official", benchmark=benchmark, similarity=parity_similarity
+        descriptions, rules="official", benchmark=benchmark, similarity=parity_similarity
     )
     expected = parse_expected((parity_dir / "expected" / "descriptions.g.txt").read_text())
     assert result.block == expected["generative"]
@@ -92,7 +92,7 @@ def test_official_mode_reproduces_every_printed_number(
     result = score_responses(
         read_responses(parity_dir / f"{stem}.json"),
         eval_type=eval_type,
-        mode="official",
+        rules="official",
         benchmark=benchmark,
         similarity=parity_similarity,
     )
@@ -118,8 +118,8 @@ def test_messy_answers_score_in_strict_mode_like_normalised_answers(
     neither = {messy[0].id: "Maybe", messy[1].id: "Yesterday"}
     messy = [Response(r.id, neither.get(r.id, r.response)) for r in messy]
     normalised = [Response(r.id, neither.get(r.id, forms.get(r.response, ""))) for r in messy]
-    strict_messy = score_responses(messy, eval_type="d", mode="strict", benchmark=benchmark)
-    strict_normal = score_responses(normalised, eval_type="d", mode="strict", benchmark=benchmark)
+    strict_messy = score_responses(messy, eval_type="d", rules="strict", benchmark=benchmark)
+    strict_normal = score_responses(normalised, eval_type="d", rules="strict", benchmark=benchmark)
     assert strict_messy.to_json() == strict_normal.to_json()
     overall = strict_messy.blocks["overall"]
     assert overall["n"] == 14216

@@ -59,7 +59,7 @@ def mixed(nltk_data_dir, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 def test_mixed_file_strict_json_has_amber_and_items(mixed) -> None:  # type: ignore[no-untyped-def]
     bench, responses = mixed
     result = score_responses(
-        responses, eval_type="a", mode="strict", benchmark=bench, similarity=make_similarity()
+        responses, eval_type="a", rules="strict", benchmark=bench, similarity=make_similarity()
     )
     first, second = result.items[0], result.items[1]
     # 1: dog covers dog, lawn covers grass, cat is hallucinated (Cog hit).
@@ -98,7 +98,7 @@ def test_mixed_file_strict_json_has_amber_and_items(mixed) -> None:  # type: ign
 def test_mixed_file_official_drops_capitalised_plural(mixed) -> None:  # type: ignore[no-untyped-def]
     bench, responses = mixed
     result = score_responses(
-        responses, eval_type="a", mode="official", benchmark=bench, similarity=make_similarity()
+        responses, eval_type="a", rules="official", benchmark=bench, similarity=make_similarity()
     )
     # Upstream lemmatizes "Dogs" to "Dogs": not in the vocabulary, so item 2 is clean.
     assert result.items[1].nouns == ("sky",)
@@ -113,7 +113,7 @@ def test_score_generative_by_item_id(mixed) -> None:  # type: ignore[no-untyped-
     bench, _ = mixed
     result = score_generative(
         {2: "A dog under the sky.", 1: "Grass."},
-        mode="strict",
+        rules="strict",
         benchmark=bench,
         similarity=make_similarity(),
     )

@@ -13,6 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from amber_eval.benchmarks.random_models import (
+    write_random_blip,
+    write_random_clip,
+    write_random_sam,
+)
 from amber_eval.captions.dump import read_dump
 from amber_eval.errors import InputError
 from amber_eval.segmenter import (
@@ -26,11 +31,6 @@ from amber_eval.segmenter import (
     segment_folder,
 )
 from amber_eval.segmenter.crops import GREY, region_crop
-from amber_eval.segmenter.random_models import (
-    write_random_blip,
-    write_random_clip,
-    write_random_sam,
-)
 
 torch = pytest.importorskip("torch")
 
@@ -350,7 +350,7 @@ def test_image_to_text_captions_crops_in_batches(
 def test_bench_segment_prints_rates(clip_dir: Path) -> None:
     from click.testing import CliRunner
 
-    from amber_eval.cli.segment import bench_segment
+    from amber_eval.cli.bench import bench_segment
 
     result = CliRunner().invoke(
         bench_segment,

@@ -111,7 +111,7 @@ def caption_coverage(
 def _score(
     scorer: Any,
     descriptions: Mapping[int, str],
-    mode: str,
+    rules: str,
     benchmark: Benchmark,
     similarity: SimilarityTable,
     progress: bool,
@@ -125,7 +125,7 @@ def _score(
     ) as advance:
         return scorer(
             descriptions,
-            mode=mode,
+            rules=rules,
             benchmark=benchmark,
             similarity=similarity,
             progress=advance,

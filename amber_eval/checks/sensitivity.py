@@ -121,7 +121,7 @@ def sensitivity(
         result = run_evaluation(variant.config, judge=factory(variant.config))
         folders[variant.name] = str(result.folder)
         run = load_run(result.folder)
-        counts[variant.name] = image_counts(run.answers(), mode="strict")
+        counts[variant.name] = image_counts(run.answers(), rules="strict")
     default = counts["default"]
     if not default.images:
         raise InputError("the default run has no answers to compare")

@@ -16,7 +16,7 @@ COMMANDS = command_registry()
 """Every top-level command: name -> ``module:attribute`` of its click command, short help."""
 for _name, _target, _help in (
     ("score", "amber_eval.cli.score:score", "Score a response file (official or strict mode)."),
-    ("bench-score", "amber_eval.cli.score:bench_score", "Time full-set scoring vs the upstream."),
+    ("bench-score", "amber_eval.cli.bench:bench_score", "Time full-set scoring vs the upstream."),
     ("data", "amber_eval.cli.data:data", "Fetch, verify and locate AMBER's data files."),
     ("captions", "amber_eval.cli.captions:captions", "Check, import and score caption dumps."),
     ("prompts", "amber_eval.cli.prompts:prompts", "Render the Yes/No prompts from captions."),
@@ -43,7 +43,13 @@ for _name, _target, _help in (
     ),
     ("segment", "amber_eval.cli.segment:segment", "Dump region captions for a folder of images."),
     ("segmenters", "amber_eval.cli.segment:segmenters", "List mask sources and captioners."),
-    ("bench-segment", "amber_eval.cli.segment:bench_segment", "Time a mask source + captioner."),
+    ("bench-segment", "amber_eval.cli.bench:bench_segment", "Time a mask source + captioner."),
+    (
+        "bench-report",
+        "amber_eval.cli.bench:bench_report",
+        "Time the bootstrap and the HTML report.",
+    ),
+    ("bench-pairs", "amber_eval.cli.bench:bench_pairs", "Parse-and-filter memory and throughput."),
     (
         "filter-pairs",
         "amber_eval.cli.filter_pairs:filter_pairs",

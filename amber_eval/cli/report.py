@@ -107,6 +107,7 @@ def paired_interval_options(function: F) -> F:
 @click.option("--name", "names", multiple=True, metavar="RUN=LABEL", help="Row label of a run.")
 @click.option(
     "--mode",
+    "rules",
     type=click.Choice(["strict", "official"]),
     default="strict",
     show_default=True,
@@ -144,7 +145,7 @@ def report(
     fmt: str,
     out: Path | None,
     names: tuple[str, ...],
-    mode: str,
+    rules: str,
     references: tuple[str, ...],
     level: float | None,
     ceilings: tuple[str, ...],
@@ -153,7 +154,9 @@ def report(
 ) -> None:
     """Tables (LaTeX, Markdown, CSV, JSON) or the HTML report of RUN folders.
 
-    Each RUN is a run folder (results/<model>/<llm>-<hash>) or a model folder (all its runs).
+    Each RUN is a run folder (results/<model>/<llm>-<hash>), a model folder (all its finished
+    runs) or a results folder (every finished run of every model). --mode names the scoring
+    rules.
     """
     from amber_eval.checks.judge_card import ceiling_run
     from amber_eval.reporting.run_data import load_run, resolve_run_dirs
@@ -166,7 +169,7 @@ def report(
 
         text = render_html(
             loaded,
-            mode=mode,  # type: ignore[arg-type]
+            rules=rules,  # type: ignore[arg-type]
             names=_names(names),
             references=references,
             ci=settings,
@@ -179,7 +182,7 @@ def report(
         table = build_table(
             loaded,
             layout=layout,
-            mode=mode,  # type: ignore[arg-type]
+            rules=rules,  # type: ignore[arg-type]
             names=_names(names),
             references=references,
             ci=settings,
@@ -193,7 +196,12 @@ def report(
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False))
 @click.option(
-    "--mode", type=click.Choice(["strict", "official"]), default="strict", show_default=True
+    "--mode",
+    "rules",
+    type=click.Choice(["strict", "official"]),
+    default="strict",
+    show_default=True,
+    help="The scoring rules: strict, or the upstream scorer's (official).",
 )
 @click.option(
     "--layout",
@@ -212,7 +220,7 @@ def report(
 def compare(
     run_a: str,
     run_b: str,
-    mode: str,
+    rules: str,
     layout: str,
     level: float,
     seed: int,
@@ -239,7 +247,7 @@ def compare(
         runs[1],
         label_a=name_a,
         label_b=name_b,
-        mode=mode,  # type: ignore[arg-type]
+        rules=rules,  # type: ignore[arg-type]
         layout=layout,
         ci=_ci(level, resamples, seed),
     )

@@ -1,4 +1,4 @@
-"""``amber-eval score`` and ``amber-eval bench-score``."""
+"""``amber-eval score``: score a response file."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import click
 
 from amber_eval.cli.options import data_dir_option, keeps_inputs
 from amber_eval.progress import rate_progress
-from amber_eval.scoring.scorer import EVAL_TYPES, MODES
+from amber_eval.scoring.scorer import EVAL_TYPES
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
+from amber_eval.terms import RULES
 
 
 def _cell(value: Any, *, ratio: bool = False) -> str:
@@ -30,8 +31,8 @@ def render_table(result: Any) -> None:
     from rich.table import Table
 
     console = Console()
-    strict = result.mode == "strict"
-    title = f"AMBER ({result.mode} mode, type {result.eval_type})"
+    strict = result.rules == "strict"
+    title = f"AMBER ({result.rules} mode, type {result.eval_type})"
     if "generative" in result.blocks:
         table = Table(title=title + ": generative")
         columns = ["CHAIR", "Cover", "Hal", "Cog"] + (["n"] if strict else [])
@@ -79,10 +80,12 @@ def render_table(result: Any) -> None:
 )
 @click.option(
     "--mode",
-    type=click.Choice(MODES),
+    "rules",
+    type=click.Choice(RULES),
     default="strict",
     show_default=True,
-    help="strict: fixed rules, validated ids; official: the upstream scorer's numbers exactly.",
+    help="The scoring rules. strict: fixed rules, validated ids; official: the upstream "
+    "scorer's numbers exactly.",
 )
 @click.option(
     "--spacy-model",
@@ -119,7 +122,7 @@ def render_table(result: Any) -> None:
 def score(
     responses: Path,
     eval_type: str,
-    mode: str,
+    rules: str,
     spacy_model: str,
     json_out: Path | None,
     items_out: Path | None,
@@ -145,7 +148,7 @@ def score(
         result = score_responses(
             loaded,
             eval_type=eval_type,
-            mode=mode,
+            rules=rules,
             benchmark=benchmark,
             spacy_model=spacy_model,
             allow_partial=allow_partial,
@@ -175,100 +178,3 @@ def write_items(path: Path, items: Any) -> None:
     with atomic_open(path, "w") as handle:
         for item in items:
             handle.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
-
-
-@click.command("bench-score")
-@click.option(
-    "--responses",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Response file to score (default: all_yes.json of the parity fixture, "
-    "$AMBER_EVAL_PARITY).",
-)
-@click.option(
-    "--spacy-model",
-    help="A full spaCy pipeline to time (e.g. en_core_web_lg). Default: build a stand-in "
-    "full pipeline (tok2vec, tagger, parser, NER; random weights) holding --vectors.",
-)
-@click.option(
-    "--vectors",
-    help="Vectors pipeline for the stand-in (default: the parity fixture's glove50-amber-vocab).",
-)
-@click.option("--type", "eval_type", type=click.Choice(EVAL_TYPES), default="a", show_default=True)
-@click.option("--sample", default=300, show_default=True, help="Upstream pair calls to time.")
-@data_dir_option
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
-@keeps_inputs(inputs={"--responses": "responses"}, outputs={"--json": "json_out"})
-def bench_score(
-    responses: Path | None,
-    spacy_model: str | None,
-    vectors: str | None,
-    eval_type: str,
-    sample: int,
-    data_dir: Path | None,
-    json_out: Path | None,
-) -> None:
-    """Time full-set scoring (cold and warm) against the upstream algorithm's per-pair calls."""
-    import os
-
-    from amber_eval.errors import InputError
-    from amber_eval.scoring.bench import run_bench
-
-    parity = os.environ.get("AMBER_EVAL_PARITY")
-    if responses is None:
-        if not parity:
-            raise InputError("give --responses FILE (or set AMBER_EVAL_PARITY to the fixture)")
-        responses = Path(parity) / "all_yes.json"
-    if spacy_model is None and vectors is None:
-        if not parity:
-            raise InputError("give --spacy-model NAME|PATH or --vectors PIPELINE")
-        vectors = str(Path(parity) / "glove50-amber-vocab")
-    expected = responses.parent / "expected" / f"{responses.stem}.{eval_type}.txt"
-    report = run_bench(
-        responses,
-        spacy_model=spacy_model,
-        vectors_pipeline=vectors,
-        eval_type=eval_type,
-        sample=sample,
-        data_dir=data_dir,
-        expected_text=expected.read_text(encoding="utf-8") if expected.is_file() else None,
-        log=lambda line: click.echo(line, err=True),
-    )
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"bench-score: {report.descriptions} descriptions + {report.answers} answers"
-    )
-    table.add_column("what")
-    table.add_column("seconds", justify="right")
-    table.add_column("upstream / this", justify="right")
-    table.add_row("upstream algorithm (estimated)", f"{report.upstream_s:.1f}", "1.0x")
-    table.add_row(
-        f"  of which {report.pairs} similarity calls at {report.per_pair_ms:.2f} ms",
-        f"{report.pairs * report.per_pair_ms / 1000:.1f}",
-        "",
-    )
-    table.add_row(
-        "  of which imports, pipeline load, serial NLTK", f"{report.upstream_fixed_s:.1f}", ""
-    )
-    table.add_row(
-        "amber-eval score, cold (empty caches)", f"{report.cold_s:.2f}", f"{report.ratio_cold:.1f}x"
-    )
-    table.add_row("amber-eval score, warm", f"{report.warm_s:.2f}", f"{report.ratio_warm:.1f}x")
-    console = Console()
-    console.print(table)
-    console.print(
-        f"CPU seconds (user + system, workers included): upstream {report.upstream_cpu_s:.1f}, "
-        f"cold {report.cold_cpu_s:.1f} ({report.cpu_ratio_cold:.1f}x), "
-        f"warm {report.warm_cpu_s:.2f}"
-    )
-    console.print(f"pipeline: {report.pipeline}; CPUs: {report.cpus}")
-    console.print(
-        f"sampled pair decisions identical to per-pair calls: {report.sample_decisions_identical}"
-    )
-    if report.numbers_identical is not None:
-        console.print(f"printed numbers identical to the upstream's: {report.numbers_identical}")
-    if json_out is not None:
-        from amber_eval.io import atomic_write_json
-
-        atomic_write_json(json_out, report.to_json())

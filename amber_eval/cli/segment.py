@@ -1,4 +1,4 @@
-"""``amber-eval segment``, ``segmenters`` and ``bench-segment``: region captions for images."""
+"""``amber-eval segment`` and ``segmenters``: region captions for images."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def component_options(function: F) -> F:
     )(function)
 
 
-def _options(
+def component_settings(
     pairs: tuple[str, ...], flag: str, extra: dict[str, object | None]
 ) -> dict[str, object]:
     from amber_eval.segmenter.options import parse_pairs
@@ -104,12 +104,12 @@ def segment(
     """
     from amber_eval.segmenter.run import segment_folder
 
-    mask_options = _options(
+    mask_options = component_settings(
         mask_pairs,
         "-M",
         {"granularity": granularity, "points": None if points is None else str(points)},
     )
-    captioner_options = _options(captioner_pairs, "-C", {"vocabulary": vocabulary})
+    captioner_options = component_settings(captioner_pairs, "-C", {"vocabulary": vocabulary})
     summary = segment_folder(
         images_dir,
         out,
@@ -150,78 +150,3 @@ def segmenters(show_options: bool) -> None:
             if settings is not None:
                 for name, kind, default in describe_settings(settings):
                     click.echo(f"      {name}={default}  ({kind})")
-
-
-@click.command("bench-segment")
-@click.option("--masks", "mask_name", default="grid", show_default=True)
-@click.option("--captioner", "captioner_name", default="clip-vocab", show_default=True)
-@click.option(
-    "--images",
-    "count",
-    default=8,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="How many generated 640x480 images.",
-)
-@click.option("--width", default=640, show_default=True, type=click.IntRange(min=16))
-@click.option("--height", default=480, show_default=True, type=click.IntRange(min=16))
-@click.option(
-    "--random-weights",
-    is_flag=True,
-    help="Build models from configs with random weights (no download; speed only).",
-)
-@click.option(
-    "--size",
-    type=click.Choice(["tiny", "base"]),
-    default="base",
-    show_default=True,
-    help="With --random-weights: tiny test models or ViT-B/16-sized ones.",
-)
-@click.option("--device", default=None, help="torch device (default: cuda when available).")
-@component_options
-@click.option(
-    "--warmup",
-    default=1,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Images processed before timing starts.",
-)
-@click.option(
-    "--compare-unbatched",
-    is_flag=True,
-    help="Also time the captioner one region per forward pass (batch_size=1) and print the ratio.",
-)
-def bench_segment(
-    mask_name: str,
-    captioner_name: str,
-    count: int,
-    width: int,
-    height: int,
-    random_weights: bool,
-    size: str,
-    device: str | None,
-    mask_pairs: tuple[str, ...],
-    captioner_pairs: tuple[str, ...],
-    warmup: int,
-    compare_unbatched: bool,
-) -> None:
-    """Time a mask source + captioner on generated images: images/s and regions/s."""
-    from amber_eval.segmenter.bench import BenchConfig, run_bench
-
-    config = BenchConfig(
-        masks=mask_name,
-        captioner=captioner_name,
-        images=count,
-        width=width,
-        height=height,
-        random_weights=random_weights,
-        size=size,  # type: ignore[arg-type]
-        device=device,
-        mask_options=_options(mask_pairs, "-M", {}),
-        captioner_options=_options(captioner_pairs, "-C", {}),
-        warmup=warmup,
-        compare_unbatched=compare_unbatched,
-    )
-    result = run_bench(config, notice=lambda text: click.echo(text, err=True))
-    for line in result.lines():
-        click.echo(line)

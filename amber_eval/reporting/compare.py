@@ -10,8 +10,9 @@ from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import PairedComparison, image_counts, paired_difference
 from amber_eval.reporting.formats import markdown_escape
 from amber_eval.reporting.layouts import Column, get_layout
-from amber_eval.reporting.run_data import Mode, RunData
+from amber_eval.reporting.run_data import RunData
 from amber_eval.reporting.tables import CISettings
+from amber_eval.terms import Rules
 
 COMPARE_FORMATS = ("markdown", "csv", "json")
 
@@ -32,7 +33,7 @@ class ComparisonRow:
 class Comparison:
     label_a: str
     label_b: str
-    mode: Mode
+    rules: Rules
     ci: CISettings
     columns: tuple[Column, ...]
     result: PairedComparison
@@ -64,7 +65,7 @@ def compare_runs(
     *,
     label_a: str | None = None,
     label_b: str | None = None,
-    mode: Mode = "strict",
+    rules: Rules = "strict",
     layout: str = "full",
     ci: CISettings | None = None,
 ) -> Comparison:
@@ -73,8 +74,8 @@ def compare_runs(
     Estimates come from the runs' answers and coverage records (unrounded counts).
     """
     settings = ci or CISettings()
-    counts_a = image_counts(run_a.answers(), run_a.coverage_records(), mode=mode)
-    counts_b = image_counts(run_b.answers(), run_b.coverage_records(), mode=mode)
+    counts_a = image_counts(run_a.answers(), run_a.coverage_records(), rules=rules)
+    counts_b = image_counts(run_b.answers(), run_b.coverage_records(), rules=rules)
     result = paired_difference(
         counts_a, counts_b, resamples=settings.resamples, seed=settings.seed, level=settings.level
     )
@@ -84,7 +85,7 @@ def compare_runs(
     return Comparison(
         label_a or run_a.default_label,
         label_b or run_b.default_label,
-        mode,
+        rules,
         settings,
         columns,
         result,
@@ -102,7 +103,7 @@ def comparison_markdown(comparison: Comparison) -> str:
         f"A: {markdown_escape(comparison.label_a)}  ",
         f"B: {markdown_escape(comparison.label_b)}  ",
         f"{result.images} images resampled together ({comparison.ci.resamples} resamples, "
-        f"seed {comparison.ci.seed}), {comparison.mode} scores.",
+        f"seed {comparison.ci.seed}), {comparison.rules} scores.",
     ]
     if result.only_a or result.only_b:
         lines.append(
@@ -135,7 +136,7 @@ def comparison_json(comparison: Comparison) -> str:
     data = {
         "a": comparison.label_a,
         "b": comparison.label_b,
-        "mode": comparison.mode,
+        "mode": comparison.rules,
         "ci": {
             "level": comparison.ci.level,
             "resamples": comparison.ci.resamples,

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.reporting.bootstrap import DESCRIPTION_COUNTS
 from amber_eval.reporting.formats import PUBLISHED_MARK
-from amber_eval.reporting.run_data import Mode, RunData, apply_names
+from amber_eval.reporting.run_data import RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table
-from amber_eval.terms import DIMENSION_NAMES
+from amber_eval.terms import DIMENSION_NAMES, Rules
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
@@ -84,7 +84,7 @@ def _parsed_code(parsed: Any) -> int:
     return {"no": 0, "yes": 1}.get(str(parsed), 2)
 
 
-def run_payload(run: RunData, label: str, mode: Mode) -> dict[str, Any]:
+def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
     """The per-image data of one run, compact: question rows are arrays."""
     answers = run.answers()
     coverage = {str(r.get("image")): r for r in run.coverage_records()}
@@ -106,7 +106,7 @@ def run_payload(run: RunData, label: str, mode: Mode) -> dict[str, Any]:
                     1 if line.truth == "yes" else 0,
                     middle,
                     line.answer,
-                    _parsed_code(line.reading(mode)),
+                    _parsed_code(line.reading(rules)),
                     None if line.p_yes is None else round(line.p_yes, 4),
                 ]
             )
@@ -168,18 +168,18 @@ def _table_view(table: Table) -> dict[str, Any]:
 
 
 def _dimension_yes_ratios(
-    answers: Sequence[AnswerLine], *, truth: bool, mode: Mode
+    answers: Sequence[AnswerLine], *, truth: bool, rules: Rules
 ) -> dict[str, float | None]:
     totals: dict[str, list[int]] = {d: [0, 0] for d in DIMENSIONS}
     for line in answers:
-        yes = line.truth == "yes" if truth else line.reading(mode) == "yes"
+        yes = line.truth == "yes" if truth else line.reading(rules) == "yes"
         totals[line.dimension][0] += int(yes)
         totals[line.dimension][1] += 1
     return {d: (100.0 * y / n if n else None) for d, (y, n) in totals.items()}
 
 
 def _plots(
-    runs: Sequence[RunData], labels: Sequence[str], mode: Mode
+    runs: Sequence[RunData], labels: Sequence[str], rules: Rules
 ) -> tuple[list[dict[str, str]], str | None]:
     try:
         from amber_eval.reporting import plots
@@ -190,7 +190,7 @@ def _plots(
     except ImportError:
         return [], "Plots need matplotlib: pip install 'amber-eval[report]'."
     figures: list[dict[str, str]] = []
-    values = [(label, run.values(mode)) for run, label in zip(runs, labels, strict=True)]
+    values = [(label, run.values(rules)) for run, label in zip(runs, labels, strict=True)]
     figures.append(
         {
             "title": 'Precision, recall and F1 per dimension (the positive class is "No")',
@@ -198,14 +198,14 @@ def _plots(
         }
     )
     answers = [run.answers() for run in runs]
-    truth = _dimension_yes_ratios(answers[0], truth=True, mode=mode) if answers else {}
+    truth = _dimension_yes_ratios(answers[0], truth=True, rules=rules) if answers else {}
     figures.append(
         {
             "title": "Yes-ratio of the answers vs of the truth, per dimension",
             "src": plots.yes_ratio_bars(
                 truth,
                 [
-                    (label, _dimension_yes_ratios(records, truth=False, mode=mode))
+                    (label, _dimension_yes_ratios(records, truth=False, rules=rules))
                     for label, records in zip(labels, answers, strict=True)
                 ],
             ),
@@ -240,14 +240,14 @@ def _plots(
 
 
 def _coverage_rows(
-    runs: Sequence[RunData], labels: Sequence[str], mode: Mode
+    runs: Sequence[RunData], labels: Sequence[str], rules: Rules
 ) -> list[dict[str, str]]:
     rows = []
     for run, label in zip(runs, labels, strict=True):
         if not run.coverage_available:
             rows.append({"label": label, "note": f"not available: {run.coverage_reason}"})
             continue
-        values = run.values(mode)
+        values = run.values(rules)
         row = {"label": label, "note": ""}
         for metric in ("CHAIR", "Cover", "Hal", "Cog"):
             value = values.get(f"generative.{metric}")
@@ -259,7 +259,7 @@ def _coverage_rows(
 def render_html(
     runs: Sequence[RunData],
     *,
-    mode: Mode = "strict",
+    rules: Rules = "strict",
     labels: Sequence[str] | None = None,
     names: Mapping[str, str] | None = None,
     references: Sequence[str] = (),
@@ -285,7 +285,7 @@ def render_html(
         table = build_table(
             runs,
             layout=chosen,
-            mode=mode,
+            rules=rules,
             labels=labels,
             references=fitting,
             ci=ci,
@@ -293,12 +293,12 @@ def render_html(
             ceiling=ceiling,
         )
         tables.append(_table_view(table))
-    figures, plot_note = _plots(runs, labels, mode)
+    figures, plot_note = _plots(runs, labels, rules)
     payload = {
-        "mode": mode,
+        "mode": rules,
         "dimensions": list(DIMENSIONS),
         "pageSize": PAGE_SIZE,
-        "runs": [run_payload(run, label, mode) for run, label in zip(runs, labels, strict=True)],
+        "runs": [run_payload(run, label, rules) for run, label in zip(runs, labels, strict=True)],
     }
     template_text = (resources.files("amber_eval") / "resources" / "report.html.jinja").read_text(
         "utf-8"
@@ -306,12 +306,12 @@ def render_html(
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
     return environment.from_string(template_text).render(
         version=__version__,
-        mode=mode,
+        mode=rules,
         labels=labels,
         tables=tables,
         figures=figures,
         plot_note=plot_note,
-        coverage_rows=_coverage_rows(runs, labels, mode),
+        coverage_rows=_coverage_rows(runs, labels, rules),
         alarms=[
             {"label": label, "messages": [w.message for w in run.judge_warnings()]}
             for run, label in zip(runs, labels, strict=True)

@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from amber_eval.runs.judge_alarm import JudgeWarning
     from amber_eval.runs.record import RunRecord
 
-Mode = Rules
-MODES: tuple[Rules, ...] = ("strict", "official")
 
 BLOCKS = BLOCK_ORDER
 
@@ -110,35 +108,43 @@ class RunData:
 
         return warnings_of(self.metrics)
 
-    def values(self, mode: Mode) -> dict[str, float | None]:
-        """Column key (``"overall.F1"``) -> value, for every metric the run has in ``mode``."""
-        score = self.metrics.get(mode)
+    def values(self, rules: Rules) -> dict[str, float | None]:
+        """Column key (``"overall.F1"``) -> value, for every metric the run has in ``rules``."""
+        score = self.metrics.get(rules)
         if not isinstance(score, Mapping):
-            raise InputError(f"{self.path / METRICS_FILE}: no {mode!r} scores")
-        blocks = score.get("blocks", score)
-        values: dict[str, float | None] = {}
-        for block in BLOCKS:
-            metrics = blocks.get(block) if isinstance(blocks, Mapping) else None
-            if isinstance(metrics, Mapping):
-                for metric, value in metrics.items():
-                    number = _number(value)
-                    if metric in FRACTION_METRICS and number is not None:
-                        number *= 100.0  # shown as percentages, like every other rate
-                    values[f"{block}.{metric}"] = number
+            raise InputError(f"{self.path / METRICS_FILE}: no {rules!r} scores")
+        found = score.get("blocks", score)
+        blocks = dict(found) if isinstance(found, Mapping) else {}
         coverage = self.metrics.get("coverage")
         if self.coverage_available and isinstance(coverage, Mapping):
-            generative = coverage.get(mode)
+            generative = coverage.get(rules)
             if isinstance(generative, Mapping):
-                generative = generative.get("generative", generative)
-                for metric, value in generative.items():
-                    values[f"generative.{metric}"] = _number(value)
-        amber = _number(score.get("AMBER"))
-        if amber is None:
-            # A judge run scores the questions only; its generative figures are the captions'
-            # coverage, and the AMBER score combines them as the paper does.
-            amber = amber_score(values.get("generative.CHAIR"), values.get("overall.F1"))
-        values["score.AMBER"] = amber
-        return values
+                # A judge run scores the questions only; its generative figures are the
+                # captions' coverage, and the AMBER score combines them as the paper does.
+                blocks["generative"] = generative.get("generative", generative)
+        return metric_values(blocks, amber=_number(score.get("AMBER")))
+
+
+def metric_values(
+    blocks: Mapping[str, Any], *, amber: float | None = None
+) -> dict[str, float | None]:
+    """Column key (``"overall.F1"``) -> value of score blocks, as tables show them: fractions
+    (the Yes-ratio, the parse-failure rate) as percentages, and ``score.AMBER`` (``amber``, else
+    from the generative CHAIR and the overall F1). The run's figures and the bootstrap's
+    resamples both go through here."""
+    values: dict[str, float | None] = {}
+    for block in BLOCKS:
+        metrics = blocks.get(block)
+        if isinstance(metrics, Mapping):
+            for metric, value in metrics.items():
+                number = _number(value)
+                if metric in FRACTION_METRICS and number is not None:
+                    number *= 100.0  # shown as percentages, like every other rate
+                values[f"{block}.{metric}"] = number
+    if amber is None:
+        amber = amber_score(values.get("generative.CHAIR"), values.get("overall.F1"))
+    values["score.AMBER"] = amber
+    return values
 
 
 def load_run(path: str | Path) -> RunData:
@@ -152,8 +158,18 @@ def load_run(path: str | Path) -> RunData:
     return RunData(path=folder, record=record, metrics=metrics)
 
 
+def _finished_runs(folder: Path) -> list[Path]:
+    """The finished runs (``<llm>-<hash>/`` with run.json and metrics.json) of a model folder."""
+    return sorted(
+        child
+        for child in folder.iterdir()
+        if (child / RUN_FILE).is_file() and (child / METRICS_FILE).is_file()
+    )
+
+
 def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
-    """Run folders from run folders or model folders (a model folder gives all its runs)."""
+    """Run folders from run folders, model folders (all their finished runs) or a results
+    root (every finished run of every model, models in name order)."""
     found: list[Path] = []
     for given in paths:
         folder = Path(given)
@@ -161,13 +177,16 @@ def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
             found.append(folder)
             continue
         if not folder.is_dir():
-            raise InputError(f"{folder}: no such run folder or model folder")
-        runs = sorted(child for child in folder.iterdir() if (child / RUN_FILE).is_file())
-        runs = [run for run in runs if (run / METRICS_FILE).is_file()]
+            raise InputError(f"{folder}: no such run folder, model folder or results folder")
+        runs = _finished_runs(folder)
+        if not runs:  # a results root: <model>/<llm>-<hash>/
+            models = sorted(child for child in folder.iterdir() if child.is_dir())
+            runs = [run for model in models for run in _finished_runs(model)]
         if not runs:
             raise InputError(
-                f"{folder}: neither a run folder (with run.json) nor a model folder holding "
-                "finished runs (<llm>-<hash>/ with run.json and metrics.json)"
+                f"{folder}: neither a run folder (with run.json), nor a model folder holding "
+                "finished runs (<llm>-<hash>/ with run.json and metrics.json), nor a results "
+                "folder holding model folders"
             )
         found.extend(runs)
     unique: dict[Path, Path] = {}

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from amber_eval.io import atomic_write_text
 from amber_eval.reporting.formats import to_latex, to_markdown
-from amber_eval.reporting.run_data import Mode, load_run
+from amber_eval.reporting.run_data import load_run
 from amber_eval.reporting.tables import build_table
+from amber_eval.terms import Rules
 
 TABLES_TEX = "tables.tex"
 TABLES_MD = "tables.md"
@@ -15,26 +16,26 @@ METRICS_CSV = "metrics.csv"
 REPORT_HTML = "report.html"
 
 
-def write_run_tables(run_dir: str | Path, *, mode: Mode = "strict") -> list[Path]:
+def write_run_tables(run_dir: str | Path, *, rules: Rules = "strict") -> list[Path]:
     """Write the run's tables into ``run_dir``; returns the paths written.
 
     ``tables.tex``: the amber, attribute and expressiveness layouts (LaTeX); ``tables.md``: the
-    same and the full layout (Markdown); ``metrics.csv``: the full layout, one row per mode
+    same and the full layout (Markdown); ``metrics.csv``: the full layout, one row per rules
     (strict and official), at full precision.
     """
     folder = Path(run_dir)
     run = load_run(folder)
     layouts = ("amber", "attribute", "expressiveness")
-    tables = [build_table([run], layout=name, mode=mode) for name in layouts]
+    tables = [build_table([run], layout=name, rules=rules) for name in layouts]
     tex = "\n".join(to_latex(table) for table in tables)
-    full = [build_table([run], layout="full", mode=m) for m in ("strict", "official")]
+    full = [build_table([run], layout="full", rules=m) for m in ("strict", "official")]
     markdown = "\n".join(
         f"## {table.layout.name}\n\n{to_markdown(table)}" for table in [*tables, full[0]]
     )
     frames = []
     for table in full:
         frame = table.to_dataframe()
-        frame.insert(0, "mode", table.mode)
+        frame.insert(0, "mode", table.rules)
         frames.append(frame)
     import pandas as pd
 
@@ -46,12 +47,12 @@ def write_run_tables(run_dir: str | Path, *, mode: Mode = "strict") -> list[Path
     return written
 
 
-def write_run_report(run_dir: str | Path, *, mode: Mode = "strict") -> Path:
+def write_run_report(run_dir: str | Path, *, rules: Rules = "strict") -> Path:
     """Write the self-contained ``report.html`` into ``run_dir``."""
     from amber_eval.reporting.html import render_html
 
     folder = Path(run_dir)
     run = load_run(folder)
     target = folder / REPORT_HTML
-    atomic_write_text(target, render_html([run], mode=mode))
+    atomic_write_text(target, render_html([run], rules=rules))
     return target

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval, bootstrap, image_counts
 from amber_eval.reporting.layouts import Column, Layout, get_layout
 from amber_eval.reporting.reference import ReferenceSet, reference_for_layout
-from amber_eval.reporting.run_data import Mode, RunData, apply_names
+from amber_eval.reporting.run_data import RunData, apply_names
+from amber_eval.terms import Rules
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +42,7 @@ class CISettings:
 @dataclass(frozen=True)
 class Table:
     layout: Layout
-    mode: Mode
+    rules: Rules
     rows: tuple[TableRow, ...]
     references: tuple[ReferenceSet, ...] = ()
     ci: CISettings | None = None
@@ -120,16 +121,16 @@ IntervalCache = dict[tuple[str, str, CISettings], dict[str, Interval]]
 
 
 def run_intervals(
-    run: RunData, mode: Mode, ci: CISettings, cache: IntervalCache | None = None
+    run: RunData, rules: Rules, ci: CISettings, cache: IntervalCache | None = None
 ) -> dict[str, Interval]:
     """Bootstrap intervals of every metric of ``run`` (empty when it has no answers).
 
     ``cache`` (any dict) keeps them for further tables of the same run and settings.
     """
-    key = (str(run.path.resolve()), mode, ci)
+    key = (str(run.path.resolve()), rules, ci)
     if cache is not None and key in cache:
         return cache[key]
-    counts = image_counts(run.answers(), run.coverage_records(), mode=mode)
+    counts = image_counts(run.answers(), run.coverage_records(), rules=rules)
     intervals: dict[str, Interval] = {}
     if counts.images:
         intervals = bootstrap(counts, resamples=ci.resamples, seed=ci.seed, level=ci.level)
@@ -146,14 +147,14 @@ def run_row(
     run: RunData,
     label: str,
     layout: Layout,
-    mode: Mode,
+    rules: Rules,
     ci: CISettings | None,
     cache: IntervalCache | None = None,
 ) -> TableRow:
-    values = run.values(mode)
+    values = run.values(rules)
     intervals: dict[str, Interval] = {}
     if ci is not None:
-        computed = run_intervals(run, mode, ci, cache)
+        computed = run_intervals(run, rules, ci, cache)
         intervals = {key: computed[key] for key in layout.keys if key in computed}
     return TableRow(
         label=label,
@@ -169,7 +170,7 @@ def build_table(
     runs: Sequence[RunData],
     *,
     layout: str | Layout = "amber",
-    mode: Mode = "strict",
+    rules: Rules = "strict",
     names: Mapping[str, str] | None = None,
     labels: Sequence[str] | None = None,
     references: Sequence[str] = (),
@@ -195,10 +196,10 @@ def build_table(
         for reference_row in reference.rows
     ]
     rows += [
-        run_row(run, label, chosen, mode, ci, interval_cache)
+        run_row(run, label, chosen, rules, ci, interval_cache)
         for run, label in zip(runs, labels, strict=True)
     ]
     for run in ceiling:
-        row = run_row(run, f"{run.llm} on oracle captions", chosen, mode, ci, interval_cache)
+        row = run_row(run, f"{run.llm} on oracle captions", chosen, rules, ci, interval_cache)
         rows.append(replace(row, label=row.label + CEILING_SUFFIX, source="ceiling"))
-    return Table(chosen, mode, tuple(rows), tuple(reference_sets), ci)
+    return Table(chosen, rules, tuple(rows), tuple(reference_sets), ci)

@@ -24,7 +24,7 @@ EVAL_TYPE = "d"
 
 
 def score_answers(
-    benchmark: Any, answers: Sequence[AnswerLine], *, mode: str, complete: bool
+    benchmark: Any, answers: Sequence[AnswerLine], *, rules: str, complete: bool
 ) -> dict[str, Any]:
     """The ``strict`` or ``official`` block of ``metrics.json`` for the run's answer lines."""
     from amber_eval.scoring.scorer import score_responses
@@ -32,7 +32,7 @@ def score_answers(
     result = score_responses(
         answers,
         eval_type=EVAL_TYPE,
-        mode=mode,
+        rules=rules,
         benchmark=benchmark,
         allow_partial=not complete,
     )
@@ -74,8 +74,8 @@ def run_metrics(
     """``metrics.json`` (``strict``, ``official``, ``coverage``) and the coverage records."""
     coverage, items = coverage_block(benchmark, selected, images, spacy_model=spacy_model)
     metrics = {
-        "strict": score_answers(benchmark, answers, mode="strict", complete=complete),
-        "official": score_answers(benchmark, answers, mode="official", complete=complete),
+        "strict": score_answers(benchmark, answers, rules="strict", complete=complete),
+        "official": score_answers(benchmark, answers, rules="official", complete=complete),
         "coverage": coverage,
     }
     return metrics, items

@@ -11,13 +11,13 @@ from amber_eval.scoring.generative import GenerativeScore, Vocabulary, score_gen
 from amber_eval.scoring.records import DescriptionRecord, ItemRecord, QuestionRecord
 from amber_eval.scoring.responses import Response, read_responses
 from amber_eval.scoring.result import Coverage, ScoreResult, amber_score, format_upstream
-from amber_eval.scoring.scorer import EVAL_TYPES, MODES, baseline_answers, score_responses
+from amber_eval.scoring.scorer import EVAL_TYPES, baseline_answers, score_responses
 from amber_eval.scoring.similarity import SimilarityTable, load_similarity
-from amber_eval.terms import parse_answer, parse_official, parse_strict
+from amber_eval.terms import RULES, parse_answer, parse_official, parse_strict
 
 __all__ = [
     "EVAL_TYPES",
-    "MODES",
+    "RULES",
     "Coverage",
     "DescriptionRecord",
     "GenerativeScore",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from amber_eval.scoring.records import QuestionRecord
@@ -142,12 +142,26 @@ def _pooled(parts: Sequence[Tally]) -> Tally:
     return pooled
 
 
+def tally_start(rules: str) -> float:
+    """Where the ``*_num`` counters start: the upstream's 0.001 (official), else 0."""
+    return 0.001 if rules == "official" else 0
+
+
 def discriminative_blocks(
-    records: Sequence[QuestionRecord], *, eval_type: str, mode: str
+    records: Sequence[QuestionRecord], *, eval_type: str, rules: str
 ) -> dict[str, dict[str, float | None]]:
     """The discriminative blocks of ``eval_type`` over ``records`` (every record counts)."""
-    official = mode == "official"
-    counts = tallies(records, start=0.001 if official else 0)
+    return blocks_from_tallies(
+        tallies(records, start=tally_start(rules)), eval_type=eval_type, rules=rules
+    )
+
+
+def blocks_from_tallies(
+    counts: Mapping[str, Tally], *, eval_type: str, rules: str
+) -> dict[str, dict[str, float | None]]:
+    """The discriminative blocks of ``eval_type`` from the tallies of ``overall`` and of each
+    dimension: the one aggregation of ``metrics.json`` and of the bootstrap's resamples."""
+    official = rules == "official"
     blocks: dict[str, dict[str, float | None]] = {}
     for name in discriminative_block_names(eval_type):
         dims = BLOCK_DIMENSIONS[name]

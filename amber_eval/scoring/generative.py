@@ -134,42 +134,72 @@ def _first_positions(candidates: Sequence[tuple[str, int]]) -> dict[str, int]:
     return first
 
 
-def generative_block(records: Sequence[DescriptionRecord], *, mode: str) -> dict[str, float | None]:
-    """CHAIR, Cover, Hal, Cog over ``records`` (in response order), as ``mode`` computes them."""
-    if mode == "official":
-        # The upstream's float counters: *_num start at 0.001, added to in response order.
-        chair_s, chair_n, cover_s, cover_n = 0.0, 0.001, 0.0, 0.001
-        cog_s, cog_n, free_s, free_n = 0.0, 0.001, 0.0, 0.001
-        for r in records:
-            chair_s += r.chair_score
-            chair_n += r.chair_num
-            cover_s += r.cover_score
-            cover_n += r.cover_num
-            cog_s += r.cog_score
-            cog_n += r.cog_num
-            if r.hallucination_free:
-                free_s += 1
-            free_n += 1
+@dataclass
+class GenerativeTally:
+    """The sums behind CHAIR, Cover, Hal and Cog; ``*_num`` and ``n`` start at ``start``."""
+
+    chair_num: float
+    cover_num: float
+    cog_num: float
+    n: float
+    chair_score: float = 0
+    cover_score: float = 0
+    cog_score: float = 0
+    free: float = 0
+    """Descriptions without a hallucinated mention."""
+
+    @classmethod
+    def empty(cls, start: float) -> GenerativeTally:
+        return cls(chair_num=start, cover_num=start, cog_num=start, n=start)
+
+    def add(self, record: DescriptionRecord) -> None:
+        """One description, counted in the upstream's order of operations."""
+        self.chair_score += record.chair_score
+        self.chair_num += record.chair_num
+        self.cover_score += record.cover_score
+        self.cover_num += record.cover_num
+        self.cog_score += record.cog_score
+        self.cog_num += record.cog_num
+        if record.hallucination_free:
+            self.free += 1
+        self.n += 1
+
+
+def generative_block(
+    records: Sequence[DescriptionRecord], *, rules: str
+) -> dict[str, float | None]:
+    """CHAIR, Cover, Hal, Cog over ``records`` (in response order), under ``rules``."""
+    # official: the upstream's float counters, *_num starting at 0.001, added in response order
+    tally = GenerativeTally.empty(0.001 if rules == "official" else 0)
+    for record in records:
+        tally.add(record)
+    return generative_metrics(tally, rules=rules)
+
+
+def generative_metrics(tally: GenerativeTally, *, rules: str) -> dict[str, float | None]:
+    """The generative block of ``tally``: the one aggregation of ``metrics.json`` and of the
+    bootstrap's resamples (official: rounded, from the 0.001 counters; strict: unrounded, None
+    for an empty denominator)."""
+    if rules == "official":
         return {
-            "CHAIR": round(chair_s / chair_n * 100, 1),
-            "Cover": round(cover_s / cover_n * 100, 1),
-            "Hal": round(100 - free_s / free_n * 100, 1),
-            "Cog": round(cog_s / cog_n * 100, 1),
+            "CHAIR": round(tally.chair_score / tally.chair_num * 100, 1),
+            "Cover": round(tally.cover_score / tally.cover_num * 100, 1),
+            "Hal": round(100 - tally.free / tally.n * 100, 1),
+            "Cog": round(tally.cog_score / tally.cog_num * 100, 1),
         }
-    n = len(records)
-    free = sum(r.hallucination_free for r in records)
+    n = int(tally.n)
     return {
-        "CHAIR": _percent(sum(r.chair_score for r in records), sum(r.chair_num for r in records)),
-        "Cover": _percent(sum(r.cover_score for r in records), sum(r.cover_num for r in records)),
-        "Hal": _percent(n - free, n),
-        "Cog": _percent(sum(r.cog_score for r in records), sum(r.cog_num for r in records)),
+        "CHAIR": _percent(tally.chair_score, tally.chair_num),
+        "Cover": _percent(tally.cover_score, tally.cover_num),
+        "Hal": _percent(n - tally.free, n),
+        "Cog": _percent(tally.cog_score, tally.cog_num),
         "n": n,
         "yes_ratio": None,
         "parse_failure_rate": None,
     }
 
 
-def _percent(numerator: int, denominator: int) -> float | None:
+def _percent(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else numerator / denominator * 100
 
 
@@ -184,7 +214,7 @@ class GenerativeScore:
 def score_generative(
     descriptions: Mapping[int, str],
     *,
-    mode: str = "strict",
+    rules: str = "strict",
     benchmark: Any = None,
     similarity: SimilarityTable | None = None,
     spacy_model: str | None = None,
@@ -199,8 +229,8 @@ def score_generative(
     from amber_eval.errors import InputError
     from amber_eval.scoring.nouns import extract_nouns_many
 
-    if mode not in ("strict", "official"):
-        raise ValueError(f"mode must be 'strict' or 'official', not {mode!r}")
+    if rules not in ("strict", "official"):
+        raise ValueError(f"rules must be 'strict' or 'official', not {rules!r}")
     if benchmark is None:
         from amber_eval.data import load_benchmark
 
@@ -229,7 +259,7 @@ def score_generative(
     if pending is not None:
         similarity = pending.result()
     similar = similarity.similar if similarity is not None else _never
-    strict = mode == "strict"
+    strict = rules == "strict"
     records = []
     for item_id, forms in zip(ids, noun_lists, strict=True):
         item = benchmark.generative[item_id]
@@ -245,7 +275,7 @@ def score_generative(
                 strict=strict,
             )
         )
-    return GenerativeScore(block=generative_block(records, mode=mode), items=tuple(records))
+    return GenerativeScore(block=generative_block(records, rules=rules), items=tuple(records))
 
 
 def noun_forms(forms: Sequence[tuple[str, str]], *, strict: bool) -> list[str]:

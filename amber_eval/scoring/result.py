@@ -57,7 +57,8 @@ class Coverage:
 class ScoreResult:
     """Blocks of metrics (in the upstream's print order), per-item records and warnings."""
 
-    mode: str
+    rules: str
+    """``strict`` or ``official``: the scoring rules."""
     eval_type: str
     blocks: dict[str, Block]
     items: tuple[ItemRecord, ...]
@@ -75,7 +76,7 @@ class ScoreResult:
     def to_json(self) -> dict[str, Any]:
         """What ``--json`` writes: official = exactly the printed blocks; strict adds more."""
         data: dict[str, Any] = {name: dict(block) for name, block in self.blocks.items()}
-        if self.mode == "official":
+        if self.rules == "official":
             return data
         if "generative" in self.blocks and "overall" in self.blocks:
             data["AMBER"] = self.amber

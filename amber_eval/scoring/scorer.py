@@ -1,4 +1,4 @@
-"""Scoring a whole response file: id checks by mode, per-item records, blocks."""
+"""Scoring a whole response file: id checks by rules, per-item records, blocks."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ from amber_eval.scoring.records import DescriptionRecord, ItemRecord, QuestionRe
 from amber_eval.scoring.responses import Response, Scorable
 from amber_eval.scoring.result import Coverage, ScoreResult
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, SimilarityTable
-from amber_eval.terms import parse_answer
+from amber_eval.terms import RULES, parse_answer
 
-MODES = ("strict", "official")
 EVAL_TYPES = ("a", "g", "d", "de", "da", "dr")
 
 
@@ -33,7 +32,7 @@ def score_responses(
     responses: Sequence[Scorable],
     *,
     eval_type: str = "a",
-    mode: str = "strict",
+    rules: str = "strict",
     benchmark: Any = None,
     similarity: SimilarityTable | None = None,
     spacy_model: str | None = None,
@@ -41,7 +40,7 @@ def score_responses(
     noun_cache: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreResult:
-    """Score ``responses`` as evaluation type ``eval_type`` in ``mode``.
+    """Score ``responses`` as evaluation type ``eval_type`` under ``rules``.
 
     ``official`` reproduces the upstream scorer (duplicates counted twice, ids outside the type
     processed, missing ids absent; each with a warning). ``strict`` makes unknown ids,
@@ -49,8 +48,8 @@ def score_responses(
     ``allow_partial`` (then :attr:`ScoreResult.coverage` says how much was scored). Unknown ids
     are an error in both modes. ``progress`` is called with the number of descriptions done.
     """
-    if mode not in MODES:
-        raise InputError(f"unknown scoring mode {mode!r}: use 'strict' or 'official'")
+    if rules not in RULES:
+        raise InputError(f"unknown scoring rules {rules!r}: use 'strict' or 'official'")
     if eval_type not in EVAL_TYPES:
         raise InputError(
             f"unknown evaluation type {eval_type!r}: use one of {', '.join(EVAL_TYPES)}"
@@ -59,7 +58,7 @@ def score_responses(
         from amber_eval.data import load_benchmark
 
         benchmark = load_benchmark()
-    strict = mode == "strict"
+    strict = rules == "strict"
     warnings: list[str] = []
 
     unknown = [
@@ -114,7 +113,7 @@ def score_responses(
     items = _records(
         responses,
         benchmark=benchmark,
-        mode=mode,
+        rules=rules,
         similarity=similarity,
         spacy_model=spacy_model,
         noun_cache=noun_cache,
@@ -124,15 +123,15 @@ def score_responses(
     questions = [r for r in items if isinstance(r, QuestionRecord)]
     blocks: dict[str, dict[str, float | None]] = {}
     if eval_type in ("a", "g"):
-        blocks["generative"] = generative_block(descriptions, mode=mode)
-    blocks.update(discriminative_blocks(questions, eval_type=eval_type, mode=mode))
+        blocks["generative"] = generative_block(descriptions, rules=rules)
+    blocks.update(discriminative_blocks(questions, eval_type=eval_type, rules=rules))
     always_no = None
     if strict and discriminative_block_names(eval_type):
         always_no = discriminative_blocks(
-            [_as_no(q) for q in questions], eval_type=eval_type, mode=mode
+            [_as_no(q) for q in questions], eval_type=eval_type, rules=rules
         )
     return ScoreResult(
-        mode=mode,
+        rules=rules,
         eval_type=eval_type,
         blocks=blocks,
         items=tuple(items),
@@ -167,7 +166,7 @@ def _records(
     responses: Sequence[Scorable],
     *,
     benchmark: Any,
-    mode: str,
+    rules: str,
     similarity: SimilarityTable | None,
     spacy_model: str | None,
     noun_cache: bool,
@@ -208,12 +207,12 @@ def _records(
                 score_description(
                     item.id,
                     item.image,
-                    noun_forms(next(noun_iter), strict=mode == "strict"),
+                    noun_forms(next(noun_iter), strict=rules == "strict"),
                     item.truth,
                     item.hallu,
                     vocabulary,
                     similarity.similar,
-                    strict=mode == "strict",
+                    strict=rules == "strict",
                 )
             )
         else:
@@ -224,7 +223,7 @@ def _records(
                     image=question.image,
                     dimension=question.dimension.value,
                     raw=response.response,
-                    parsed=parse_answer(response.response, mode),  # type: ignore[arg-type]
+                    parsed=parse_answer(response.response, rules),  # type: ignore[arg-type]
                     truth="yes" if question.truth else "no",
                 )
             )

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from amber_eval.segmenter.base import Captioner, MaskSource
-from amber_eval.segmenter.catalog import create_captioner, create_mask_source
-from amber_eval.segmenter.images import ImageFile
-from amber_eval.segmenter.pipeline import process_image, segment
-from amber_eval.segmenter.random_models import (
+from amber_eval.benchmarks.random_models import (
     write_random_blip,
     write_random_clip,
     write_random_sam,
 )
+from amber_eval.segmenter.base import Captioner, MaskSource
+from amber_eval.segmenter.catalog import create_captioner, create_mask_source
+from amber_eval.segmenter.images import ImageFile
+from amber_eval.segmenter.pipeline import process_image, segment
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Synthetic run folders (seeded) for tests, benchmarks and trying the report formats.
+"""Synthetic run folders (seeded) for ``amber-eval bench-report``, the tests and trying the
+report formats.
+
+They ship with the package because the report benchmark times a full-size run without a
+model or AMBER's data; the tests use them too.
 
 The answers are random but internally consistent; ``metrics.json`` is computed from them with
 the bootstrap's count formulas (strict), and the official block holds the same figures rounded

@@ -1,7 +1,9 @@
 """Randomly initialised models built from configs and saved to folders (nothing downloaded).
 
 Test-sized (``tiny``) or real-sized (``base``) open_clip, BLIP and SAM models that load by path
-through the real loading code: for ``bench-segment --random-weights`` and for the tests.
+through the real loading code. They ship with the package because ``bench-segment
+--random-weights`` (GPU speed runs without downloading checkpoints) and ``bench-pairs`` build
+them; the tests use them too.
 """
 
 from __future__ import annotations

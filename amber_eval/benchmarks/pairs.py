@@ -1,8 +1,8 @@
 """Measurements for parse-and-filter (printed, not asserted): peak memory against corpus size
 with precomputed features, and the text side's throughput on this machine.
 
-    python -m amber_eval.pairs.bench memory --sizes 1000,10000,100000
-    python -m amber_eval.pairs.bench text --pairs 2000 --model ViT-B-16
+    amber-eval bench-pairs memory --sizes 1000,10000,100000
+    amber-eval bench-pairs text --pairs 2000 --model ViT-B-16
 
 Each memory size runs in a fresh process (``ru_maxrss`` is a per-process high-water mark);
 ``tracemalloc`` reports the peak of Python and numpy allocations during the run.
@@ -10,7 +10,6 @@ Each memory size runs in a fresh process (``ru_maxrss`` is a per-process high-wa
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -18,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,9 @@ def run_one(pairs: int, folder: Path, *, shard_size: int, traced: bool) -> dict[
     """One filter run over ``pairs`` synthetic pairs (in this process)."""
     import tracemalloc
 
+    from amber_eval.benchmarks.synthetic_pairs import write_synthetic_corpus, write_tiny_clip
     from amber_eval.pairs.encoders import ClipSettings
     from amber_eval.pairs.pipeline import FilterSettings, filter_pairs
-    from amber_eval.pairs.synthetic import write_synthetic_corpus, write_tiny_clip
 
     pairs_file, features = write_synthetic_corpus(folder, pairs, images=500, regions=8)
     clip = write_tiny_clip(folder / "clip")
@@ -66,21 +66,24 @@ def run_one(pairs: int, folder: Path, *, shard_size: int, traced: bool) -> dict[
     }
 
 
-def memory(sizes: list[int], shard_size: int, traced: bool) -> list[dict[str, Any]]:
+def memory(
+    sizes: list[int], shard_size: int, traced: bool, echo: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Peak memory of one filter run per size, each in a fresh process (``bench-pairs one``)."""
     rows = []
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="pairs-bench-") as folder:
-            command = [sys.executable, "-m", "amber_eval.pairs.bench", "_one", str(size), folder]
+            command = [sys.executable, "-m", "amber_eval", "bench-pairs", "one", str(size), folder]
             command += ["--shard-size", str(shard_size)] + (["--traced"] if traced else [])
             env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
             done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
             if done.returncode != 0:
-                raise SystemExit(done.stderr[-2000:])
+                raise RuntimeError(f"the {size}-pair run failed: {done.stderr[-2000:]}")
             row = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append(row)
-            print(json.dumps(row), flush=True)
+            echo(json.dumps(row))
     first, last = rows[0], rows[-1]
-    print(
+    echo(
         f"peak RSS {first['peak_rss_mb']} MB at {first['pairs']} pairs -> "
         f"{last['peak_rss_mb']} MB at {last['pairs']} pairs "
         f"(x{last['peak_rss_mb'] / first['peak_rss_mb']:.2f} for x{last['pairs'] / first['pairs']:.0f} pairs)"
@@ -93,9 +96,9 @@ def text_side(pairs: int, model: str, batch_size: int, unique: bool) -> dict[str
     import numpy as np
     import torch
 
+    from amber_eval.benchmarks.synthetic_pairs import synthetic_caption, write_tiny_clip
     from amber_eval.pairs.encoders import ClipSettings, PhraseEncoder, load_clip
     from amber_eval.pairs.phrases import NltkPhraseParser
-    from amber_eval.pairs.synthetic import synthetic_caption, write_tiny_clip
 
     rng = np.random.default_rng(0)
     captions = [synthetic_caption(rng) for _ in range(pairs)]
@@ -136,37 +139,3 @@ def text_side(pairs: int, model: str, batch_size: int, unique: bool) -> dict[str
         "encode_speedup": round(encode_rate / full_rate, 2),
         "text_side_pairs_per_s": round(pairs / (parse_s + encode_s), 1),
     }
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m amber_eval.pairs.bench")
-    commands = parser.add_subparsers(dest="command", required=True)
-    mem = commands.add_parser("memory", help="peak memory against corpus size")
-    mem.add_argument("--sizes", default="1000,10000,100000")
-    mem.add_argument("--shard-size", type=int, default=1000)
-    mem.add_argument("--traced", action="store_true", help="also report the tracemalloc peak")
-    one = commands.add_parser("_one")
-    one.add_argument("size", type=int)
-    one.add_argument("folder", type=Path)
-    one.add_argument("--shard-size", type=int, default=1000)
-    one.add_argument("--traced", action="store_true")
-    text = commands.add_parser("text", help="parse + encode throughput on CPU")
-    text.add_argument("--pairs", type=int, default=2000)
-    text.add_argument("--model", default="ViT-B-16", help="open_clip name, or 'tiny'")
-    text.add_argument("--batch-size", type=int, default=256)
-    text.add_argument("--repeated", action="store_true", help="allow repeated phrases")
-    args = parser.parse_args(argv)
-    if args.command == "memory":
-        memory([int(s) for s in args.sizes.split(",")], args.shard_size, args.traced)
-    elif args.command == "_one":
-        print(
-            json.dumps(
-                run_one(args.size, args.folder, shard_size=args.shard_size, traced=args.traced)
-            )
-        )
-    else:
-        print(json.dumps(text_side(args.pairs, args.model, args.batch_size, not args.repeated)))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Benchmark of the report machinery on a synthetic full-size run (1,004 images, 14,216 questions).
 
-``python -m amber_eval.reporting.bench`` prints:
+``amber-eval bench-report`` (:func:`run_bench`) prints:
 - the bootstrap time for 1,000 resamples (vectorised ``W @ counts``) and, measured in the same
   run, a per-resample loop over the same count rows (the baseline), with their ratio;
 - the HTML report's render time and size, and, when Chromium and playwright are available, the
@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Callable
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from amber_eval.benchmarks.synthetic_runs import synthetic_records, write_synthetic_run
 from amber_eval.reporting.bootstrap import bootstrap, image_counts, metrics_from_sums
-from amber_eval.reporting.synthetic import synthetic_records, write_synthetic_run
 
 IMAGES = 1004
 QUESTIONS = 14216
@@ -70,24 +69,22 @@ def open_time(path: Path, *, chromium: Path = CHROMIUM) -> float | None:
             browser.close()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--resamples", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-browser", action="store_true")
-    args = parser.parse_args(argv)
+def run_bench(
+    *, resamples: int = 1000, repeats: int = 3, browser: bool = True, echo: Callable[[str], None]
+) -> None:
+    """Time the bootstrap against its per-resample baseline, then render and open the report."""
 
     answers, coverage, _ = synthetic_records(IMAGES, seed=0, total_questions=QUESTIONS)
     start = time.perf_counter()
     counts = image_counts(answers, coverage)
     counting = time.perf_counter() - start
-    print(f"synthetic run: {len(counts.images)} images, {len(answers)} questions")
-    print(f"count rows from records: {counting:.3f} s (once per run)")
-    vectorised = _best_of(args.repeats, lambda: bootstrap(counts, resamples=args.resamples))
-    loop = _best_of(1, lambda: _loop_bootstrap(counts.counts, args.resamples, 0))
-    print(
-        f"bootstrap, {args.resamples} resamples, every metric with its interval: "
-        f"{vectorised:.3f} s vectorised (best of {args.repeats}); per-resample loop baseline "
+    echo(f"synthetic run: {len(counts.images)} images, {len(answers)} questions")
+    echo(f"count rows from records: {counting:.3f} s (once per run)")
+    vectorised = _best_of(repeats, lambda: bootstrap(counts, resamples=resamples))
+    loop = _best_of(1, lambda: _loop_bootstrap(counts.counts, resamples, 0))
+    echo(
+        f"bootstrap, {resamples} resamples, every metric with its interval: "
+        f"{vectorised:.3f} s vectorised (best of {repeats}); per-resample loop baseline "
         f"{loop:.3f} s; speed-up x{loop / vectorised:.1f}"
     )
 
@@ -103,14 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         report = write_run_report(run)
         rendering = time.perf_counter() - start
         size = report.stat().st_size
-        print(f"report.html: rendered in {rendering:.2f} s, {size / 1e6:.2f} MB")
-        if not args.no_browser:
+        echo(f"report.html: rendered in {rendering:.2f} s, {size / 1e6:.2f} MB")
+        if browser:
             seconds = open_time(report)
             if seconds is None:
-                print("open time: skipped (no /usr/bin/chromium or playwright)")
+                echo("open time: skipped (no /usr/bin/chromium or playwright)")
             else:
-                print(f"open time in headless Chromium: {seconds:.2f} s")
-
-
-if __name__ == "__main__":
-    main()
+                echo(f"open time in headless Chromium: {seconds:.2f} s")

@@ -1,8 +1,8 @@
 """Small offline fixtures: a randomly initialised tiny open_clip model saved as a
 ``local-dir:`` folder, and synthetic pairs with precomputed region features.
 
-Used by the tests and by the benchmark (``python -m amber_eval.pairs.bench``); nothing is
-downloaded.
+They ship with the package because ``amber-eval bench-pairs`` runs on them (nothing is
+downloaded); the tests use them too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from amber_eval.segmenter.random_models import write_random_clip
+from amber_eval.benchmarks.random_models import write_random_clip
 
 ADJECTIVES = ("red", "small", "old", "wooden", "bright", "large", "green", "striped", "empty")
 NOUNS = ("dog", "car", "table", "tree", "bicycle", "house", "woman", "boat", "cup", "street")

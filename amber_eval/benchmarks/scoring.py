@@ -12,6 +12,9 @@
 The ratio is the upstream estimate over our time. Both sides run with ``OMP_NUM_THREADS=1``. CPU
 seconds (user + system, worker processes included) are reported too: on a machine shared with
 other jobs they vary much less than wall-clock times.
+
+The upstream side runs as ``python -m amber_eval.benchmarks.scoring PIPELINE PROBE.json`` (a
+child process started by :func:`run_bench`, not a command for users).
 """
 
 from __future__ import annotations
@@ -186,7 +189,7 @@ def run_bench(
         if pipeline is None:
             if vectors_pipeline is None:
                 raise InputError("give --spacy-model, or --vectors to build the stand-in pipeline")
-            from amber_eval.scoring.standin import build_standin_pipeline
+            from amber_eval.benchmarks.spacy_standin import build_standin_pipeline
 
             log(f"building the stand-in full pipeline with the vectors of {vectors_pipeline}")
             pipeline = str(build_standin_pipeline(vectors_pipeline, tmp / "standin-pipeline"))
@@ -211,7 +214,7 @@ def run_bench(
         try:
             table = load_similarity(pipeline, vocabulary=benchmark.vocabulary)
             result = score_responses(
-                loaded, eval_type=eval_type, mode="official", benchmark=benchmark, similarity=table
+                loaded, eval_type=eval_type, rules="official", benchmark=benchmark, similarity=table
             )
         finally:
             if previous is None:
@@ -264,7 +267,7 @@ def run_bench(
 
 
 def _run_probe(pipeline: str, probe_in: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "amber_eval.scoring.bench", pipeline, str(probe_in)]
+    command = [sys.executable, "-m", "amber_eval.benchmarks.scoring", pipeline, str(probe_in)]
     proc = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"upstream probe failed: {proc.stderr.strip()}")
