@@ -190,7 +190,7 @@ def test_an_unwritable_output_is_an_error_naming_it(
         pytest.importorskip("open_clip")
         import numpy as np
 
-        from amber_eval.pairs.synthetic import write_tiny_clip
+        from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
 
         (work / "features").mkdir()
         np.savez(work / "features" / "x.npz", features=np.ones((2, 64), dtype=np.float32))
