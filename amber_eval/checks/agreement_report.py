@@ -324,23 +324,15 @@ def agreement_markdown(report: AgreementReport) -> str:
 
 
 def agreement_latex(report: AgreementReport) -> str:
-    from amber_eval.reporting.formats import tex_escape
+    from amber_eval.reporting.formats import booktabs_table, tex_escape
 
-    lines = [
-        r"% amber-eval agree; needs \usepackage{booktabs}.",
-        r"\begin{tabular}{lllrr}",
-        r"\toprule",
-        r"Block & Kappa & Runs & Agreement (\%) & $\kappa$ \\",
-        r"\midrule",
-    ]
-    for row in _rows(report):
-        lines.append(" & ".join(tex_escape(cell) for cell in row) + r" \\")
-    lines += [
-        r"\bottomrule",
-        rf"\multicolumn{{5}}{{p{{0.9\linewidth}}}}{{\footnotesize {tex_escape(_note(report))}}} \\",
-        r"\end{tabular}",
-    ]
-    return "\n".join(lines) + "\n"
+    return booktabs_table(
+        "agree",
+        "lllrr",
+        r"Block & Kappa & Runs & Agreement (\%) & $\kappa$",
+        [" & ".join(tex_escape(cell) for cell in row) for row in _rows(report)],
+        _note(report),
+    )
 
 
 def agreement_json(report: AgreementReport) -> str:

@@ -193,27 +193,15 @@ def sensitivity_markdown(report: SensitivityReport) -> str:
 
 
 def sensitivity_latex(report: SensitivityReport) -> str:
-    from amber_eval.reporting.formats import tex_escape
+    from amber_eval.reporting.formats import booktabs_table, tex_escape
 
-    lines = [
-        r"% amber-eval sensitivity; needs \usepackage{booktabs}.",
-        r"\begin{tabular}{llrrc}",
-        r"\toprule",
-        rf"Variant & Block & F1 & $\Delta$ & {report.level:g}\% interval \\",
-        r"\midrule",
+    rows = [
+        f"{tex_escape(row.variant)} & {row.block} & {_number(row.f1)} & "
+        f"{_number(row.difference, '+')}{r'$^*$' if row.excludes_zero else ''} & {_interval(row)}"
+        for row in report.rows
     ]
-    for row in report.rows:
-        mark = r"$^*$" if row.excludes_zero else ""
-        lines.append(
-            f"{tex_escape(row.variant)} & {row.block} & {_number(row.f1)} & "
-            f"{_number(row.difference, '+')}{mark} & {_interval(row)} \\\\"
-        )
-    lines += [
-        r"\bottomrule",
-        rf"\multicolumn{{5}}{{p{{0.9\linewidth}}}}{{\footnotesize {tex_escape(_note(report))}}} \\",
-        r"\end{tabular}",
-    ]
-    return "\n".join(lines) + "\n"
+    header = rf"Variant & Block & F1 & $\Delta$ & {report.level:g}\% interval"
+    return booktabs_table("sensitivity", "llrrc", header, rows, _note(report))
 
 
 def _records(report: SensitivityReport) -> list[dict[str, Any]]:

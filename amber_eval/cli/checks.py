@@ -67,7 +67,7 @@ def judge_check(
     card = check(config)
     click.echo(card_markdown(card), nl=False)
     if card.warnings:
-        click.echo(f"\nWARNING: this judge looks useless on the oracle captions ({ADVICE}).")
+        click.echo(f"\nWARNING: this judge looks useless on the oracle captions. {ADVICE}.")
     click.echo(f"\njudge card: {Path(card.run) / CARD_JSON}")
 
 

@@ -192,6 +192,24 @@ def to_latex(table: Table) -> str:
     )
 
 
+def booktabs_table(command: str, column_spec: str, header: str, rows: list[str], note: str) -> str:
+    """A plain booktabs ``tabular``: ``header`` and ``rows`` are LaTeX lines (cells already
+    escaped, without the trailing ``\\``); ``note`` is text, escaped here, set under the table."""
+    width = len(column_spec)
+    lines = [
+        rf"% amber-eval {command}; needs \usepackage{{booktabs}}.",
+        rf"\begin{{tabular}}{{{column_spec}}}",
+        r"\toprule",
+        header + r" \\",
+        r"\midrule",
+        *(row + r" \\" for row in rows),
+        r"\bottomrule",
+        rf"\multicolumn{{{width}}}{{p{{0.9\linewidth}}}}{{\footnotesize {tex_escape(note)}}} \\",
+        r"\end{tabular}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _direction_note(table: Table) -> str:
     lower = [c.header for c in table.columns if c.ranked and c.lower_is_better]
     if lower:

@@ -32,12 +32,15 @@ MIN_BLOCK_QUESTIONS = 20
 LEVEL = 95.0
 RESAMPLES = 1000
 SEED = 0
-ADVICE = "a real judge is needed for these numbers to mean anything: e.g. --llm llama2-7b on a GPU"
+ADVICE = (
+    "judge with a real LLM for numbers that mean something, e.g. --llm llama2-7b on a GPU "
+    "(amber-eval judge-check --llm NAME measures a judge on the oracle captions first)"
+)
 
 
 @dataclass(frozen=True)
 class JudgeWarning:
-    """One reason the run's judge looks useless."""
+    """One reason the run's judge looks useless (what to do is :data:`ADVICE`)."""
 
     code: str
     block: str
@@ -97,7 +100,7 @@ def _yes_ratio_warnings(lines: Sequence[AnswerLine]) -> list[JudgeWarning]:
                 message=(
                     f"{block}: the judge said Yes to {ratio:.1%} of {n} questions, so it answers "
                     f"{said} almost regardless of the captions; its scores measure the judge's "
-                    f"bias, not the captioner ({ADVICE})"
+                    "bias, not the captioner"
                 ),
             )
         )
@@ -154,8 +157,7 @@ def _baseline_warning(lines: Sequence[AnswerLine]) -> JudgeWarning | None:
         message=(
             f"overall: accuracy {accuracy:.1f} vs {baseline:.1f} for always answering No "
             f"(difference {gain.estimate or 0.0:+.1f}, {LEVEL:g}% interval over {rows.shape[0]} images "
-            f"{interval}): the judge does not beat a judge that never reads the captions "
-            f"({ADVICE})"
+            f"{interval}): the judge does not beat a judge that never reads the captions"
         ),
     )
 
@@ -186,4 +188,5 @@ def alarm_text(warnings: Sequence[JudgeWarning]) -> str:
         "WARNING: this judge looks useless; read these scores as the judge's, not the model's:"
     ]
     lines += [f"  - {w.message}" for w in warnings]
+    lines.append(f"What to do: {ADVICE}.")
     return "\n".join(lines)

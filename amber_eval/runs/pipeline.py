@@ -46,6 +46,7 @@ from amber_eval.runs.run_folder import (
 )
 
 if TYPE_CHECKING:
+    from amber_eval.data.benchmark import Benchmark
     from amber_eval.prompting import PromptRecord
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ def _llm_label(llm: str) -> str:
     return llm
 
 
-def _load_captions(config: RunConfig, benchmark: Any) -> tuple[Any, str]:
+def _load_captions(config: RunConfig, benchmark: Benchmark) -> tuple[Any, str]:
     """The caption dump and the sha256 of its file (oracle: of its canonical JSON)."""
     import hashlib
 
@@ -254,7 +255,9 @@ def _template_info(template: str) -> tuple[str, str]:
     return loaded.path or loaded.name, loaded.sha256
 
 
-def _render(benchmark: Any, selected: Mapping[str, list[str]], template: str, images: list[str]):  # type: ignore[no-untyped-def]
+def _render(
+    benchmark: Benchmark, selected: Mapping[str, list[str]], template: str, images: list[str]
+) -> list[PromptRecord]:
     from amber_eval.prompting import render_prompts
 
     return render_prompts(benchmark, selected, template=template, images=images)
@@ -434,7 +437,7 @@ def _finish(
     files: RunFiles,
     record: RunRecord,
     config: RunConfig,
-    benchmark: Any,
+    benchmark: Benchmark,
     selected: Mapping[str, list[str]],
     questions: _Questions,
     store: AnswerStore,
