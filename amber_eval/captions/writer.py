@@ -126,6 +126,12 @@ class DumpWriter:
         """Refuse a file whose first line is not the header of a dump of this very captioner
         and settings: the file is someone else's, and resuming would change it."""
         first = raw.split(b"\n", 1)[0]
+        if b"\n" not in raw and first.lstrip().startswith(b'{"format"'):
+            raise InputError(
+                f"{self.path}: the existing file has no complete header line (the writer was "
+                "interrupted while starting it); it was left as it is: delete it to start a new "
+                "dump"
+            )
         try:
             data = _loads(first.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
