@@ -81,7 +81,7 @@ def bench(
     from amber_eval.judge.backends import load_judge
     from amber_eval.judge.hf import HFJudge
 
-    options = dataclasses.replace(judge_settings(kwargs), mode="score")
+    options = dataclasses.replace(judge_settings(kwargs), answer_mode="score")
     benchmark = load_benchmark(data_dir)
     records = oracle_records(benchmark, questions, template=template)
     start = time.perf_counter()

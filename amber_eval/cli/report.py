@@ -13,6 +13,7 @@ from amber_eval.reporting.compare import COMPARISON_RENDERERS
 from amber_eval.reporting.formats import RENDERERS
 from amber_eval.reporting.layouts import LAYOUT_NAMES
 from amber_eval.reporting.reference import REFERENCE_SETS
+from amber_eval.terms import RULES
 
 if TYPE_CHECKING:
     from amber_eval.reporting.tables import CISettings
@@ -59,6 +60,14 @@ def _ci(level: float | None, resamples: int, seed: int) -> CISettings | None:
     return None if level is None else CISettings(level=level, resamples=resamples, seed=seed)
 
 
+_rules_option = click.option(
+    "--mode",
+    "rules",
+    type=click.Choice(RULES),
+    default="strict",
+    show_default=True,
+    help="The scoring rules: strict, or the upstream scorer's (official).",
+)
 _ci_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
     click.option(
@@ -105,14 +114,7 @@ def paired_interval_options(function: F) -> F:
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (else stdout)."
 )
 @click.option("--name", "names", multiple=True, metavar="RUN=LABEL", help="Row label of a run.")
-@click.option(
-    "--mode",
-    "rules",
-    type=click.Choice(["strict", "official"]),
-    default="strict",
-    show_default=True,
-    help="strict scores, or the upstream scorer's (official).",
-)
+@_rules_option
 @click.option(
     "--with-reference",
     "references",
@@ -195,14 +197,7 @@ def report(
 @click.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--mode",
-    "rules",
-    type=click.Choice(["strict", "official"]),
-    default="strict",
-    show_default=True,
-    help="The scoring rules: strict, or the upstream scorer's (official).",
-)
+@_rules_option
 @click.option(
     "--layout",
     type=click.Choice(_LAYOUTS),

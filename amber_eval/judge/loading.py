@@ -168,7 +168,7 @@ def load_hf_judge(
         model,
         tokenizer,
         source=identity,
-        mode=opts.mode,
+        mode=opts.answer_mode,
         raw_prompt=opts.raw_prompt,
         system_prompt=opts.system_prompt,
         max_new_tokens=opts.max_new_tokens,
