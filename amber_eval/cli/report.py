@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,12 +41,15 @@ def _names(values: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
-def _emit(text: str, out: Path | None) -> None:
+def _emit(text: str, out: Path | None, runs: Sequence[Any] = ()) -> None:
+    """``text`` to ``out`` (never one of the files of the ``runs`` read), else stdout."""
     if out is None:
         click.echo(text, nl=False)
         return
-    from amber_eval.io import atomic_write_text
+    from amber_eval.io import atomic_write_text, refuse_inputs_as_outputs
 
+    read = [file for run in runs for file in Path(run.path).iterdir() if file.is_file()]
+    refuse_inputs_as_outputs({"--out": out}, {"a run folder": read})
     atomic_write_text(out, text)
     click.echo(f"wrote {out}", err=True)
 
@@ -188,7 +191,7 @@ def report(
             ceiling=ceiling,
         )
         text = render_table(table, fmt)
-    _emit(text, out)
+    _emit(text, out, loaded)
 
 
 @click.command()
@@ -233,13 +236,14 @@ def compare(
     for given, found in zip((run_a, run_b), folders, strict=True):
         if len(found) != 1:
             raise InputError(f"{given}: compare needs one run folder, found {len(found)} runs")
+    runs = [load_run(found[0]) for found in folders]
     comparison = compare_runs(
-        load_run(folders[0][0]),
-        load_run(folders[1][0]),
+        runs[0],
+        runs[1],
         label_a=name_a,
         label_b=name_b,
         rules=rules,  # type: ignore[arg-type]
         layout=layout,
         ci=_ci(level, resamples, seed),
     )
-    _emit(render_comparison(comparison, fmt), out)
+    _emit(render_comparison(comparison, fmt), out, runs)

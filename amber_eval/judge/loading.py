@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,24 +56,43 @@ def access_error(source: str, preset: Preset | None, exc: Exception) -> Resource
     return ResourceError(f"{how} ({name}: {text})")
 
 
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.pth")
+
+
+def check_model_folder(folder: Path) -> None:
+    """A folder given as the judge must hold a model: its config.json and weight files."""
+    missing = []
+    if not (folder / "config.json").is_file():
+        missing.append("config.json")
+    if not any(any(folder.glob(pattern)) for pattern in WEIGHT_PATTERNS):
+        missing.append(f"weight files ({', '.join(WEIGHT_PATTERNS)})")
+    if missing:
+        raise ResourceError(
+            f"{folder} holds no model: no {' and no '.join(missing)}. Give a folder written by "
+            "save_pretrained (or a hub id, a .gguf file, a preset: amber-eval llms)"
+        )
+
+
 def _folder_fingerprint(folder: Path) -> str:
-    """sha256 over config.json and the names and sizes of the weight files (cheap to compute)."""
-    digest = hashlib.sha256()
-    config = folder / "config.json"
-    if config.is_file():
-        digest.update(config.read_bytes())
-    for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
-        digest.update(f"{weights.name}:{weights.stat().st_size}\n".encode())
-    return digest.hexdigest()
+    """sha256 over the names and contents of the folder's files: weights, config, tokenizer.
+
+    The content digests are memoised on path, size and mtime (:mod:`amber_eval.file_digests`),
+    so the weights are hashed once; a checkpoint written over another, of the same size, is
+    another model.
+    """
+    from amber_eval.file_digests import folder_sha256
+
+    return folder_sha256(folder)
 
 
 def model_folder(
-    source: str, *, preset: Preset | None, revision: str | None = None
+    source: str, *, preset: Preset | None, revision: str | None = None, check: bool = True
 ) -> tuple[str, dict[str, Any]]:
     """The folder or hub id to load ``source`` from, and the identity facts that name it.
 
     A ``.gguf`` file is converted once to a cached safetensors folder (named by its sha256); a
-    folder is named by its fingerprint; a hub id by its revision.
+    folder is named by its fingerprint (and, with ``check``, must hold a model); a hub id by
+    its revision.
     """
     identity: dict[str, Any] = {"model": preset.name if preset else source}
     path = Path(source)
@@ -85,6 +103,8 @@ def model_folder(
         identity.update({"source": path.name, "file_sha256": sha256})
         return str(converted), identity
     if path.is_dir():
+        if check:
+            check_model_folder(path)
         identity.update({"source": str(path.resolve()), "folder_sha256": _folder_fingerprint(path)})
         return source, identity
     identity.update({"source": source, "revision": revision})
@@ -121,7 +141,9 @@ def load_hf_judge(
         strategy = "packed" if quantization is not None else "cache"
     if attention.startswith("flash") and strategy == "packed":
         strategy = "cache"  # FlashAttention kernels take no custom 4D mask
-    folder, identity = model_folder(source, preset=preset, revision=opts.revision)
+    folder, identity = model_folder(
+        source, preset=preset, revision=opts.revision, check=not opts.random_weights
+    )
     common: dict[str, Any] = {"trust_remote_code": opts.trust_remote_code}
     if opts.revision is not None and not Path(folder).is_dir():
         common["revision"] = opts.revision

@@ -208,7 +208,7 @@ def _tokenizer_source(
         return tokenizer, True
     from amber_eval.judge.loading import model_folder
 
-    folder, _facts = model_folder(source, preset=preset)
+    folder, _facts = model_folder(source, preset=preset, check=False)
     return folder, Path(folder).is_dir()
 
 
