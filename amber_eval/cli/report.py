@@ -24,7 +24,7 @@ _FORMATS = (*RENDERERS.names(), "html")
 _REFERENCES = tuple(REFERENCE_SETS.names())
 
 
-def _names(values: tuple[str, ...]) -> dict[str, str]:
+def run_label_pairs(values: tuple[str, ...]) -> dict[str, str]:
     """``RUN=LABEL`` pairs; a run path may itself hold ``=``: the first split naming an
     existing path wins, else the first ``=``."""
     names: dict[str, str] = {}
@@ -40,7 +40,8 @@ def _names(values: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
-def _emit(text: str, out: Path | None) -> None:
+def emit_text(text: str, out: Path | None) -> None:
+    """``text`` on stdout, or written atomically to ``out`` (saying so on stderr)."""
     if out is None:
         click.echo(text, nl=False)
         return
@@ -167,7 +168,7 @@ def report(
         text = render_html(
             loaded,
             rules=rules,  # type: ignore[arg-type]
-            names=_names(names),
+            names=run_label_pairs(names),
             references=references,
             ci=settings,
             ceiling=ceiling,
@@ -180,13 +181,13 @@ def report(
             loaded,
             layout=layout,
             rules=rules,  # type: ignore[arg-type]
-            names=_names(names),
+            names=run_label_pairs(names),
             references=references,
             ci=settings,
             ceiling=ceiling,
         )
         text = render_table(table, fmt)
-    _emit(text, out)
+    emit_text(text, out)
 
 
 @click.command()
@@ -247,4 +248,4 @@ def compare(
         layout=layout,
         ci=_ci(level, resamples, seed),
     )
-    _emit(render_comparison(comparison, fmt), out)
+    emit_text(render_comparison(comparison, fmt), out)
