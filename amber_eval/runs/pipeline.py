@@ -45,6 +45,7 @@ from amber_eval.runs.run_folder import (
 )
 
 if TYPE_CHECKING:
+    from amber_eval.data.benchmark import Benchmark
     from amber_eval.prompting import PromptRecord
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ def _llm_label(llm: str) -> str:
     return llm
 
 
-def _load_captions(config: RunConfig, benchmark: Any) -> tuple[Any, str]:
+def _load_captions(config: RunConfig, benchmark: Benchmark) -> tuple[Any, str]:
     """The caption dump and the sha256 of its file (oracle: of its canonical JSON)."""
     import hashlib
 
@@ -241,7 +242,9 @@ def _template_info(template: str) -> tuple[str, str]:
     return loaded.path or loaded.name, loaded.sha256
 
 
-def _render(benchmark: Any, selected: Mapping[str, list[str]], template: str, images: list[str]):  # type: ignore[no-untyped-def]
+def _render(
+    benchmark: Benchmark, selected: Mapping[str, list[str]], template: str, images: list[str]
+) -> list[PromptRecord]:
     from amber_eval.prompting import render_prompts
 
     return render_prompts(benchmark, selected, template=template, images=images)
@@ -421,7 +424,7 @@ def _finish(
     files: RunFiles,
     record: RunRecord,
     config: RunConfig,
-    benchmark: Any,
+    benchmark: Benchmark,
     selected: Mapping[str, list[str]],
     questions: _Questions,
     store: AnswerStore,

@@ -17,6 +17,7 @@ from amber_eval.errors import AmberEvalError
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
+    from amber_eval.data.benchmark import Benchmark
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ EVAL_TYPE = "d"
 
 
 def score_answers(
-    benchmark: Any, answers: Sequence[AnswerLine], *, rules: str, complete: bool
+    benchmark: Benchmark, answers: Sequence[AnswerLine], *, rules: str, complete: bool
 ) -> dict[str, Any]:
     """The ``strict`` or ``official`` block of ``metrics.json`` for the run's answer lines."""
     from amber_eval.scoring.scorer import score_responses
@@ -41,7 +42,7 @@ def score_answers(
 
 
 def coverage_block(
-    benchmark: Any,
+    benchmark: Benchmark,
     selected: Mapping[str, Sequence[str]],
     images: Sequence[str],
     *,
@@ -63,7 +64,7 @@ def _unavailable(reason: str) -> dict[str, Any]:
 
 
 def run_metrics(
-    benchmark: Any,
+    benchmark: Benchmark,
     answers: Sequence[AnswerLine],
     *,
     selected: Mapping[str, Sequence[str]],

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from amber_eval.scoring.records import DescriptionRecord
 from amber_eval.scoring.similarity import SimilarityTable
+
+if TYPE_CHECKING:
+    from amber_eval.data.benchmark import Benchmark
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Vocabulary:
         object.__setattr__(self, "safe_lowered", frozenset(w.lower() for w in self.safe_words))
 
     @classmethod
-    def from_benchmark(cls, benchmark: Any) -> Vocabulary:
+    def from_benchmark(cls, benchmark: Benchmark) -> Vocabulary:
         return cls(association=benchmark.association, safe_words=benchmark.safe_words)
 
     def keep(self, nouns: Iterable[str], *, strict: bool) -> list[str]:
@@ -215,7 +218,7 @@ def score_generative(
     descriptions: Mapping[int, str],
     *,
     rules: str = "strict",
-    benchmark: Any = None,
+    benchmark: Benchmark | None = None,
     similarity: SimilarityTable | None = None,
     spacy_model: str | None = None,
     noun_cache: bool = True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from amber_eval.errors import InputError
 from amber_eval.scoring.discriminative import discriminative_block_names, discriminative_blocks
@@ -20,6 +20,9 @@ from amber_eval.scoring.result import Coverage, ScoreResult
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, SimilarityTable
 from amber_eval.terms import RULES, parse_answer
 
+if TYPE_CHECKING:
+    from amber_eval.data.benchmark import Benchmark
+
 EVAL_TYPES = ("a", "g", "d", "de", "da", "dr")
 
 
@@ -33,7 +36,7 @@ def score_responses(
     *,
     eval_type: str = "a",
     rules: str = "strict",
-    benchmark: Any = None,
+    benchmark: Benchmark | None = None,
     similarity: SimilarityTable | None = None,
     spacy_model: str | None = None,
     allow_partial: bool = False,
@@ -141,7 +144,9 @@ def score_responses(
     )
 
 
-def baseline_answers(benchmark: Any, eval_type: str = "d", answer: str = "No") -> list[Response]:
+def baseline_answers(
+    benchmark: Benchmark, eval_type: str = "d", answer: str = "No"
+) -> list[Response]:
     """The same ``answer`` to every Yes/No question of ``eval_type`` (e.g. the always-"No"
     baseline), as a response list ready for :func:`score_responses`."""
     return [
@@ -165,7 +170,7 @@ def _as_no(record: QuestionRecord) -> QuestionRecord:
 def _records(
     responses: Sequence[Scorable],
     *,
-    benchmark: Any,
+    benchmark: Benchmark,
     rules: str,
     similarity: SimilarityTable | None,
     spacy_model: str | None,
