@@ -15,6 +15,7 @@ from importlib.metadata import version
 from typing import Any, Literal
 
 from amber_eval.errors import ResourceError
+from amber_eval.file_digests import local_model_digest
 from amber_eval.segmenter.base import Captioner
 from amber_eval.segmenter.crops import region_crop
 from amber_eval.segmenter.options import build_settings
@@ -112,6 +113,8 @@ class ClipVocabCaptioner(Captioner):
         settings_json.pop("data_dir")
         settings_json["vocabulary_sha256"] = self.vocabulary.sha256
         settings_json["benchmark_vocabulary"] = self.vocabulary.benchmark
+        settings_json.update(local_model_digest("model", s.model))
+        settings_json.update(local_model_digest("pretrained", s.pretrained))
         self.identity = Identity("clip-vocab", version("open_clip_torch"), settings_json)
 
     @classmethod

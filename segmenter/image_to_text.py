@@ -15,6 +15,7 @@ from importlib.metadata import version
 from typing import Any, Literal
 
 from amber_eval.errors import ResourceError
+from amber_eval.file_digests import local_model_digest
 from amber_eval.segmenter.base import Captioner
 from amber_eval.segmenter.crops import region_crop
 from amber_eval.segmenter.options import build_settings
@@ -90,6 +91,7 @@ class ImageToTextCaptioner(Captioner):
         settings_json = asdict(s)
         settings_json.pop("device")
         settings_json["dtype"] = str(self.dtype).removeprefix("torch.")
+        settings_json.update(local_model_digest("model", s.model))
         self.identity = Identity("image-to-text", version("transformers"), settings_json)
 
     @classmethod

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError, ResourceError
+from amber_eval.file_digests import local_model_digest
 from amber_eval.segmenter.base import MaskSource
 from amber_eval.segmenter.options import build_settings
 from amber_eval.segmenter.torch_device import resolve_device, resolve_dtype
@@ -99,6 +100,7 @@ class SamMaskSource(MaskSource):
         settings_json.pop("granularity")
         settings_json["points_sha256"] = points_sha
         settings_json["mode"] = "points" if self.points is not None else "automatic"
+        settings_json.update(local_model_digest("model", s.model))
         self.identity = Identity("sam", version("transformers"), settings_json)
 
     @classmethod

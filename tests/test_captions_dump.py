@@ -463,8 +463,10 @@ def test_writer_refuses_other_captioner(tmp_path: Path) -> None:
 
 def test_writer_refuses_invalid_existing_file(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "d.jsonl", image_line())
-    with pytest.raises(CaptionDumpError, match="missing header"):
+    before = path.read_bytes()
+    with pytest.raises(InputError, match=r"is not a caption dump .* left as it is"):
         DumpWriter(path, _header())
+    assert path.read_bytes() == before
 
 
 def test_writer_header_only_torn(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def test_judge_card_of_a_good_judge(tmp_path: Path, truth_of: dict[str, str]) ->
 
 
 def test_judge_card_in_generate_mode_has_no_auc(tmp_path: Path) -> None:
-    config = _config(tmp_path, judge_options=JudgeOptions(mode="generate"))
+    config = _config(tmp_path, judge_options=JudgeOptions(answer_mode="generate"))
     card = judge_check(config, judge=MockJudge("No."))
     assert card.block("overall").auc is None and card.block("overall").ece is None
     assert card.warnings  # the alarm: it always answers No

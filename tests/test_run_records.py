@@ -72,7 +72,9 @@ def test_one_reader_drops_a_torn_line_and_keeps_the_first_of_an_id(tmp_path: Pat
 
 def _record() -> RunRecord:
     config = RunConfig(
-        captions="oracle", llm="mock", judge_options=JudgeOptions(mode="generate", dtype="float32")
+        captions="oracle",
+        llm="mock",
+        judge_options=JudgeOptions(answer_mode="generate", dtype="float32"),
     )
     return RunRecord(config=config, model="oracle", config_hash="a" * 64, status="success")
 
@@ -87,7 +89,7 @@ def test_run_json_reads_back_what_it_wrote(tmp_path: Path) -> None:
     path.write_text(json.dumps({**data, "warnings": ["later field"]}))
     again = read_run_record(path)
     assert again == record
-    assert again.config.judge_options == JudgeOptions(mode="generate", dtype="float32")
+    assert again.config.judge_options == JudgeOptions(answer_mode="generate", dtype="float32")
     assert again.to_json()["warnings"] == ["later field"]  # a field it does not know is kept
 
 

@@ -22,7 +22,7 @@ def _config(tmp_path: Path, mode: str) -> RunConfig:
     return RunConfig(
         captions="oracle",
         llm="mock",
-        judge_options=JudgeOptions(mode=mode),
+        judge_options=JudgeOptions(answer_mode=mode),
         limit_images=3,
         out=tmp_path / "results",
         show_progress=False,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from amber_eval.errors import ResourceError
+from amber_eval.errors import OutputError
 from amber_eval.judge.base import Answer
 from amber_eval.judge.mock import MockJudge
 from amber_eval.runs.answer_store import AnswerStore, answer_key, default_store_path
@@ -94,10 +94,10 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
         assert store.count() == 200
 
 
-def test_unopenable_store_is_a_resource_error(tmp_path: Path) -> None:
+def test_unopenable_store_is_an_output_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(ResourceError, match="--store"):
+    with pytest.raises(OutputError, match="--store"):
         AnswerStore(blocker / "a.sqlite")
 
 

@@ -109,6 +109,7 @@ class DumpWriter:
                 _write_all(fd, (dump_line(self.header.to_json()) + "\n").encode("utf-8"))
                 os.fsync(fd)
             else:
+                self._check_header(raw)  # before any byte is changed: only our own dump is
                 keep = self._repair(raw)
                 if keep != len(raw):
                     os.ftruncate(fd, keep)
@@ -120,6 +121,35 @@ class DumpWriter:
             os.close(fd)
             raise
         self._fd = fd
+
+    def _check_header(self, raw: bytes) -> None:
+        """Refuse a file whose first line is not the header of a dump of this very captioner
+        and settings: the file is someone else's, and resuming would change it."""
+        first = raw.split(b"\n", 1)[0]
+        if b"\n" not in raw and first.lstrip().startswith(b'{"format"'):
+            raise InputError(
+                f"{self.path}: the existing file has no complete header line (the writer was "
+                "interrupted while starting it); it was left as it is: delete it to start a new "
+                "dump"
+            )
+        try:
+            data = _loads(first.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            found = None
+        else:
+            found = _Validator(str(self.path)).check_header(1, data)
+        if found is None or b"\n" not in raw:
+            raise InputError(
+                f"{self.path} exists and is not a caption dump (its first line is not a dump "
+                "header); it was left as it is. Write to another file, or move it away."
+            )
+        if not found.same_source(self.header):
+            raise InputError(
+                f"{self.path}: cannot resume: the existing dump was made by "
+                f"{_canonical(found.captioner.to_json())}, not by "
+                f"{_canonical(self.header.captioner.to_json())}. It was left as it is: write to "
+                "another file, or delete this one to start again."
+            )
 
     @staticmethod
     def _repair(raw: bytes) -> int:

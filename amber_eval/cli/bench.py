@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from amber_eval.cli.judge import judge_options, judge_settings
-from amber_eval.cli.options import data_dir_option
+from amber_eval.cli.options import data_dir_option, keeps_inputs
 from amber_eval.cli.segment import component_options, component_settings
 from amber_eval.scoring.scorer import EVAL_TYPES
 
@@ -56,6 +56,7 @@ from amber_eval.scoring.scorer import EVAL_TYPES
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report."
 )
 @data_dir_option
+@keeps_inputs(inputs={"--template": "template"}, outputs={"--json": "json_out"})
 def bench(
     llm: str,
     questions: int,
@@ -80,7 +81,7 @@ def bench(
     from amber_eval.judge.backends import load_judge
     from amber_eval.judge.hf import HFJudge
 
-    options = dataclasses.replace(judge_settings(kwargs), mode="score")
+    options = dataclasses.replace(judge_settings(kwargs), answer_mode="score")
     benchmark = load_benchmark(data_dir)
     records = oracle_records(benchmark, questions, template=template)
     start = time.perf_counter()
@@ -136,6 +137,7 @@ def bench(
 @click.option("--sample", default=300, show_default=True, help="Upstream pair calls to time.")
 @data_dir_option
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+@keeps_inputs(inputs={"--responses": "responses"}, outputs={"--json": "json_out"})
 def bench_score(
     responses: Path,
     spacy_model: str | None,

@@ -12,6 +12,7 @@ from amber_eval.cli.lazy import LazyGroup, command_registry
 from amber_eval.cli.options import (
     caption_selection_options,
     data_dir_option,
+    keeps_inputs,
     limit_images_option,
     selection_settings,
 )
@@ -92,6 +93,7 @@ def summarize(dump: Any, expected: int | None) -> str:
     help="Also write the result as JSON (replaced atomically).",
 )
 @data_dir_option
+@keeps_inputs(inputs={"SOURCE": "source"}, outputs={"--json": "json_out"})
 def score(
     source: str,
     spacy_model: str | None,

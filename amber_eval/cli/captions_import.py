@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from amber_eval.cli.options import keeps_inputs
+
 
 @click.command("import")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
@@ -46,6 +48,7 @@ import click
     show_default=True,
     help="Accept image names other than AMBER_1.jpg .. AMBER_1004.jpg.",
 )
+@keeps_inputs(inputs={"SOURCE": "source", "--image-names": "image_names"}, outputs={"--out": "out"})
 def import_captions(
     source: Path,
     from_format: str,

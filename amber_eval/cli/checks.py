@@ -116,7 +116,7 @@ def agree(
         seed=seed,
         top=top,
     )
-    emit_text(render_agreement(report, fmt), out)
+    emit_text(render_agreement(report, fmt), out, loaded)
 
 
 @click.command("sensitivity")

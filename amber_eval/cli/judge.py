@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
+from amber_eval.cli.options import keeps_inputs
+
 if TYPE_CHECKING:
     from amber_eval.judge.options import JudgeOptions
 
@@ -184,6 +186,7 @@ def llms(as_json: bool) -> None:
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Answer only the first N prompts.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+@keeps_inputs(inputs={"--prompts": "prompts_path"}, outputs={"--out": "out"})
 def ask(
     llm: str,
     prompts_path: Path,

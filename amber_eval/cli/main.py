@@ -66,6 +66,7 @@ def cli(verbose: int) -> None:
     """Evaluate region-caption models and multimodal LLMs on the AMBER hallucination benchmark."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("amber_eval").setLevel(level)  # also when logging was set up before
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         if error is not None:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)
-        if logging.getLogger().isEnabledFor(logging.DEBUG):
+        if logging.getLogger("amber_eval").isEnabledFor(logging.DEBUG):  # -vv
             traceback.print_exception(exc)
         summary = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         click.echo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -116,3 +117,28 @@ def selection_settings(
         order="score" if order == "score" else "dump",
         dedupe=not keep_duplicates,
     )
+
+
+def keeps_inputs(*, inputs: dict[str, str], outputs: dict[str, str]) -> Callable[[F], F]:
+    """Refuse, before the command runs, an output path that is one of its input files.
+
+    ``inputs`` and ``outputs`` map the option as the user writes it (``"--json"``,
+    ``"RESPONSES"``) to the command's parameter name; the check is
+    :func:`amber_eval.io.refuse_inputs_as_outputs` (same file, symbolic or hard link). Put it
+    right above the function, below the click decorators.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            from amber_eval.io import refuse_inputs_as_outputs
+
+            refuse_inputs_as_outputs(
+                {label: kwargs.get(name) for label, name in outputs.items()},
+                {label: kwargs.get(name) for label, name in inputs.items()},
+            )
+            return function(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate

@@ -10,6 +10,7 @@ import click
 from amber_eval.cli.options import (
     caption_selection_options,
     data_dir_option,
+    keeps_inputs,
     limit_images_option,
     selection_settings,
 )
@@ -39,6 +40,9 @@ from amber_eval.cli.options import (
     help="The prompts file to write (JSONL; replaced atomically).",
 )
 @data_dir_option
+@keeps_inputs(
+    inputs={"--captions": "captions_source", "--template": "template"}, outputs={"--out": "out"}
+)
 def prompts(
     captions_source: str,
     template: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -13,6 +13,7 @@ from amber_eval.reporting.compare import COMPARISON_RENDERERS
 from amber_eval.reporting.formats import RENDERERS
 from amber_eval.reporting.layouts import LAYOUT_NAMES
 from amber_eval.reporting.reference import REFERENCE_SETS
+from amber_eval.terms import RULES
 
 if TYPE_CHECKING:
     from amber_eval.reporting.tables import CISettings
@@ -40,13 +41,15 @@ def run_label_pairs(values: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
-def emit_text(text: str, out: Path | None) -> None:
-    """``text`` on stdout, or written atomically to ``out`` (saying so on stderr)."""
+def emit_text(text: str, out: Path | None, runs: Sequence[Any] = ()) -> None:
+    """``text`` to ``out`` (never one of the files of the ``runs`` read), else stdout."""
     if out is None:
         click.echo(text, nl=False)
         return
-    from amber_eval.io import atomic_write_text
+    from amber_eval.io import atomic_write_text, refuse_inputs_as_outputs
 
+    read = [file for run in runs for file in Path(run.path).iterdir() if file.is_file()]
+    refuse_inputs_as_outputs({"--out": out}, {"a run folder": read})
     atomic_write_text(out, text)
     click.echo(f"wrote {out}", err=True)
 
@@ -57,6 +60,14 @@ def _ci(level: float | None, resamples: int, seed: int) -> CISettings | None:
     return None if level is None else CISettings(level=level, resamples=resamples, seed=seed)
 
 
+_rules_option = click.option(
+    "--mode",
+    "rules",
+    type=click.Choice(RULES),
+    default="strict",
+    show_default=True,
+    help="The scoring rules: strict, or the upstream scorer's (official).",
+)
 _ci_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
     click.option(
@@ -103,14 +114,7 @@ def paired_interval_options(function: F) -> F:
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (else stdout)."
 )
 @click.option("--name", "names", multiple=True, metavar="RUN=LABEL", help="Row label of a run.")
-@click.option(
-    "--mode",
-    "rules",
-    type=click.Choice(["strict", "official"]),
-    default="strict",
-    show_default=True,
-    help="strict scores, or the upstream scorer's (official).",
-)
+@_rules_option
 @click.option(
     "--with-reference",
     "references",
@@ -187,20 +191,13 @@ def report(
             ceiling=ceiling,
         )
         text = render_table(table, fmt)
-    emit_text(text, out)
+    emit_text(text, out, loaded)
 
 
 @click.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--mode",
-    "rules",
-    type=click.Choice(["strict", "official"]),
-    default="strict",
-    show_default=True,
-    help="The scoring rules: strict, or the upstream scorer's (official).",
-)
+@_rules_option
 @click.option(
     "--layout",
     type=click.Choice(_LAYOUTS),
@@ -239,13 +236,14 @@ def compare(
     for given, found in zip((run_a, run_b), folders, strict=True):
         if len(found) != 1:
             raise InputError(f"{given}: compare needs one run folder, found {len(found)} runs")
+    runs = [load_run(found[0]) for found in folders]
     comparison = compare_runs(
-        load_run(folders[0][0]),
-        load_run(folders[1][0]),
+        runs[0],
+        runs[1],
         label_a=name_a,
         label_b=name_b,
         rules=rules,  # type: ignore[arg-type]
         layout=layout,
         ci=_ci(level, resamples, seed),
     )
-    emit_text(render_comparison(comparison, fmt), out)
+    emit_text(render_comparison(comparison, fmt), out, runs)

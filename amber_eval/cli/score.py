@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from amber_eval.cli.options import data_dir_option
+from amber_eval.cli.options import data_dir_option, keeps_inputs
 from amber_eval.progress import rate_progress
 from amber_eval.scoring.scorer import EVAL_TYPES
 from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
@@ -116,6 +116,9 @@ def render_table(result: Any) -> None:
 @click.option("--allow-partial", is_flag=True, help="Strict mode: score a file with missing ids.")
 @data_dir_option
 @click.option("--no-cache", is_flag=True, help="Do not read or write the noun cache.")
+@keeps_inputs(
+    inputs={"RESPONSES": "responses"}, outputs={"--json": "json_out", "--items": "items_out"}
+)
 def score(
     responses: Path,
     eval_type: str,

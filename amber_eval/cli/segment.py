@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from amber_eval.cli.options import F, progress_option
+from amber_eval.cli.options import F, keeps_inputs, progress_option
 
 MASK_OPTION_HELP = (
     "A mask source setting KEY=VALUE (repeatable; `amber-eval segmenters` lists them)."
@@ -82,6 +82,7 @@ def component_settings(
 @click.option("--vocabulary", help="clip-vocab vocabulary: 'default', 'amber' or a file.")
 @click.option("--limit-images", type=click.IntRange(min=1), help="Only the first N images.")
 @progress_option
+@keeps_inputs(inputs={"--points": "points", "--vocabulary": "vocabulary"}, outputs={"--out": "out"})
 def segment(
     images_dir: Path | None,
     mask_name: str,

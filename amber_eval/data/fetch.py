@@ -86,7 +86,11 @@ def check_files(folder: str | os.PathLike[str]) -> list[FileStatus]:
 
 
 def _validate_base_url(base_url: str) -> str:
-    scheme = urllib.parse.urlsplit(base_url).scheme
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+        scheme, _host = parts.scheme, parts.hostname
+    except ValueError as exc:
+        raise InputError(f"--base-url {base_url!r} is not a valid URL ({exc})") from None
     if scheme not in ("http", "https"):
         raise InputError(f"--base-url must be an http(s) URL, got {base_url!r}")
     return base_url if base_url.endswith("/") else base_url + "/"

@@ -85,7 +85,7 @@ def load_judge(
 ) -> Judge:
     """Load a judge by preset name, hub id, local folder or ``.gguf`` file.
 
-    Settings come as a :class:`JudgeOptions` or as its fields by keyword (``mode``, ``dtype``,
+    Settings come as a :class:`JudgeOptions` or as its fields by keyword (``answer_mode``, ``dtype``,
     ``device``, ``load_in_4bit``, ...); keywords override ``options``. ``batch_tokens`` and
     ``strategy`` None pick defaults for the device (see docs/judge.md); ``random_weights``
     builds the model from its config only (benchmarks).

@@ -18,11 +18,9 @@ import tempfile
 from pathlib import Path
 
 from amber_eval.errors import ResourceError
-from amber_eval.io import sha256_file
 
 CACHE_ENV = "AMBER_EVAL_CACHE"
 _MARKER = "amber-eval-gguf.json"
-_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def cache_root() -> Path:
@@ -36,12 +34,10 @@ def cache_root() -> Path:
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of ``path``, memoised per (path, size, mtime) within the process."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASHES:
-        _HASHES[key] = sha256_file(path)
-    return _HASHES[key]
+    """sha256 of ``path``, memoised per (path, size, mtime) (:mod:`amber_eval.file_digests`)."""
+    from amber_eval.file_digests import file_sha256 as digest
+
+    return digest(path)
 
 
 def converted_folder(gguf: Path, sha256: str) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,15 +56,33 @@ def _access_error(source: str, preset: Preset | None, exc: Exception) -> Resourc
     return ResourceError(f"{how} ({name}: {text})")
 
 
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.pth")
+
+
+def check_model_folder(folder: Path) -> None:
+    """A folder given as the judge must hold a model: its config.json and weight files."""
+    missing = []
+    if not (folder / "config.json").is_file():
+        missing.append("config.json")
+    if not any(any(folder.glob(pattern)) for pattern in WEIGHT_PATTERNS):
+        missing.append(f"weight files ({', '.join(WEIGHT_PATTERNS)})")
+    if missing:
+        raise ResourceError(
+            f"{folder} holds no model: no {' and no '.join(missing)}. Give a folder written by "
+            "save_pretrained (or a hub id, a .gguf file, a preset: amber-eval llms)"
+        )
+
+
 def _folder_fingerprint(folder: Path) -> str:
-    """sha256 over config.json and the names and sizes of the weight files (cheap to compute)."""
-    digest = hashlib.sha256()
-    config = folder / "config.json"
-    if config.is_file():
-        digest.update(config.read_bytes())
-    for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
-        digest.update(f"{weights.name}:{weights.stat().st_size}\n".encode())
-    return digest.hexdigest()
+    """sha256 over the names and contents of the folder's files: weights, config, tokenizer.
+
+    The content digests are memoised on path, size and mtime (:mod:`amber_eval.file_digests`),
+    so the weights are hashed once; a checkpoint written over another, of the same size, is
+    another model.
+    """
+    from amber_eval.file_digests import folder_sha256
+
+    return folder_sha256(folder)
 
 
 def load_hf_judge(
@@ -108,6 +125,8 @@ def load_hf_judge(
         folder = str(converted)
         identity.update({"source": path.name, "file_sha256": sha256})
     elif path.is_dir():
+        if not opts.random_weights:
+            check_model_folder(path)
         identity.update({"source": str(path.resolve()), "folder_sha256": _folder_fingerprint(path)})
     else:
         identity.update({"source": source, "revision": opts.revision})
@@ -149,7 +168,7 @@ def load_hf_judge(
         model,
         tokenizer,
         source=identity,
-        mode=opts.mode,
+        mode=opts.answer_mode,
         raw_prompt=opts.raw_prompt,
         system_prompt=opts.system_prompt,
         max_new_tokens=opts.max_new_tokens,

@@ -47,11 +47,12 @@ class JudgeOptions:
     prefix-sharing strategy chosen for the device and quantization.
     """
 
-    mode: str = setting(
+    answer_mode: str = setting(
         "score",
-        "score: one forward pass, greedy-exact first token, P(yes); "
+        "The judge's answer mode. score: one forward pass, greedy-exact first token, P(yes); "
         "generate: greedy generate() per question.",
         choices=("score", "generate"),
+        flag="--mode",
     )
     dtype: str | None = setting(None, "float32, bfloat16 or float16 (default: fp32 CPU, bf16 GPU).")
     device: str | None = setting(None, "cpu, cuda or cuda:N (default: cuda when available).")

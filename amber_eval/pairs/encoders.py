@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from amber_eval.errors import ResourceError
+from amber_eval.file_digests import local_model_digest
 
 DEFAULT_MODEL = "ViT-B-16"
 DEFAULT_PRETRAINED = "laion2b_s34b_b88k"  # as the segmenter's clip-vocab captioner
@@ -43,6 +44,8 @@ class ClipSettings:
             "model_config": self.model_config,
             "text_batch_size": self.text_batch_size,
             "image_batch_size": self.image_batch_size,
+            **local_model_digest("model", self.model),
+            **local_model_digest("pretrained", self.pretrained),
         }
 
 

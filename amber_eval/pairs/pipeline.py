@@ -169,6 +169,23 @@ def _share_failures(team: Team, local: BaseException | None) -> None:
         raise RuntimeError(f"rank {rank} failed: {kind}: {message}")
 
 
+def _refuse_inputs_inside_out(settings: FilterSettings) -> None:
+    """The output folder is the command's own (``--restart`` empties it): no input in it."""
+    out = settings.out.resolve()
+    inputs = {
+        "--pairs": settings.pairs,
+        "--features": settings.features,
+        "--images": settings.images,
+    }
+    for label, given in inputs.items():
+        if given is not None and Path(given).resolve().is_relative_to(out):
+            raise InputError(
+                f"{label} {given} is inside the output folder --out {settings.out}, which "
+                "filter-pairs writes (and --restart empties); choose an --out folder outside "
+                "the inputs"
+            )
+
+
 def filter_pairs(
     settings: FilterSettings,
     *,
@@ -183,6 +200,7 @@ def filter_pairs(
     team = team or default_team()
     if not settings.pairs.is_file():
         raise InputError(f"{settings.pairs}: pairs file not found")
+    _refuse_inputs_inside_out(settings)
     pairs_format(settings.pairs)
     digest, lines = file_digest(settings.pairs)
     fingerprint = {"pairs_sha256": digest, **settings.scoring_json()}

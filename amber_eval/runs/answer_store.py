@@ -16,17 +16,18 @@ cache, ``$AMBER_EVAL_CACHE/answers.sqlite``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amber_eval.errors import ResourceError
+from amber_eval.errors import InputError, OutputError, ResourceError, describe_os_error
 from amber_eval.judge.base import Answer
 
 STORE_FILE = ".answers.sqlite"
@@ -96,7 +97,7 @@ class AnswerStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.inserted = 0
-        try:
+        with self._errors():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -109,17 +110,37 @@ class AnswerStore:
                     (str(SCHEMA_VERSION),),
                 )
             row = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
-        except (OSError, sqlite3.Error) as exc:
-            raise ResourceError(
-                f"cannot open the answer store {self.path}: {exc}. Pick a writable file with "
-                "--store."
-            ) from exc
         if row is None or int(row[0]) != SCHEMA_VERSION:
             self._db.close()
             raise ResourceError(
                 f"the answer store {self.path} has schema {row[0] if row else '?'}, this "
                 f"version of amber-eval reads schema {SCHEMA_VERSION}; use another --store file"
             )
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite and file failures as user errors that say what to do."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if isinstance(exc, sqlite3.OperationalError) and not any(
+                word in text for word in ("malformed", "not a database")
+            ):
+                raise OutputError(
+                    f"cannot use the answer store {self.path}: {text}. Free some disk space, or "
+                    "pick a writable file with --store."
+                ) from exc
+            raise InputError(
+                f"the answer store {self.path} is corrupt ({text}). Move it aside "
+                f"(mv {self.path} {self.path}.corrupt) and run again: the questions are asked "
+                "again, and finished run folders stay valid (they hold their own answers)."
+            ) from exc
+        except OSError as exc:
+            raise OutputError(
+                f"cannot use the answer store {self.path}: {describe_os_error(exc)}; pick "
+                "another file with --store"
+            ) from exc
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -137,6 +158,12 @@ class AnswerStore:
         self, identity: Mapping[str, Any], rendered: Iterable[str]
     ) -> dict[str, StoredAnswer]:
         """The stored answers among ``rendered`` prompts, by rendered prompt."""
+        with self._errors():
+            return self._get_many(identity, rendered)
+
+    def _get_many(
+        self, identity: Mapping[str, Any], rendered: Iterable[str]
+    ) -> dict[str, StoredAnswer]:
         judge = judge_key(identity)
         by_key = {_answer_key(judge, text): text for text in rendered}
         found: dict[str, StoredAnswer] = {}
@@ -159,6 +186,10 @@ class AnswerStore:
         """Store ``(rendered prompt, answer)`` pairs in one transaction; returns how many were new."""
         if not items:
             return 0
+        with self._errors():
+            return self._put_many(identity, items)
+
+    def _put_many(self, identity: Mapping[str, Any], items: Sequence[tuple[str, Answer]]) -> int:
         judge = judge_key(identity)
         now = time.time()
         rows = [

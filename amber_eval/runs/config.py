@@ -79,7 +79,7 @@ class RunConfig:
     @property
     def answer_mode(self) -> AnswerMode:
         """The judge's answer mode (``score`` or ``generate``)."""
-        return self.judge_options.mode  # type: ignore[return-value]
+        return self.judge_options.answer_mode  # type: ignore[return-value]
 
     @property
     def model_name(self) -> str:
@@ -104,7 +104,7 @@ class RunConfig:
             if item.name == "judge_options":
                 data["answer_mode"] = self.answer_mode
                 changed = self.judge_options.changed()
-                changed.pop("mode", None)
+                changed.pop("answer_mode", None)
                 value = changed
             elif isinstance(value, Path):
                 value = str(value)
@@ -123,7 +123,7 @@ class RunConfig:
         options: dict[str, Any] = {}
         for name, value in data.items():
             if name == "answer_mode":
-                options["mode"] = value
+                options["answer_mode"] = value
                 continue
             if name not in known:
                 raise InputError(
@@ -133,12 +133,14 @@ class RunConfig:
             if name == "judge_options":
                 if not isinstance(value, Mapping):
                     raise InputError(f"{where}: config field 'judge_options' must be a table")
-                unknown = sorted(set(value) - set(JudgeOptions.names()) | ({"mode"} & set(value)))
+                unknown = sorted(
+                    set(value) - set(JudgeOptions.names()) | ({"answer_mode"} & set(value))
+                )
                 if unknown:
                     raise InputError(
                         f"{where}: unknown judge option {unknown[0]!r} in 'judge_options' (the "
                         f"answer mode is the field 'answer_mode'); the options are "
-                        f"{', '.join(n for n in JudgeOptions.names() if n != 'mode')}"
+                        f"{', '.join(n for n in JudgeOptions.names() if n != 'answer_mode')}"
                     )
                 options.update(value)
                 continue

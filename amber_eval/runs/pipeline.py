@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from amber_eval import __version__
 from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import AmberEvalError, InputError
+from amber_eval.io import refuse_inputs_as_outputs
 from amber_eval.judge.base import Judge
 from amber_eval.judge.context import check_context
 from amber_eval.progress import rate_progress
@@ -86,6 +87,14 @@ def run_evaluation(
     """
     procs = processes or current_processes()
     check_writable(config.out)
+    store_path = config.store or default_store_path(config.out)
+    refuse_inputs_as_outputs(
+        {"--store": store_path},
+        {
+            "--captions": None if config.captions == ORACLE else config.captions,
+            "--template": config.template,
+        },
+    )
 
     from amber_eval.data import load_benchmark
 
@@ -119,7 +128,6 @@ def run_evaluation(
     )
     digest = fingerprint.digest
     files = RunFiles(run_dir(config.out, config.model_name, _llm_label(config.llm), digest))
-    store_path = config.store or default_store_path(config.out)
 
     record: RunRecord | None = None
     lock = contextlib.ExitStack()
@@ -206,6 +214,11 @@ def _load_captions(config: RunConfig, benchmark: Benchmark) -> tuple[Any, str]:
     from amber_eval.io import sha256_file
 
     path = Path(config.captions)
+    if path.is_dir():
+        raise InputError(
+            f"--captions {path} is a folder; give the caption dump file itself (for example "
+            f"{path / 'captions.jsonl'}), or --captions oracle"
+        )
     if not path.is_file():
         raise InputError(
             f"captions file {path} does not exist; give a caption dump (amber-eval segment "

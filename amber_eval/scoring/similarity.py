@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from amber_eval.errors import ResourceError
-from amber_eval.io import atomic_open, atomic_write_json, sha256_file
+from amber_eval.io import atomic_open, atomic_write_json
 from amber_eval.scoring.cache import cache_root
 
 THRESHOLD = 0.8
@@ -165,30 +165,16 @@ def _package_data_dir(package_dir: Path) -> Path | None:
     return None
 
 
-def _file_digest(path: Path, memo: dict[str, str]) -> str:
-    """sha256 of a file, memoised by (path, size, mtime) so big vector files hash once."""
-    stat = path.stat()
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    if key not in memo:
-        memo[key] = sha256_file(path)
-    return memo[key]
+def pipeline_fingerprint(info: PipelineInfo) -> str:
+    """A hash of the files that decide similarities: vectors, their key map, the tokenizer
+    (content digests, memoised by :mod:`amber_eval.file_digests`)."""
+    from amber_eval.file_digests import file_sha256
 
-
-def pipeline_fingerprint(info: PipelineInfo, cache_dir: Path) -> str:
-    """A hash of the files that decide similarities: vectors, their key map, the tokenizer."""
-    memo_path = cache_dir / "file-digests.json"
-    try:
-        memo: dict[str, str] = json.loads(memo_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        memo = {}
-    before = dict(memo)
     digest = hashlib.sha256()
     for relative in ("vocab/vectors", "vocab/key2row", "vocab/vectors.cfg", "tokenizer"):
         path = info.path / relative
         digest.update(relative.encode())
-        digest.update(_file_digest(path, memo).encode() if path.is_file() else b"-")
-    if memo != before:
-        atomic_write_json(memo_path, memo)
+        digest.update(file_sha256(path).encode() if path.is_file() else b"-")
     return digest.hexdigest()
 
 
@@ -320,7 +306,7 @@ def start_similarity(
                 str(_FORMAT_VERSION),
                 info.name,
                 info.version,
-                pipeline_fingerprint(info, folder),
+                pipeline_fingerprint(info),
                 _words_digest(words),
             ]
         ).encode()
