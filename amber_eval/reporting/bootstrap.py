@@ -34,9 +34,9 @@ from amber_eval.terms import DIMENSION_NAMES, Rules
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
 
-#: The tallies of one dimension's questions (the ``*_num`` counters without their start).
+#: The :class:`Tally` counters of one dimension's questions (``*_num`` without their start).
 QUESTION_COUNTS = (
-    "n",
+    "correct_num",
     "correct_score",
     "no_num",
     "no_score",
@@ -98,21 +98,14 @@ def image_counts(
             rows[image] = np.zeros(len(COUNT_NAMES))
         return rows[image]
 
-    for line in answers:
-        parsed, truth = line.reading(rules), line.truth
-        increments = {  # as Tally.add counts one answer
-            "n": 1,
-            "correct_score": parsed == truth,
-            "no_num": truth == "no",
-            "no_score": parsed == "no" and truth == "no",
-            "ans_no_num": parsed == "no",
-            "ans_no_score": parsed == "no" and truth == "no",
-            "yes": parsed == "yes",
-            "unknown": parsed == "unknown",
-        }
-        target = row(line.image)
-        for count, value in increments.items():
-            target[_INDEX[f"{line.dimension}.{count}"]] += float(value)
+    tallies: dict[tuple[str, str], Tally] = {}
+    for line in answers:  # counted by scoring's own Tally.add, per image and dimension
+        key = (line.image, line.dimension)
+        tallies.setdefault(key, Tally.empty(0)).add(line.reading(rules), line.truth)
+    for (image, dimension), tally in tallies.items():
+        target = row(image)
+        for count in QUESTION_COUNTS:
+            target[_INDEX[f"{dimension}.{count}"]] += float(getattr(tally, count))
     for record in descriptions:
         target = row(str(record.get("image")))
         for count in GENERATIVE_COUNTS[:-2]:
@@ -133,7 +126,7 @@ def _image_order(image: str) -> tuple[int, str]:
 
 def _tally(counts: Sequence[float], start: float) -> Tally:
     """A :class:`Tally` of summed :data:`QUESTION_COUNTS`."""
-    n, correct, no, no_right, ans_no, ans_no_right, yes, unknown = counts
+    n, correct, no, no_right, ans_no, ans_no_right, yes, unknown = counts  # n: correct_num
     return Tally(
         correct_num=start + n,
         correct_score=correct,
