@@ -15,9 +15,9 @@ from importlib.metadata import version
 from typing import Any, Literal
 
 from amber_eval.errors import ResourceError
+from amber_eval.file_digests import local_model_digest
 from amber_eval.segmenter.base import Captioner
 from amber_eval.segmenter.crops import region_crop
-from amber_eval.file_digests import local_model_digest
 from amber_eval.segmenter.options import build_settings
 from amber_eval.segmenter.torch_device import resolve_device
 from amber_eval.segmenter.types import Identity, Mask, RegionCaption, SourceImage

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError, ResourceError
-from amber_eval.segmenter.base import MaskSource
 from amber_eval.file_digests import local_model_digest
+from amber_eval.segmenter.base import MaskSource
 from amber_eval.segmenter.options import build_settings
 from amber_eval.segmenter.torch_device import resolve_device, resolve_dtype
 from amber_eval.segmenter.types import Identity, Mask, SourceImage, make_mask
