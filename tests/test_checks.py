@@ -106,10 +106,21 @@ def test_report_with_ceiling(tmp_path: Path, run_cli: Any, truth_of: dict[str, s
         ["report", str(model_run.folder), "--format", "latex", "--with-ceiling", card_file]
     )
     assert code == 0 and "(judge ceiling)" in out
-    # a run on other captions is no ceiling
+    # a run on other captions is no ceiling: an error naming it, exit code 2
     dump = tmp_path / "dump.jsonl"
-    code, _out, err = run_cli(["report", str(model_run.folder), "--with-ceiling", str(dump)])
-    assert code == 2
+    header = {"format": "amber-eval/region-captions", "version": 1, "captioner": {"name": "t"}}
+    lines: list[dict[str, Any]] = [{**header, "created": "2025-01-01T00:00:00Z"}]
+    lines += [{"image": f"AMBER_{i}.jpg", "regions": [{"caption": "a dog"}]} for i in (1, 2)]
+    dump.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    other = run_evaluation(_config(tmp_path, captions=str(dump), limit_images=2), judge=MockJudge())
+    code, _out, err = run_cli(
+        ["report", str(model_run.folder), "--with-ceiling", str(other.folder)]
+    )
+    assert code == 2 and "not the oracle captions" in err and str(other.folder) in err
+    code, _out, err = run_cli(
+        ["report", str(model_run.folder), "--with-ceiling", str(other.folder / "run.json")]
+    )
+    assert code == 2 and "not a judge card" in err
 
 
 def test_agree_two_and_three_runs(tmp_path: Path, truth_of: dict[str, str]) -> None:

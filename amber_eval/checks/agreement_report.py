@@ -260,7 +260,7 @@ def _figure(stat: Statistic | None, *, percent: bool = False) -> str:
 
 
 def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
-    """(block, what, runs, agreement %, kappa) per table row."""
+    """(block, statistic: Cohen or Fleiss, runs, agreement %, kappa) per table row."""
     rows = []
     for block in report.blocks:
         for pair in block.pairs:
@@ -300,7 +300,7 @@ def agreement_markdown(report: AgreementReport) -> str:
     from amber_eval.reporting.formats import markdown_escape
 
     lines = [
-        "| Block | Kappa | Runs | Agreement % | Kappa |",
+        "| Block | Statistic | Runs | Agreement % | Kappa |",
         "| :--- | :--- | :--- | ---: | ---: |",
     ]
     for row in _rows(report):
@@ -329,7 +329,7 @@ def agreement_latex(report: AgreementReport) -> str:
     return booktabs_table(
         "agree",
         "lllrr",
-        r"Block & Kappa & Runs & Agreement (\%) & $\kappa$",
+        r"Block & Statistic & Runs & Agreement (\%) & $\kappa$",
         [" & ".join(tex_escape(cell) for cell in row) for row in _rows(report)],
         _note(report),
     )

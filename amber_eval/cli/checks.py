@@ -20,7 +20,7 @@ from amber_eval.cli.options import (
     progress_option,
     run_output_options,
 )
-from amber_eval.cli.report import _emit, _names, paired_interval_options
+from amber_eval.cli.report import emit_text, paired_interval_options, run_label_pairs
 
 
 @click.command("judge-check")
@@ -110,13 +110,13 @@ def agree(
         raise click.UsageError(f"agree needs at least two runs, found {len(loaded)}")
     report = agree_runs(
         loaded,
-        labels=apply_names(loaded, _names(names)),
+        labels=apply_names(loaded, run_label_pairs(names)),
         level=level,
         resamples=resamples,
         seed=seed,
         top=top,
     )
-    _emit(render_agreement(report, fmt), out)
+    emit_text(render_agreement(report, fmt), out, loaded)
 
 
 @click.command("sensitivity")
@@ -183,7 +183,7 @@ def sensitivity(
         resamples=resamples,
         seed=seed,
     )
-    _emit(render_sensitivity(report, fmt), table)
+    emit_text(render_sensitivity(report, fmt), table)
 
 
 def _run_config(judge_kwargs: dict[str, Any], **fields: Any) -> RunConfig:

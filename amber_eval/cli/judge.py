@@ -78,8 +78,11 @@ def _field_option(spec: dataclasses.Field[Any], annotation: Any) -> Callable[[F]
         kwargs["metavar"] = meta["metavar"]
     if kinds == {bool}:
         return click.option(flag, spec.name, is_flag=True, default=spec.default, **kwargs)
-    if meta.get("choices"):
-        kwargs["type"] = click.Choice(meta["choices"])
+    choices = meta.get("choices")
+    if callable(choices):
+        choices = choices()
+    if choices:
+        kwargs["type"] = click.Choice(tuple(choices))
     elif kinds == {int}:
         kwargs["type"] = click.IntRange(min=meta.get("minimum"))
     elif kinds == {float}:

@@ -25,7 +25,7 @@ _FORMATS = (*RENDERERS.names(), "html")
 _REFERENCES = tuple(REFERENCE_SETS.names())
 
 
-def _names(values: tuple[str, ...]) -> dict[str, str]:
+def run_label_pairs(values: tuple[str, ...]) -> dict[str, str]:
     """``RUN=LABEL`` pairs; a run path may itself hold ``=``: the first split naming an
     existing path wins, else the first ``=``."""
     names: dict[str, str] = {}
@@ -41,7 +41,7 @@ def _names(values: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
-def _emit(text: str, out: Path | None, runs: Sequence[Any] = ()) -> None:
+def emit_text(text: str, out: Path | None, runs: Sequence[Any] = ()) -> None:
     """``text`` to ``out`` (never one of the files of the ``runs`` read), else stdout."""
     if out is None:
         click.echo(text, nl=False)
@@ -172,7 +172,7 @@ def report(
         text = render_html(
             loaded,
             rules=rules,  # type: ignore[arg-type]
-            names=_names(names),
+            names=run_label_pairs(names),
             references=references,
             ci=settings,
             ceiling=ceiling,
@@ -185,13 +185,13 @@ def report(
             loaded,
             layout=layout,
             rules=rules,  # type: ignore[arg-type]
-            names=_names(names),
+            names=run_label_pairs(names),
             references=references,
             ci=settings,
             ceiling=ceiling,
         )
         text = render_table(table, fmt)
-    _emit(text, out, loaded)
+    emit_text(text, out, loaded)
 
 
 @click.command()
@@ -246,4 +246,4 @@ def compare(
         layout=layout,
         ci=_ci(level, resamples, seed),
     )
-    _emit(render_comparison(comparison, fmt), out, runs)
+    emit_text(render_comparison(comparison, fmt), out, runs)

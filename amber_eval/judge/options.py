@@ -7,6 +7,7 @@ so a new setting is added here once and appears on every judge command.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -15,7 +16,7 @@ def setting(
     default: Any,
     help: str,
     *,
-    choices: tuple[str, ...] | None = None,
+    choices: tuple[str, ...] | Callable[[], Sequence[str]] | None = None,
     minimum: int | float | None = None,
     flag: str | None = None,
     metavar: str | None = None,
@@ -24,7 +25,8 @@ def setting(
     """A :class:`JudgeOptions` field and how the command line offers it.
 
     ``help`` is the option's help text (and the field's documentation); ``choices`` restrict a
-    string; ``minimum`` bounds a number; ``flag`` overrides the option name (default
+    string (a callable is asked for them when the options are built, e.g. a registry's
+    ``names``, so this module need not import the registry); ``minimum`` bounds a number; ``flag`` overrides the option name (default
     ``--field-name``); ``opt_in`` options appear only on commands that ask for them by name.
     """
     metadata = {
