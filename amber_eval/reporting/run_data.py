@@ -22,6 +22,7 @@ from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
+    from amber_eval.coverage_line import CoverageLine
     from amber_eval.runs.judge_alarm import JudgeWarning
     from amber_eval.runs.record import RunRecord
 
@@ -77,12 +78,13 @@ class RunData:
 
         return read_answer_lines(RunFiles(self.path).answers)
 
-    def coverage_records(self) -> list[dict[str, Any]]:
+    def coverage_records(self, rules: Rules = "strict") -> list[CoverageLine]:
+        """The run's description lines scored under ``rules`` (none without coverage)."""
         from amber_eval.runs.run_folder import read_coverage_lines
 
         if not self.coverage_available:
             return []
-        return read_coverage_lines(self.path)
+        return read_coverage_lines(self.path, rules)
 
     def captions(self) -> dict[str, list[str]]:
         """Each image's selected captions, as the run's prompts listed them."""
