@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from amber_eval.errors import InputError
-from amber_eval.scoring.discriminative import Tally, blocks_from_tallies, tally_start
+from amber_eval.scoring.discriminative import (
+    TALLY_COUNTERS,
+    Tally,
+    blocks_from_tallies,
+    tally_start,
+)
 from amber_eval.scoring.generative import GenerativeTally, generative_metrics
 from amber_eval.terms import DIMENSION_NAMES, Rules
 
@@ -35,16 +40,7 @@ if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
 
 #: The :class:`Tally` counters of one dimension's questions (``*_num`` without their start).
-QUESTION_COUNTS = (
-    "correct_num",
-    "correct_score",
-    "no_num",
-    "no_score",
-    "ans_no_num",
-    "ans_no_score",
-    "yes",
-    "unknown",
-)
+QUESTION_COUNTS = TALLY_COUNTERS
 #: The counts of one description's coverage record.
 DESCRIPTION_COUNTS = (
     "chair_score",
@@ -125,19 +121,13 @@ def _image_order(image: str) -> tuple[int, str]:
 
 
 def _tally(counts: Sequence[float], start: float) -> Tally:
-    """A :class:`Tally` of summed :data:`QUESTION_COUNTS`."""
-    n, correct, no, no_right, ans_no, ans_no_right, yes, unknown = counts  # n: correct_num
-    return Tally(
-        correct_num=start + n,
-        correct_score=correct,
-        no_num=start + no,
-        no_score=no_right,
-        ans_no_num=start + ans_no,
-        ans_no_score=ans_no_right,
-        n=int(n),
-        yes=int(yes),
-        unknown=int(unknown),
-    )
+    """A :class:`Tally` of summed :data:`QUESTION_COUNTS`, its ``*_num`` from ``start``."""
+    values: dict[str, Any] = dict(zip(QUESTION_COUNTS, counts, strict=True))
+    for name in ("correct_num", "no_num", "ans_no_num"):
+        values[name] = start + values[name]
+    for name in ("n", "yes", "unknown"):
+        values[name] = int(values[name])
+    return Tally(**values)
 
 
 def _generative_tally(counts: Sequence[float], start: float) -> GenerativeTally:

@@ -60,6 +60,9 @@ class RunRecord:
     reused: int | None = None
     """Questions answered from the store or the folder's ``answers.jsonl``."""
     per_rank_computed: tuple[int, ...] | None = None
+    judge_requests: Mapping[str, Any] | None = None
+    """Engine backends (vllm, openai): requests, retries by reason, seconds waited before
+    retries and errors of the last invocation."""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Fields this version does not know (kept when the record is written again)."""
 
@@ -132,6 +135,7 @@ class RunRecord:
 
 
 _SCALARS: dict[str, tuple[type, ...]] = {
+    "judge_requests": (dict,),
     "model": (str,),
     "config_hash": (str,),
     "status": (str,),

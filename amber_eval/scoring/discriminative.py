@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from amber_eval.scoring.records import QuestionRecord
 from amber_eval.terms import BLOCK_DIMENSIONS, AnswerLabel
@@ -68,6 +68,10 @@ class Tally:
                 self.ans_no_score += 1
 
 
+TALLY_COUNTERS: tuple[str, ...] = tuple(f.name for f in fields(Tally))
+"""The counters of a :class:`Tally`, in field order."""
+
+
 def tallies(records: Iterable[QuestionRecord], *, start: float) -> dict[str, Tally]:
     """One tally per dimension plus ``overall``, filled in record order."""
     result = {name: Tally.empty(start) for name in ("overall", *BLOCK_DIMENSIONS["overall"])}
@@ -127,17 +131,7 @@ def _percent(numerator: float, denominator: float) -> float | None:
 def _pooled(parts: Sequence[Tally]) -> Tally:
     pooled = Tally.empty(0)
     for part in parts:
-        for name in (
-            "correct_num",
-            "correct_score",
-            "no_num",
-            "no_score",
-            "ans_no_num",
-            "ans_no_score",
-            "n",
-            "yes",
-            "unknown",
-        ):
+        for name in TALLY_COUNTERS:
             setattr(pooled, name, getattr(pooled, name) + getattr(part, name))
     return pooled
 
