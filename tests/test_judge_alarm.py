@@ -13,7 +13,7 @@ import pytest
 from amber_eval.answer_line import AnswerLine
 from amber_eval.judge.mock import MockJudge
 from amber_eval.runs.config import RunConfig
-from amber_eval.runs.judge_alarm import judge_warnings
+from amber_eval.runs.judge_alarm import alarm_text, judge_warnings
 from amber_eval.runs.pipeline import run_evaluation
 from amber_eval.runs.summary import format_summary
 
@@ -65,6 +65,11 @@ def test_warnings_from_hand_made_records() -> None:
         ("yes-ratio-low", "relation"),
         ("not-above-always-no", "overall"),
     }
+    # the summary gives the overall finding once and lists the blocks with the same one
+    text = alarm_text(judge_warnings(always_no))
+    assert text.count("the judge said Yes") == 1
+    assert "(the same in existence 0.0% of 30, relation 0.0% of 30)" in text
+    assert text.splitlines()[-1].startswith("What to do:") and "llama2-7b" in text
     # a block with fewer than 20 questions is not judged on its own
     small = [r for r in always_no if r.dimension == "existence"][:10] + [
         r for r in records if r.dimension == "relation"

@@ -53,3 +53,13 @@ def test_captioning_first() -> None:
     args = run[2:]
     assert args[args.index("--captions") + 1] == "results/grit/captions.jsonl"
     assert args[args.index("--mode") + 1] == "generate"
+
+
+def test_backend_and_judge_arguments_reach_the_run() -> None:
+    (command,) = _dry_run(
+        "MODEL=oracle", "BACKEND=openai", "JUDGE_ARGS=--base-url http://127.0.0.1:8000/v1"
+    )
+    args = command[2:]
+    assert args[args.index("--backend") + 1] == "openai"
+    assert args[args.index("--base-url") + 1] == "http://127.0.0.1:8000/v1"
+    assert "--backend" not in _dry_run("MODEL=oracle")[0]

@@ -1,8 +1,9 @@
-"""Every benchmark in one place; each is an ``amber-eval bench*`` command (``amber_eval.cli.bench``).
+r"""Every benchmark in one place; each is an ``amber-eval bench*`` command (``amber_eval.cli.bench``).
 
 | command | module | times |
 | --- | --- | --- |
 | ``bench`` | :mod:`~amber_eval.benchmarks.judge` | the judge against the naive ``generate()`` loop |
+| ``bench --backend vllm\|openai`` | :mod:`~amber_eval.benchmarks.engines` | an engine backend against the naive loop |
 | ``bench-score`` | :mod:`~amber_eval.benchmarks.scoring` | full-set scoring against the upstream algorithm |
 | ``bench-segment`` | :mod:`~amber_eval.benchmarks.segmenter` | a mask source + captioner on generated images |
 | ``bench-report`` | :mod:`~amber_eval.benchmarks.reporting` | the bootstrap and the HTML report of a full-size run |

@@ -20,6 +20,7 @@ import click
 from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import data_dir_option, keeps_inputs
 from amber_eval.cli.segment import component_options, component_settings
+from amber_eval.judge.options import JudgeOptions
 from amber_eval.scoring.scorer import EVAL_TYPES
 
 
@@ -84,6 +85,10 @@ def bench(
     options = dataclasses.replace(judge_settings(kwargs), answer_mode="score")
     benchmark = load_benchmark(data_dir)
     records = oracle_records(benchmark, questions, template=template)
+    if options.backend != "hf":
+        _bench_engine(llm, options, records, naive=not no_naive, naive_sample=naive_sample,
+                      json_out=json_out)  # fmt: skip
+        return
     start = time.perf_counter()
     judge = load_judge(llm, options=options)
     if not isinstance(judge, HFJudge):
@@ -113,6 +118,61 @@ def bench(
         click.echo(line)
     if not report.tokens_exact:
         raise click.ClickException("tokens computed differ from unique prefix + suffix tokens")
+
+
+def _bench_engine(
+    llm: str,
+    options: JudgeOptions,
+    records: list[Any],
+    *,
+    naive: bool,
+    naive_sample: int | None,
+    json_out: Path | None,
+) -> None:
+    """``--backend vllm|openai``: the engine judge against the naive HF loop, one run."""
+    from amber_eval.benchmarks.engines import run_engine_bench
+    from amber_eval.benchmarks.judge import describe_report
+    from amber_eval.errors import InputError
+    from amber_eval.io import atomic_write_json
+    from amber_eval.judge.backends import load_judge
+    from amber_eval.judge.hf import HFJudge
+    from amber_eval.judge.options import JudgeOptions
+
+    if options.random_weights:
+        raise InputError("--random-weights is for --backend hf only")
+    default = JudgeOptions()
+    # the naive loop: the same model and shared settings on the hf backend
+    naive_options = JudgeOptions(
+        **{
+            name: getattr(options if JudgeOptions.backend_of(name) is None else default, name)
+            for name in JudgeOptions.names()
+        }
+    )
+    naive_options = dataclasses.replace(naive_options, backend="hf")
+
+    def load_naive() -> HFJudge:
+        judge = load_judge(llm, options=naive_options)
+        if not isinstance(judge, HFJudge):
+            raise InputError(f"{llm}: the naive loop needs a model (test doubles have none)")
+        return judge
+
+    click.echo(
+        f"bench: {llm} on the {options.backend} backend vs the naive hf loop "
+        f"[{platform.processor() or platform.machine()}]; {len(records)} questions of "
+        f"{len({r.image for r in records})} images, oracle captions"
+    )
+    report, loaded = run_engine_bench(
+        load_naive,
+        lambda: load_judge(llm, options=options),
+        records,
+        naive=naive,
+        naive_sample=naive_sample,
+        echo=click.echo,
+    )
+    if json_out is not None:
+        atomic_write_json(json_out, {**report.to_json(), "load_seconds": round(loaded, 2)})
+    for line in describe_report(report):
+        click.echo(line)
 
 
 @click.command("bench-score")

@@ -203,6 +203,7 @@ def ask(
 
     from amber_eval.judge.ask import answer_records, write_answers
     from amber_eval.judge.backends import load_judge
+    from amber_eval.judge.engine import describe_requests, judge_requests, token_announcement
     from amber_eval.judge.progress import answer_progress
     from amber_eval.prompting import read_prompts
 
@@ -217,6 +218,9 @@ def ask(
     start = time.perf_counter()
     judge = load_judge(llm, options=options)
     loaded = time.perf_counter()
+    announcement = token_announcement(judge, [r.prompt for r in records])
+    if announcement:
+        click.echo(announcement, err=True)
     with answer_progress(len(records), f"{llm}", enabled=progress) as advance:
         answers = answer_records(judge, records, progress=advance)
     done = time.perf_counter()
@@ -229,3 +233,6 @@ def ask(
         f"unknown {counts['unknown']}, flagged {flagged}); load {loaded - start:.1f} s, "
         f"answer {done - loaded:.1f} s ({rate:.1f} questions/s)"
     )
+    requests = judge_requests(judge)
+    if requests is not None:
+        click.echo(describe_requests(requests))

@@ -82,7 +82,7 @@ def run(ctx: click.Context, config_file: Path | None, **values: Any) -> None:
     from amber_eval.runs.summary import format_summary
 
     config = _config(ctx, config_file, values)
-    result = run_evaluation(config)
+    result = run_evaluation(config, echo=lambda line: click.echo(line, err=True))
     if result.metrics:
         click.echo(format_summary(result))
 

@@ -3,9 +3,15 @@
 A backend turns a model source (a hub id, a model folder or a ``.gguf`` file) into a
 :class:`~amber_eval.judge.base.Judge`. Each is registered in :data:`BACKENDS` as
 ``"module:function"`` with the signature of :data:`Loader`, so its module (and torch,
-transformers, ...) is imported only when a judge is loaded. A name given to
+transformers, vllm, httpx ...) is imported only when a judge is loaded. A name given to
 :func:`load_judge` is a preset (:data:`amber_eval.judge.presets.PRESETS`), a hub id
-(``org/name``), a local model folder or a ``.gguf`` file.
+(``org/name``), a local model folder or a ``.gguf`` file; every backend takes the same names
+(``llama2-7b`` loads ``meta-llama/Llama-2-7b-chat-hf`` in vLLM too). The ``openai`` backend
+also takes a name only its server knows (a hosted model's).
+
+Backends chosen with ``JudgeOptions.backend`` (``--backend``): ``hf`` (the model in this
+process, the default), ``vllm`` (an in-process vLLM engine) and ``openai`` (any
+OpenAI-compatible server); see docs/judge.md, "Serving engines".
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from amber_eval.errors import ResourceError, UnknownNameError
+from amber_eval.errors import InputError, ResourceError, UnknownNameError
 from amber_eval.judge.base import Judge
 from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.presets import DEFAULT_LLM, PRESETS, Preset
@@ -36,10 +42,18 @@ BACKENDS: Registry[Loader] = Registry("judge backend")
 BACKENDS.add_lazy(
     "hf", "amber_eval.judge.loading:load_hf_judge", "transformers in this process (score, generate)"
 )
+BACKENDS.add_lazy(
+    "vllm", "amber_eval.judge.vllm_backend:load_vllm_judge", "an in-process vLLM engine"
+)
+BACKENDS.add_lazy(
+    "openai",
+    "amber_eval.judge.openai_backend:load_openai_judge",
+    "an OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp, Ollama, hosted APIs)",
+)
 BACKENDS.add_lazy("mock", "amber_eval.judge.mock:load_mock_judge", "no model (test doubles)")
 
 
-def _looks_like_hub_id(name: str) -> bool:
+def looks_like_hub_id(name: str) -> bool:
     parts = name.split("/")
     return (
         len(parts) == 2
@@ -62,7 +76,7 @@ def resolve_source(name_or_path: str) -> tuple[str, Preset | None]:
                 "preset name (`amber-eval llms` lists them)."
             )
         return str(path), None
-    if _looks_like_hub_id(name_or_path):
+    if looks_like_hub_id(name_or_path):
         return name_or_path, None
     raise UnknownNameError(
         PRESETS.unknown_message(name_or_path)
@@ -73,8 +87,31 @@ def resolve_source(name_or_path: str) -> tuple[str, Preset | None]:
 def backend_name(preset: Preset | None, options: JudgeOptions) -> str:
     """The backend that loads ``preset`` with ``options`` (a preset may insist on one)."""
     if preset is not None and preset.backend is not None:
+        if options.backend != DEFAULT_BACKEND and options.backend != preset.backend:
+            raise InputError(
+                f"{preset.name} is a test double with no model: it runs without --backend "
+                f"{options.backend}"
+            )
         return preset.backend
-    return DEFAULT_BACKEND
+    return options.backend
+
+
+def check_backend_options(options: JudgeOptions) -> None:
+    """Refuse settings that belong to another backend, so nothing is silently ignored."""
+    if options.backend not in BACKENDS or options.backend == "mock":
+        choices = ", ".join(n for n in BACKENDS.names() if n != "mock")
+        raise InputError(f"unknown backend {options.backend!r}; use one of {choices}")
+    default = JudgeOptions()
+    given = [
+        name
+        for name in JudgeOptions.names()
+        if JudgeOptions.backend_of(name) not in (None, options.backend)
+        and getattr(options, name) != getattr(default, name)
+    ]
+    if given:
+        owner = JudgeOptions.backend_of(given[0])
+        flags = ", ".join("--" + n.replace("_", "-") for n in given)
+        raise InputError(f"{flags}: only for --backend {owner}, not --backend {options.backend}")
 
 
 def load_judge(
@@ -96,6 +133,12 @@ def load_judge(
     except TypeError:
         unknown = sorted(set(settings) - set(JudgeOptions.names()))
         raise TypeError(f"load_judge() got unknown judge options: {', '.join(unknown)}") from None
-    source, preset = resolve_source(name_or_path)
+    check_backend_options(opts)
+    try:
+        source, preset = resolve_source(name_or_path)
+    except UnknownNameError:
+        if opts.backend != "openai":
+            raise
+        source, preset = name_or_path, None  # a name only the server knows
     loader = BACKENDS.load(backend_name(preset, opts))
     return loader(source, preset=preset, options=opts)

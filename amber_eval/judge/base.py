@@ -55,6 +55,15 @@ class Answer:
 
 
 Progress = Callable[[int], None]
+MODES = ("score", "generate")
+
+
+def check_decoding(mode: str, max_new_tokens: int) -> None:
+    """A known answer mode and at least one new token."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if max_new_tokens < 1:
+        raise ValueError("max_new_tokens must be at least 1")
 
 
 def check_groups(prompts: Sequence[str], groups: Sequence[Hashable] | None) -> None:

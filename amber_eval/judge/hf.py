@@ -10,18 +10,17 @@ greedy decoding would emit first after any leading whitespace (see docs/judge.md
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from amber_eval.judge.base import Answer, Progress, check_groups, parse_answer
+from amber_eval.judge.base import Answer, Progress, check_decoding, check_groups, parse_answer
 from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
+from amber_eval.judge.chat import encode_rendered, render_chat, require_template, template_sha256
 from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
 from amber_eval.terms import AnswerLabel
 
-MODES = ("score", "generate")
 ENCODED_KEPT = 8192
 UNBOUNDED = 10**8
 """Tokenizers without a limit report a huge ``model_max_length``; such values mean no limit."""
@@ -57,10 +56,7 @@ class HFJudge:
         strategy: str = "cache",
         quantization: str | None = None,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if max_new_tokens < 1:
-            raise ValueError("max_new_tokens must be at least 1")
+        check_decoding(mode, max_new_tokens)
         self.model = model
         self.tokenizer = tokenizer
         self.source = dict(source)
@@ -74,13 +70,7 @@ class HFJudge:
         self.vocab: YesNoVocab = yes_no_vocab(tokenizer)
         self.stats = ForwardStats()
         self._encoded: dict[str, list[int]] = {}
-        if not raw_prompt and not getattr(tokenizer, "chat_template", None):
-            from amber_eval.errors import ResourceError
-
-            raise ResourceError(
-                f"{source.get('model')}: the tokenizer has no chat template; pass --raw-prompt "
-                "to send the prompts as they are"
-            )
+        require_template(tokenizer, source.get("model"), raw_prompt=raw_prompt)
 
     def with_mode(self, mode: str, *, strategy: str | None = None) -> HFJudge:
         """A judge on the same model and tokenizer with another mode (or strategy)."""
@@ -101,7 +91,6 @@ class HFJudge:
 
     @property
     def identity(self) -> dict[str, Any]:
-        template = getattr(self.tokenizer, "chat_template", None)
         dtype = str(next(self.model.parameters()).dtype).removeprefix("torch.")
         identity: dict[str, Any] = {
             "backend": "hf",
@@ -111,11 +100,7 @@ class HFJudge:
             "quantization": self.quantization,
             "decoding": "greedy",
             "chat_template": not self.raw_prompt,
-            "chat_template_sha256": (
-                hashlib.sha256(str(template).encode("utf-8")).hexdigest()
-                if template and not self.raw_prompt
-                else None
-            ),
+            "chat_template_sha256": template_sha256(self.tokenizer, raw_prompt=self.raw_prompt),
             "system_prompt": self.system_prompt,
         }
         if self.mode == "generate":
@@ -123,16 +108,9 @@ class HFJudge:
         return identity
 
     def render(self, prompt: str) -> str:
-        if self.raw_prompt:
-            return prompt
-        messages = []
-        if self.system_prompt is not None:
-            messages.append({"role": "system", "content": self.system_prompt})
-        messages.append({"role": "user", "content": prompt})
-        text = self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
+        return render_chat(
+            self.tokenizer, prompt, system_prompt=self.system_prompt, raw_prompt=self.raw_prompt
         )
-        return str(text)
 
     def encode(self, prompt: str) -> list[int]:
         """The token ids of the rendered prompt (special tokens come from the template).
@@ -142,11 +120,7 @@ class HFJudge:
         """
         ids = self._encoded.get(prompt)
         if ids is None:
-            text = self.render(prompt)
-            ids = [
-                int(i)
-                for i in self.tokenizer(text, add_special_tokens=self.raw_prompt)["input_ids"]
-            ]
+            ids = encode_rendered(self.tokenizer, self.render(prompt), raw_prompt=self.raw_prompt)
             if len(self._encoded) >= ENCODED_KEPT:
                 self._encoded.pop(next(iter(self._encoded)))
             self._encoded[prompt] = ids

@@ -39,7 +39,7 @@ def quantization_config(load_in_4bit: bool, load_in_8bit: bool, device: str, dty
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
-def _access_error(source: str, preset: Preset | None, exc: Exception) -> ResourceError:
+def access_error(source: str, preset: Preset | None, exc: Exception) -> ResourceError:
     name = type(exc).__name__
     text = str(exc).splitlines()[0] if str(exc) else name
     if (preset is not None and preset.gated) or "gated" in str(exc).lower() or "401" in str(exc):
@@ -85,6 +85,32 @@ def _folder_fingerprint(folder: Path) -> str:
     return folder_sha256(folder)
 
 
+def model_folder(
+    source: str, *, preset: Preset | None, revision: str | None = None, check: bool = True
+) -> tuple[str, dict[str, Any]]:
+    """The folder or hub id to load ``source`` from, and the identity facts that name it.
+
+    A ``.gguf`` file is converted once to a cached safetensors folder (named by its sha256); a
+    folder is named by its fingerprint (and, with ``check``, must hold a model); a hub id by
+    its revision.
+    """
+    identity: dict[str, Any] = {"model": preset.name if preset else source}
+    path = Path(source)
+    if path.suffix.lower() == ".gguf":
+        from amber_eval.judge.gguf_cache import ensure_converted
+
+        converted, sha256 = ensure_converted(path)
+        identity.update({"source": path.name, "file_sha256": sha256})
+        return str(converted), identity
+    if path.is_dir():
+        if check:
+            check_model_folder(path)
+        identity.update({"source": str(path.resolve()), "folder_sha256": _folder_fingerprint(path)})
+        return source, identity
+    identity.update({"source": source, "revision": revision})
+    return source, identity
+
+
 def load_hf_judge(
     source: str,
     *,
@@ -115,21 +141,9 @@ def load_hf_judge(
         strategy = "packed" if quantization is not None else "cache"
     if attention.startswith("flash") and strategy == "packed":
         strategy = "cache"  # FlashAttention kernels take no custom 4D mask
-    identity: dict[str, Any] = {"model": preset.name if preset else source}
-    path = Path(source)
-    folder: str = source
-    if path.suffix.lower() == ".gguf":
-        from amber_eval.judge.gguf_cache import ensure_converted
-
-        converted, sha256 = ensure_converted(path)
-        folder = str(converted)
-        identity.update({"source": path.name, "file_sha256": sha256})
-    elif path.is_dir():
-        if not opts.random_weights:
-            check_model_folder(path)
-        identity.update({"source": str(path.resolve()), "folder_sha256": _folder_fingerprint(path)})
-    else:
-        identity.update({"source": source, "revision": opts.revision})
+    folder, identity = model_folder(
+        source, preset=preset, revision=opts.revision, check=not opts.random_weights
+    )
     common: dict[str, Any] = {"trust_remote_code": opts.trust_remote_code}
     if opts.revision is not None and not Path(folder).is_dir():
         common["revision"] = opts.revision
@@ -150,7 +164,7 @@ def load_hf_judge(
         except (OSError, ValueError) as exc:
             if isinstance(exc, ValueError) and "gated" not in str(exc).lower():
                 raise
-            raise _access_error(source, preset, exc) from exc
+            raise access_error(source, preset, exc) from exc
     if quantization is None:
         model = model.to(resolved_device)
     model.eval()

@@ -8,7 +8,6 @@ the same report.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,13 +30,11 @@ BLOCKS = BLOCK_ORDER
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing; is {path.parent} a finished run folder?") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not readable JSON ({exc})") from exc
+    from amber_eval.io import load_json, read_text
+
+    if not path.exists():
+        raise InputError(f"{path}: missing; is {path.parent} a finished run folder?")
+    return load_json(read_text(path, "run file"), str(path))
 
 
 def _number(value: Any) -> float | None:

@@ -181,12 +181,30 @@ def warnings_of(metrics: Mapping[str, Any]) -> list[JudgeWarning]:
 
 
 def alarm_text(warnings: Sequence[JudgeWarning]) -> str:
-    """The summary's warning paragraph (empty without warnings)."""
+    """The summary's warning paragraph (empty without warnings).
+
+    A Yes-ratio finding of ``overall`` is given in full; the blocks with the same finding are
+    listed on one line after it (``metrics.json`` keeps one warning per block).
+    """
     if not warnings:
         return ""
     lines = [
         "WARNING: this judge looks useless; read these scores as the judge's, not the model's:"
     ]
-    lines += [f"  - {w.message}" for w in warnings]
+    shown = {(w.code, w.block) for w in warnings}
+    for warning in warnings:
+        if warning.code.startswith("yes-ratio") and (warning.code, "overall") in shown:
+            if warning.block != "overall":
+                continue
+            same = [
+                f"{w.block} {float(w.figures.get('yes_ratio') or 0.0):.1%} of {w.figures.get('n')}"
+                for w in warnings
+                if w.code == warning.code and w.block != "overall"
+            ]
+            lines.append(f"  - {warning.message}")
+            if same:
+                lines.append(f"    (the same in {', '.join(same)})")
+            continue
+        lines.append(f"  - {warning.message}")
     lines.append(f"What to do: {ADVICE}.")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from amber_eval.errors import AmberEvalError, InputError
 from amber_eval.io import refuse_inputs_as_outputs
 from amber_eval.judge.base import Judge
 from amber_eval.judge.context import check_context
+from amber_eval.judge.engine import PartialAnswers, judge_requests, token_announcement
 from amber_eval.progress import rate_progress
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
@@ -67,6 +68,8 @@ class RunResult:
     per_rank: tuple[int, ...]
     """Questions each process answered with the model in this invocation."""
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    judge_requests: Mapping[str, Any] | None = None
+    """Engine backends: requests, retries and errors of this invocation (also in run.json)."""
 
 
 def _now() -> str:
@@ -78,12 +81,14 @@ def run_evaluation(
     *,
     judge: Judge | None = None,
     processes: Processes | None = None,
+    echo: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run (or resume) one judge run and return where it wrote and what it measured.
 
     ``judge`` replaces ``load_judge(config.llm, ...)`` (tests pass a mock). ``processes`` is
     the process group; by default the one ``accelerate launch``/``torchrun`` set up, or one
-    process.
+    process. ``echo`` receives the line announcing the prompt tokens about to be sent to an
+    engine backend (before any is sent).
     """
     procs = processes or current_processes()
     check_writable(config.out)
@@ -145,8 +150,11 @@ def run_evaluation(
             procs.wait_for_everyone()
             mine = questions.shard(procs)
             computed = _answer_missing(
-                mine, done, store, judge, identity, questions.rendered, files, procs, config
+                mine, done, store, judge, identity, questions.rendered, files, procs, config, echo
             )
+            usage = judge_requests(judge)
+            if usage is not None and record is not None:
+                record = record.replace(judge_requests=usage)
             _write_count(files, procs, computed)
             procs.wait_for_everyone()
             result = RunResult(
@@ -157,6 +165,7 @@ def run_evaluation(
                 computed=computed,
                 reused=len(questions) - computed,
                 per_rank=(computed,),
+                judge_requests=usage,
             )
             if record is not None:
                 result = _finish(
@@ -176,6 +185,9 @@ def run_evaluation(
     except BaseException as exc:
         if record is not None:
             record = record.replace(status="error", ended=_now(), error=_error_text(exc))
+            usage = judge_requests(judge) if judge is not None else None
+            if usage is not None:
+                record = record.replace(judge_requests=usage)
             with contextlib.suppress(OSError):
                 write_run_record(files.run, record)
         raise
@@ -339,6 +351,7 @@ def _answer_missing(
     files: RunFiles,
     procs: Processes,
     config: RunConfig,
+    echo: Callable[[str], None] | None = None,
 ) -> int:
     """Answer this process's questions that neither the run folder nor the store holds.
 
@@ -348,6 +361,10 @@ def _answer_missing(
     pending = [q for q in mine if q.id not in done]
     stored = store.get_many(identity, [rendered[q.id] for q in pending])
     todo = [q for q in pending if rendered[q.id] not in stored]
+    if echo is not None and procs.is_main and todo:
+        line = token_announcement(judge, [q.prompt for q in todo])
+        if line:
+            echo(line)
     computed = 0
     with AnswerLog(files.answers) as log:
         if procs.is_main:
@@ -362,9 +379,16 @@ def _answer_missing(
             while position < len(todo):
                 chunk = _take_images(todo, position, sizer.size)
                 started = time.monotonic()
-                answers = judge.answer(
-                    [q.prompt for q in chunk], groups=[q.image for q in chunk], progress=advance
-                )
+                try:
+                    answers = judge.answer(
+                        [q.prompt for q in chunk], groups=[q.image for q in chunk], progress=advance
+                    )
+                except PartialAnswers as exc:  # keep what the engine answered before failing
+                    got = [(chunk[i], a) for i, a in sorted(exc.answers.items())]
+                    store.put_many(identity, [(rendered[q.id], a) for q, a in got])
+                    if procs.is_main:
+                        log.append(AnswerLine.of(q, a) for q, a in got)
+                    raise exc.cause from None
                 sizer.observe(len(chunk), time.monotonic() - started)
                 if len(answers) != len(chunk):
                     raise RuntimeError(f"the judge gave {len(answers)} answers for {len(chunk)}")
@@ -499,6 +523,7 @@ def _finish(
         reused=len(questions) - computed,
         per_rank=per_rank,
         metrics=metrics,
+        judge_requests=result.judge_requests,
     )
 
 

@@ -13,7 +13,6 @@ field and the versions, never read by guessing.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,9 @@ class RunRecord:
     reused: int | None = None
     """Questions answered from the store or the folder's ``answers.jsonl``."""
     per_rank_computed: tuple[int, ...] | None = None
+    judge_requests: Mapping[str, Any] | None = None
+    """Engine backends (vllm, openai): requests, retries by reason, seconds waited before
+    retries and errors of the last invocation."""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Fields this version does not know (kept when the record is written again)."""
 
@@ -133,6 +135,7 @@ class RunRecord:
 
 
 _SCALARS: dict[str, tuple[type, ...]] = {
+    "judge_requests": (dict,),
     "model": (str,),
     "config_hash": (str,),
     "status": (str,),
@@ -189,14 +192,12 @@ def _check_format(data: Mapping[str, Any], where: str) -> None:
 
 def read_run_record(path: str | Path) -> RunRecord:
     """Read and check a ``run.json`` file."""
+    from amber_eval.io import load_json, read_text
+
     source = Path(path)
-    try:
-        with source.open(encoding="utf-8") as handle:
-            data = json.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{source}: missing; is {source.parent} a run folder?") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{source}: not readable JSON ({exc})") from exc
+    if not source.exists():
+        raise InputError(f"{source}: missing; is {source.parent} a run folder?")
+    data = load_json(read_text(source, "run record"), str(source))
     return RunRecord.from_json(data, where=str(source))
 
 

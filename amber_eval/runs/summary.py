@@ -99,6 +99,11 @@ def format_summary(result: Any) -> str:
     )
     if len(result.per_rank) > 1:
         head += f"\nper process: {', '.join(str(n) for n in result.per_rank)}"
+    requests = getattr(result, "judge_requests", None)
+    if requests:
+        from amber_eval.judge.engine import describe_requests
+
+        head += "\n" + describe_requests(requests)
     text = head + "\n\n" + format_metrics(result.metrics)
     alarm = alarm_text(warnings_of(result.metrics))
     return text + "\n\n" + alarm if alarm else text
