@@ -52,6 +52,8 @@ class Kind:
     """JSON: deep nesting applies."""
     binary: bool = False
     """Not text: only the byte-level damage applies."""
+    folder_ok: bool = True
+    """A folder in the file's place applies (not where a folder there means another thing)."""
 
     def data(self) -> bytes:
         if self.binary:
@@ -98,6 +100,8 @@ KINDS = {
             json.dumps([{"image_id": 1, "caption": "TEXT", "bbox": [1, 2, 30, 40], "score": 0.5}]),
         ),
         Kind("features", "x.npz", "", nests=False, binary=True),
+        Kind("metrics", "metrics.json", json.dumps({"strict": {"blocks": {}}, "note": "TEXT"})),
+        Kind("run-record", "run.json", json.dumps({"status": "TEXT"}), folder_ok=False),
         Kind(
             "template",
             "template.jinja",
@@ -149,7 +153,7 @@ GENERIC = [
     Hostile("lone-surrogate", _with_text("a dog \\ud800 on grass")),
     Hostile("truncated", _truncated),
     Hostile("wrong-type", lambda kind: None if kind.name in ("pairs-csv", "template") else b"42\n"),
-    Hostile("a-folder", lambda kind: b"", folder=True),
+    Hostile("a-folder", lambda kind: b"" if kind.folder_ok else None, folder=True),
 ]
 
 
@@ -265,6 +269,28 @@ def _dump_file(work: Path) -> str:
 
 MOCK_RUN = ["--llm", "mock-no", "--limit-images", "1", "--no-progress"]
 
+
+def _report_args(hostile: Path, work: Path) -> list[str]:
+    """``report`` of a finished run folder whose file of the hostile input's name is replaced
+    by it."""
+    import shutil
+
+    from amber_eval.judge.mock import MockJudge
+    from amber_eval.runs.config import RunConfig
+    from amber_eval.runs.pipeline import run_evaluation
+
+    config = RunConfig(captions="oracle", llm="mock", limit_images=1, out=work / "results",
+                       show_progress=False)  # fmt: skip
+    folder = run_evaluation(config, judge=MockJudge("No")).folder
+    target = folder / hostile.name
+    target.unlink()
+    if hostile.is_dir():
+        target.mkdir()
+    else:
+        shutil.copyfile(hostile, target)
+    return ["report", str(folder), "--out", str(work / "table.md")]
+
+
 READERS = [
     Reader("score", "responses", lambda f, w: ["score", str(f), "--allow-partial", "--type", "d"]),
     Reader(
@@ -353,6 +379,8 @@ READERS = [
     Reader("filter-pairs-jsonl", "pairs-jsonl", _pairs_args, needs=("clip",)),
     Reader("filter-pairs-csv", "pairs-csv", _pairs_args, needs=("clip",)),
     Reader("filter-pairs-features", "features", _features_args, needs=("clip",)),
+    Reader("report-metrics", "metrics", _report_args),
+    Reader("report-run-record", "run-record", _report_args),
     Reader(
         "import-jsonl",
         "import-jsonl",

@@ -41,7 +41,12 @@ def test_coverage_hand_computed(
     assert result.strict["Hal"] == pytest.approx(50.0)  # 1 of 2 images
     assert result.strict["Cog"] == pytest.approx(10.0)  # 1 of 5 + 5 hallu objects
     assert result.official == {"CHAIR": 50.0, "Cover": 5.9, "Hal": 50.0, "Cog": 10.0}
-    assert [item["description"] for item in result.items] == ["a dog, a sky.", "."]
+    assert [(item["rules"], item["description"]) for item in result.items] == [
+        ("strict", "a dog, a sky."),
+        ("strict", "."),
+        ("official", "a dog, a sky."),
+        ("official", "."),
+    ]
     # top-k 1 by score keeps only "a sky": nothing hallucinated.
     top = caption_coverage(
         benchmark,

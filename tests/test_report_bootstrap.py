@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from amber_eval.answer_line import AnswerLine
 from amber_eval.benchmarks.synthetic_runs import synthetic_records, write_synthetic_run
 from amber_eval.cli.main import cli
+from amber_eval.coverage_line import CoverageLine
 from amber_eval.errors import InputError
 from amber_eval.reporting import (
     CISettings,
@@ -144,7 +146,8 @@ def test_generative_counts_by_hand() -> None:
         {"image": "AMBER_2.jpg", "chair_score": 0, "chair_num": 6, "cover_score": 3,
          "cover_num": 4, "cog_score": 0, "cog_num": 3, "hallucination_free": True},
     ]  # fmt: skip
-    values = metrics_from_sums(image_counts([], descriptions).counts.sum(axis=0))
+    lines = [CoverageLine(**d) for d in descriptions]  # type: ignore[arg-type]
+    values = metrics_from_sums(image_counts([], lines).counts.sum(axis=0))
     assert float(values["generative.CHAIR"]) == pytest.approx(10.0)  # 1 / 10
     assert float(values["generative.Cover"]) == pytest.approx(62.5)  # 5 / 8
     assert float(values["generative.Cog"]) == pytest.approx(20.0)  # 1 / 5
@@ -223,9 +226,12 @@ def _varied(prompt: str) -> str:
 
 @pytest.mark.parametrize("mode", ["strict", "official"])
 def test_bootstrap_estimates_are_the_runs_own_metrics(
-    tmp_path: Path, amber_data_dir: Path, parity_dir: Path, mode: str
+    tmp_path: Path, benchmark: Any, parity_dir: Path, mode: str
 ) -> None:
     """Every bootstrapped metric's estimate equals metrics.json's figure exactly."""
+    from amber_eval.captions.oracle import oracle_dump
+    from amber_eval.captions.records import Region
+    from amber_eval.captions.writer import write_dump
     from amber_eval.judge.mock import MockJudge
     from amber_eval.runs.config import RunConfig
     from amber_eval.runs.pipeline import run_evaluation
@@ -233,8 +239,17 @@ def test_bootstrap_estimates_are_the_runs_own_metrics(
     pipeline = parity_dir / "glove50-amber-vocab"
     if not pipeline.is_dir():
         pytest.skip("the word-vector pipeline of the parity fixture is missing")
+    # the oracle captions, the first image's led by a capitalised hallucination object: strict
+    # rules count it as a hallucinated mention, official ones (case-sensitive) skip it, so the
+    # two rule sets score that description differently
+    dump, _ = oracle_dump(benchmark)
+    first = dump.images[0]
+    hallu = next(item.hallu for item in benchmark.generative.values() if item.image == first.image)
+    lead = Region(caption=f"a {hallu[0].capitalize()}")
+    images = [dataclasses.replace(first, regions=(lead, *first.regions)), *dump.images[1:]]
+    captions = write_dump(tmp_path / "captions.jsonl", dump.header, images)
     config = RunConfig(
-        captions="oracle",
+        captions=str(captions),
         llm="mock",
         limit_images=6,
         out=tmp_path / "results",
@@ -243,16 +258,41 @@ def test_bootstrap_estimates_are_the_runs_own_metrics(
     )
     result = run_evaluation(config, judge=MockJudge(_varied))
     run = load_run(result.folder)
+    metrics = json.loads((result.folder / "metrics.json").read_text())
     values = run.values(mode)  # type: ignore[arg-type]
-    counts = image_counts(run.answers(), run.coverage_records(), rules=mode)  # type: ignore[arg-type]
+    lines = run.coverage_records(mode)  # type: ignore[arg-type]
+    assert {line.rules for line in lines} == {mode} and len(lines) == 6
+    counts = image_counts(run.answers(), lines, rules=mode)  # type: ignore[arg-type]
     intervals = bootstrap(counts, resamples=20, seed=0)
-    checked = [
-        key
-        for key in values
-        if not (mode == "official" and key.startswith(("generative", "score")))
+    generative = ["generative.CHAIR", "generative.Cover", "generative.Hal", "generative.Cog"]
+    assert set(intervals) == set(values)
+    assert len(values) >= 7 * 4 + 5 and "overall.F1" in values
+    assert values["score.AMBER"] is not None
+    assert [values[key] for key in generative] == [
+        metrics["coverage"][mode][key.split(".")[1]] for key in generative
     ]
-    assert len(checked) >= 7 * 4 and "overall.F1" in checked
-    for key in checked:
+    strict, official = (metrics["coverage"][rules]["CHAIR"] for rules in ("strict", "official"))
+    assert strict > official  # the rule sets differ, so reading the wrong lines would show
+    for key in values:
         assert intervals[key].estimate == values[key], key
-    if mode == "strict":
-        assert values["score.AMBER"] is not None and "generative.CHAIR" in checked
+
+
+def test_coverage_lines_without_rules_are_strict_and_hold_no_official_lines(
+    tmp_path: Path,
+) -> None:
+    folder = write_synthetic_run(tmp_path / "run", images=5)
+    path = folder / "coverage.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["rules"] for line in lines] == ["strict"] * 5 + ["official"] * 5
+    run = load_run(folder)
+    strict = run.coverage_records("strict")
+    # a file written before the lines carried their rules: strict lines only, no "rules" field
+    old = [{k: v for k, v in line.items() if k != "rules"} for line in lines[:5]]
+    path.write_text("".join(json.dumps(line) + "\n" for line in old))
+    assert run.coverage_records("strict") == strict
+    with pytest.raises(InputError, match=r"official rules.*run the same command again"):
+        run.coverage_records("official")
+    lines[0]["chair_num"] = "four"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.raises(InputError, match=r"image AMBER_1\.jpg: field 'chair_num'"):
+        run.coverage_records("strict")

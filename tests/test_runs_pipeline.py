@@ -251,8 +251,13 @@ def test_caption_coverage_with_a_word_vector_pipeline(
     assert {"CHAIR", "Cover", "Hal", "Cog"} <= set(coverage["strict"])
     assert {"CHAIR", "Cover", "Hal", "Cog"} <= set(coverage["official"])
     records = [json.loads(x) for x in (result.folder / "coverage.jsonl").read_text().splitlines()]
-    assert [r["image"] for r in records] == ["AMBER_1.jpg", "AMBER_2.jpg"]
-    assert [r["id"] for r in records] == [1, 2]  # the generative item of each image
+    # each image's description scored under the strict rules, then under the official ones
+    assert [(r["rules"], r["image"]) for r in records] == [
+        (rules, image)
+        for rules in ("strict", "official")
+        for image in ("AMBER_1.jpg", "AMBER_2.jpg")
+    ]
+    assert [r["id"] for r in records] == [1, 2, 1, 2]  # the generative item of each image
     # oracle captions name only truth objects: nothing they mention is a hallucination
     assert coverage["strict"]["CHAIR"] == 0.0
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from amber_eval.answer_line import AnswerLine
+from amber_eval.coverage_line import CoverageLine
 from amber_eval.io import atomic_write_json, atomic_write_text
 from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
 from amber_eval.runs.config import RunConfig
@@ -48,7 +49,7 @@ def synthetic_records(
     accuracy: float = 0.75,
     questions_per_image: int = 14,
     total_questions: int | None = None,
-) -> tuple[list[AnswerLine], list[dict[str, Any]], dict[str, list[str]]]:
+) -> tuple[list[AnswerLine], list[CoverageLine], dict[str, list[str]]]:
     """Answer records, coverage records and captions for ``images`` synthetic images.
 
     ``total_questions`` (e.g. AMBER's 14,216 over 1,004 images) spreads that many questions
@@ -56,7 +57,7 @@ def synthetic_records(
     """
     rng = np.random.default_rng(seed)
     answers: list[AnswerLine] = []
-    coverage: list[dict[str, Any]] = []
+    coverage: list[CoverageLine] = []
     captions: dict[str, list[str]] = {}
     question_id = 1005
     for number in range(1, images + 1):
@@ -102,18 +103,17 @@ def synthetic_records(
         cover = int(rng.integers(1, 5))
         cog = int(rng.integers(0, 2))
         coverage.append(
-            {
-                "id": number,
-                "image": image,
-                "description": caption_text,
-                "chair_score": hallucinated,
-                "chair_num": nouns,
-                "cover_score": cover,
-                "cover_num": 5,
-                "cog_score": cog,
-                "cog_num": 4,
-                "hallucination_free": hallucinated == 0,
-            }
+            CoverageLine(
+                image=image,
+                description=caption_text,
+                chair_score=hallucinated,
+                chair_num=nouns,
+                cover_score=cover,
+                cover_num=5,
+                cog_score=cog,
+                cog_num=4,
+                hallucination_free=hallucinated == 0,
+            )
         )
     return answers, coverage, captions
 
@@ -193,6 +193,10 @@ def write_synthetic_run(
     if with_coverage:
         atomic_write_text(
             target / "coverage.jsonl",
-            "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in coverage),
+            "".join(
+                json.dumps(c.to_json() | {"rules": rules}, ensure_ascii=False) + "\n"
+                for rules in ("strict", "official")
+                for c in coverage
+            ),
         )
     return target

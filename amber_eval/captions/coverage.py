@@ -31,7 +31,8 @@ def caption_description(captions: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class CaptionCoverage:
-    """Strict and official generative blocks of the captions, and strict per-image records."""
+    """Strict and official generative blocks of the captions, and their per-image records
+    (``coverage.jsonl``'s lines: the strict ones, then the official ones)."""
 
     strict: dict[str, float | None]
     official: dict[str, float | None]
@@ -65,6 +66,7 @@ def caption_coverage(
     already selected captions (image -> list). A missing spaCy pipeline or NLTK resource raises
     :class:`~amber_eval.errors.ResourceError`.
     """
+    from amber_eval.coverage_line import RULES, coverage_json
     from amber_eval.scoring.generative import Vocabulary, score_generative
 
     selected: Mapping[str, Sequence[str]]
@@ -97,7 +99,9 @@ def caption_coverage(
     strict = _score(score_generative, descriptions, "strict", benchmark, similarity, progress)
     official = _score(score_generative, descriptions, "official", benchmark, similarity, False)
     items = tuple(
-        {**record.to_json(), "description": descriptions[record.id]} for record in strict.items
+        coverage_json(record, rules=rules, description=descriptions[record.id])
+        for rules, result in zip(RULES, (strict, official), strict=True)
+        for record in result.items
     )
     return CaptionCoverage(
         strict=dict(strict.block),

@@ -13,9 +13,9 @@ compute ``metrics.json``: :func:`amber_eval.scoring.discriminative.blocks_from_t
 :func:`amber_eval.scoring.result.amber_score`, flattened by
 :func:`amber_eval.reporting.run_data.metric_values`. So the estimate (all images once) is the
 run's own figure. ``rules="official"`` reads each answer the upstream way from the response the run
-wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer) and
-aggregates with its 0.001 counters and rounding; the generative sums are the strict
-description records' (``coverage.jsonl``), so official generative intervals describe those.
+wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer), takes the
+descriptions as scored under the official rules (``coverage.jsonl``'s official lines) and
+aggregates with its 0.001 counters and rounding.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from amber_eval.coverage_line import DESCRIPTION_COUNTS, CoverageLine
 from amber_eval.errors import InputError
 from amber_eval.scoring.discriminative import (
     TALLY_COUNTERS,
@@ -41,17 +42,7 @@ if TYPE_CHECKING:
 
 #: The :class:`Tally` counters of one dimension's questions (``*_num`` without their start).
 QUESTION_COUNTS = TALLY_COUNTERS
-#: The counts of one description's coverage record.
-DESCRIPTION_COUNTS = (
-    "chair_score",
-    "chair_num",
-    "cover_score",
-    "cover_num",
-    "cog_score",
-    "cog_num",
-    "hallucination_free",
-)
-GENERATIVE_COUNTS = (*DESCRIPTION_COUNTS, "descriptions")
+GENERATIVE_COUNTS = (*DESCRIPTION_COUNTS, "hallucination_free", "descriptions")
 COUNT_NAMES: tuple[str, ...] = (
     *(f"{dimension}.{count}" for dimension in DIMENSION_NAMES for count in QUESTION_COUNTS),
     *(f"generative.{count}" for count in GENERATIVE_COUNTS),
@@ -82,11 +73,12 @@ class ImageCounts:
 
 def image_counts(
     answers: Iterable[AnswerLine],
-    descriptions: Iterable[Mapping[str, Any]] = (),
+    descriptions: Iterable[CoverageLine] = (),
     *,
     rules: Rules = "strict",
 ) -> ImageCounts:
-    """Count rows per image from answer lines and description (coverage) records."""
+    """Count rows per image from answer lines and the description (coverage) lines scored
+    under ``rules``."""
     rows: dict[str, np.ndarray] = {}
 
     def row(image: str) -> np.ndarray:
@@ -102,13 +94,13 @@ def image_counts(
         target = row(image)
         for count in QUESTION_COUNTS:
             target[_INDEX[f"{dimension}.{count}"]] += float(getattr(tally, count))
-    for record in descriptions:
-        target = row(str(record.get("image")))
-        for count in GENERATIVE_COUNTS[:-2]:
-            target[_INDEX[f"generative.{count}"]] += float(record.get(count) or 0)
-        target[_INDEX["generative.hallucination_free"]] += float(
-            bool(record.get("hallucination_free"))
-        )
+    for description in descriptions:
+        if description.rules != rules:
+            raise ValueError(f"a {description.rules} description line among {rules} counts")
+        target = row(description.image)
+        for count in DESCRIPTION_COUNTS:
+            target[_INDEX[f"generative.{count}"]] += float(getattr(description, count))
+        target[_INDEX["generative.hallucination_free"]] += float(description.hallucination_free)
         target[_INDEX["generative.descriptions"]] += 1.0
     images = tuple(sorted(rows, key=_image_order))
     counts = np.array([rows[image] for image in images]).reshape(len(images), len(COUNT_NAMES))

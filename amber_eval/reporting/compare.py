@@ -74,8 +74,8 @@ def compare_runs(
     Estimates come from the runs' answers and coverage records (unrounded counts).
     """
     settings = ci or CISettings()
-    counts_a = image_counts(run_a.answers(), run_a.coverage_records(), rules=rules)
-    counts_b = image_counts(run_b.answers(), run_b.coverage_records(), rules=rules)
+    counts_a = image_counts(run_a.answers(), run_a.coverage_records(rules), rules=rules)
+    counts_b = image_counts(run_b.answers(), run_b.coverage_records(rules), rules=rules)
     result = paired_difference(
         counts_a, counts_b, resamples=settings.resamples, seed=settings.seed, level=settings.level
     )

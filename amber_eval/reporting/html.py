@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from amber_eval.reporting.bootstrap import DESCRIPTION_COUNTS
+from amber_eval.coverage_line import DESCRIPTION_COUNTS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table
@@ -87,7 +87,7 @@ def _parsed_code(parsed: Any) -> int:
 def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
     """The per-image data of one run, compact: question rows are arrays."""
     answers = run.answers()
-    coverage = {str(r.get("image")): r for r in run.coverage_records()}
+    coverage = {line.image: line for line in run.coverage_records(rules)}
     captions = run.captions()
     grouped: dict[str, list[AnswerLine]] = {}
     for line in answers:
@@ -115,10 +115,11 @@ def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
             entry["captions"] = captions[image]
         cover = coverage.get(image)
         if cover is not None:
-            entry["cov"] = {key: cover.get(key) for key in DESCRIPTION_COUNTS}
-            description = cover.get("description") or cover.get("text")
-            if isinstance(description, str) and "captions" not in entry:
-                entry["description"] = description
+            entry["cov"] = {
+                key: getattr(cover, key) for key in (*DESCRIPTION_COUNTS, "hallucination_free")
+            }
+            if cover.description is not None and "captions" not in entry:
+                entry["description"] = cover.description
         images.append(entry)
     return {"label": label, "path": str(run.path), "images": images}
 
@@ -226,9 +227,9 @@ def _plots(
     covers = []
     for run, label in zip(runs, labels, strict=True):
         per_image = [
-            100.0 * float(r.get("cover_score") or 0) / float(r["cover_num"])
-            for r in run.coverage_records()
-            if r.get("cover_num")
+            100.0 * line.cover_score / line.cover_num
+            for line in run.coverage_records(rules)
+            if line.cover_num
         ]
         if per_image:
             covers.append((label, per_image))

@@ -8,7 +8,6 @@ the same report.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
+    from amber_eval.coverage_line import CoverageLine
     from amber_eval.runs.judge_alarm import JudgeWarning
     from amber_eval.runs.record import RunRecord
 
@@ -30,13 +30,11 @@ BLOCKS = BLOCK_ORDER
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing; is {path.parent} a finished run folder?") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not readable JSON ({exc})") from exc
+    from amber_eval.io import load_json, read_text
+
+    if not path.exists():
+        raise InputError(f"{path}: missing; is {path.parent} a finished run folder?")
+    return load_json(read_text(path, "run file"), str(path))
 
 
 def _number(value: Any) -> float | None:
@@ -77,12 +75,13 @@ class RunData:
 
         return read_answer_lines(RunFiles(self.path).answers)
 
-    def coverage_records(self) -> list[dict[str, Any]]:
+    def coverage_records(self, rules: Rules = "strict") -> list[CoverageLine]:
+        """The run's description lines scored under ``rules`` (none without coverage)."""
         from amber_eval.runs.run_folder import read_coverage_lines
 
         if not self.coverage_available:
             return []
-        return read_coverage_lines(self.path)
+        return read_coverage_lines(self.path, rules)
 
     def captions(self) -> dict[str, list[str]]:
         """Each image's selected captions, as the run's prompts listed them."""

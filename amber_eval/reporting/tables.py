@@ -130,7 +130,7 @@ def run_intervals(
     key = (str(run.path.resolve()), rules, ci)
     if cache is not None and key in cache:
         return cache[key]
-    counts = image_counts(run.answers(), run.coverage_records(), rules=rules)
+    counts = image_counts(run.answers(), run.coverage_records(rules), rules=rules)
     intervals: dict[str, Interval] = {}
     if counts.images:
         intervals = bootstrap(counts, resamples=ci.resamples, seed=ci.seed, level=ci.level)

@@ -13,7 +13,6 @@ field and the versions, never read by guessing.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,14 +192,12 @@ def _check_format(data: Mapping[str, Any], where: str) -> None:
 
 def read_run_record(path: str | Path) -> RunRecord:
     """Read and check a ``run.json`` file."""
+    from amber_eval.io import load_json, read_text
+
     source = Path(path)
-    try:
-        with source.open(encoding="utf-8") as handle:
-            data = json.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{source}: missing; is {source.parent} a run folder?") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{source}: not readable JSON ({exc})") from exc
+    if not source.exists():
+        raise InputError(f"{source}: missing; is {source.parent} a run folder?")
+    data = load_json(read_text(source, "run record"), str(source))
     return RunRecord.from_json(data, where=str(source))
 
 

@@ -9,7 +9,8 @@
   resumes.
 - ``responses.json``: the upstream ``[{"id", "response"}]`` format.
 - ``metrics.json``: strict, official and caption-coverage blocks.
-- ``coverage.jsonl``: per-image description records, when coverage is available.
+- ``coverage.jsonl``: per-image description records (strict, then official), when coverage is
+  available.
 
 Every file except ``answers.jsonl`` is written atomically; ``answers.jsonl`` is only appended
 to, each line flushed and synced, so nothing that was written is lost.
@@ -28,9 +29,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.io import atomic_write_json, atomic_write_text, read_jsonl
+from amber_eval.terms import Rules
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
+    from amber_eval.coverage_line import CoverageLine
     from amber_eval.runs.record import RunRecord
 
 RUN_FILE = "run.json"
@@ -207,9 +210,24 @@ def read_selected_captions(folder: Path) -> dict[str, list[str]]:
     return {str(image): list(texts) for image, texts in data.items()}
 
 
-def read_coverage_lines(folder: Path) -> list[dict[str, Any]]:
-    """A run folder's ``coverage.jsonl`` description records (none when it has no file)."""
-    return read_jsonl(folder / COVERAGE_FILE)
+def read_coverage_lines(folder: Path, rules: Rules = "strict") -> list[CoverageLine]:
+    """A run folder's ``coverage.jsonl`` lines scored under ``rules`` (none when it has no file).
+
+    A folder whose file holds only strict lines (written before the run recorded the official
+    ones) has no official lines: asking for them is an :class:`InputError` saying to run again.
+    """
+    from amber_eval.coverage_line import CoverageLine
+
+    path = folder / COVERAGE_FILE
+    lines = [CoverageLine.from_json(row, where=str(path)) for row in read_jsonl(path)]
+    wanted = [line for line in lines if line.rules == rules]
+    if lines and not wanted:
+        raise InputError(
+            f"{path}: no description lines scored under the {rules} rules (an amber-eval "
+            "version before coverage lines carried their rules wrote this file); run the "
+            "same command again to rebuild the folder"
+        )
+    return wanted
 
 
 def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
