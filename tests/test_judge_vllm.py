@@ -265,8 +265,8 @@ def test_injected_faults_between_client_and_server_lose_no_answer(
     assert stats["retries"] == sum(proxy.injected.values()) > 0 and stats["errors"] == 0
 
 
-def _run_command(out: Path, url: str) -> list[str]:
-    return [sys.executable, "-m", "amber_eval", "run", "--captions", "oracle", "--limit-images", "3", "--llm", "smollm2-135m", "--backend", "openai", "--base-url", url, "--out", str(out), "--chunk-questions", "8", "--retries", "2", "--no-progress"]  # fmt: skip
+def _run_command(out: Path, url: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "amber_eval", "run", "--captions", "oracle", "--limit-images", "3", "--llm", "smollm2-135m", "--backend", "openai", "--base-url", url, "--out", str(out), "--chunk-questions", "8", "--retries", "2", "--no-progress", *extra]  # fmt: skip
 
 
 def test_server_killed_mid_run_then_restarted_gives_the_uninterrupted_metrics(
@@ -282,7 +282,9 @@ def test_server_killed_mid_run_then_restarted_gives_the_uninterrupted_metrics(
     total = json.loads((whole_folder / "run.json").read_text())["questions"]
     out = tmp_path / "killed"
     run = subprocess.Popen(
-        _run_command(out, vllm_server.base_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # one request at a time, so the kill lands mid-run however fast the machine is
+        _run_command(out, vllm_server.base_url, "--concurrency", "1"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=env,
     )  # fmt: skip
     answers = None
