@@ -4,6 +4,7 @@ an ``error:`` line with exit code 2 (a bug: one line and exit code 1, the traceb
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -238,6 +239,33 @@ def test_full_disk_during_a_run_is_recorded_and_keeps_the_earlier_run(
     record = json.loads(new.read_text(encoding="utf-8"))
     assert record["status"] == "error" and "disk is full" in record["error"]
     assert not (new.parent / "metrics.json").exists()
+
+
+@pytest.mark.usefixtures("amber_data_dir")
+def test_a_failed_rerun_keeps_the_earlier_scores_and_they_are_not_reported_as_its_own(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "results"
+    base = ["run", "--captions", "oracle", "--llm", "mock-no", "--out", str(out), "--no-progress",
+            "--limit-images", "1"]  # fmt: skip
+    assert run_cli(base)[0] == 0
+    (run_file,) = out.glob("*/*/run.json")
+    folder = run_file.parent
+    metrics = _sha(folder / "metrics.json")
+    assert run_cli(["report", str(out), "--layout", "amber"])[0] == 0
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "metrics.json"))
+
+    # the same config again (its answers are all there): the disk fills while scoring
+    monkeypatch.setattr("amber_eval.runs.scores.run_metrics", full)
+    _fails_cleanly(run_cli(base), "metrics.json", "no space left")
+    assert json.loads(run_file.read_text(encoding="utf-8"))["status"] == "error"
+    assert _sha(folder / "metrics.json") == metrics  # the earlier run's scores are kept
+    err = _fails_cleanly(run_cli(["report", str(folder)]), str(run_file), "ended in error")
+    assert "Run the same command again" in err
+    # a results root lists finished runs only: here there is none left
+    _fails_cleanly(run_cli(["report", str(out)]), str(out))
 
 
 @pytest.mark.usefixtures("amber_data_dir")

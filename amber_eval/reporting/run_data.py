@@ -151,6 +151,19 @@ def load_run(path: str | Path) -> RunData:
 
     folder = Path(path)
     record = read_run_record(folder / RUN_FILE)
+    if record.status != "success":
+        # The folder's other files may be an earlier finished attempt of the same config:
+        # they are kept, but never reported as this attempt's.
+        how = (
+            f"ended in error ({record.error})"
+            if record.status == "error" and record.error
+            else f"has not finished (status {record.status!r})"
+        )
+        raise InputError(
+            f"{folder / RUN_FILE}: the last run in this folder {how}; any scores beside it are "
+            "an earlier run's. Run the same command again to finish it (answers already "
+            "stored are reused)."
+        )
     metrics = _read_json(folder / METRICS_FILE)
     if not isinstance(metrics, Mapping):
         raise InputError(f"{folder / METRICS_FILE}: must hold a JSON object")
@@ -158,12 +171,24 @@ def load_run(path: str | Path) -> RunData:
 
 
 def _finished_runs(folder: Path) -> list[Path]:
-    """The finished runs (``<llm>-<hash>/`` with run.json and metrics.json) of a model folder."""
+    """The finished runs (``<llm>-<hash>/`` with metrics.json and a run.json whose status is
+    ``success``) of a model folder."""
     return sorted(
         child
         for child in folder.iterdir()
-        if (child / RUN_FILE).is_file() and (child / METRICS_FILE).is_file()
+        if (child / METRICS_FILE).is_file() and _succeeded(child / RUN_FILE)
     )
+
+
+def _succeeded(run_file: Path) -> bool:
+    from amber_eval.runs.record import read_run_record
+
+    if not run_file.is_file():
+        return False
+    try:
+        return read_run_record(run_file).status == "success"
+    except InputError:
+        return True  # a foreign or damaged run.json: reading it later says what is wrong
 
 
 def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
