@@ -18,47 +18,15 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.benchmarks.judge import (
     BenchReport,
     Phase,
-    _peak_memory,
-    _reset_peak,
-    _sync,
     agreement,
     describe_phase,
-    sample_indices,
+    naive_phase,
 )
 from amber_eval.judge.base import Answer, Judge
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge
     from amber_eval.prompting import PromptRecord
-
-
-def naive_phase(
-    judge: HFJudge, records: Sequence[PromptRecord], naive_sample: int | None
-) -> tuple[Phase, list[int], list[Answer]]:
-    """Time one greedy ``generate()`` per (sampled) question."""
-    from amber_eval.judge.batching import ForwardStats
-
-    device = str(next(judge.model.parameters()).device)
-    generator = judge.with_mode("generate")
-    generator.stats = ForwardStats()
-    chosen = sample_indices(len(records), naive_sample)
-    _reset_peak(device)
-    start = time.perf_counter()
-    answers: list[Answer] = []
-    for index in chosen:
-        answers.extend(generator.answer([records[index].prompt]))
-    _sync(device)
-    seconds = time.perf_counter() - start
-    phase = Phase(
-        name="naive loop (hf)",
-        questions=len(records),
-        seconds=seconds,
-        tokens_computed=generator.stats.tokens_computed,
-        peak_memory_bytes=_peak_memory(device),
-        extrapolated_from=len(chosen) if len(chosen) < len(records) else None,
-        details={"max_new_tokens": generator.max_new_tokens, "do_sample": False},
-    )
-    return phase, chosen, answers
 
 
 def run_engine_bench(
@@ -80,7 +48,9 @@ def run_engine_bench(
         reference = load_naive()
         device = str(next(reference.model.parameters()).device)
         echo(f"naive loop: hf backend loaded in {time.perf_counter() - start:.1f} s on {device}")
-        naive_result, chosen, slow = naive_phase(reference, records, naive_sample)
+        naive_result, chosen, slow = naive_phase(
+            reference, records, naive_sample, name="naive loop (hf)"
+        )
         del reference
         gc.collect()
         if device.startswith("cuda"):

@@ -228,6 +228,44 @@ class BenchReport:
         }
 
 
+def naive_phase(
+    judge: HFJudge,
+    records: Sequence[PromptRecord],
+    naive_sample: int | None,
+    *,
+    name: str = "naive loop",
+    progress: Callable[[], Any] | None = None,
+) -> tuple[Phase, list[int], list[Answer]]:
+    """Time one greedy ``generate()`` per (sampled) question: the reference protocol.
+
+    Returns the phase, the indices of the questions it answered and their answers."""
+    from amber_eval.judge.batching import ForwardStats
+
+    device = str(next(judge.model.parameters()).device)
+    generator = judge.with_mode("generate")
+    generator.stats = ForwardStats()
+    chosen = sample_indices(len(records), naive_sample)
+    _reset_peak(device)
+    start = time.perf_counter()
+    answers: list[Answer] = []
+    for index in chosen:
+        answers.extend(generator.answer([records[index].prompt]))
+        if progress is not None:
+            progress()
+    _sync(device)
+    seconds = time.perf_counter() - start
+    phase = Phase(
+        name=name,
+        questions=len(records),
+        seconds=seconds,
+        tokens_computed=generator.stats.tokens_computed,
+        peak_memory_bytes=_peak_memory(device),
+        extrapolated_from=len(chosen) if len(chosen) < len(records) else None,
+        details={"max_new_tokens": generator.max_new_tokens, "do_sample": False},
+    )
+    return phase, chosen, answers
+
+
 def run_bench(
     judge: HFJudge,
     records: Sequence[PromptRecord],
@@ -303,44 +341,29 @@ def run_bench(
     before = (rounds + 1) // 2 if naive else rounds
     for index in range(before):
         timed_round(index)
-    naive_phase = None
+    naive_result: Phase | None = None
     compared = None
     slow_answers: list[Answer] = []
     chosen: list[int] = []
     if naive:
-        generator = judge.with_mode("generate")
-        chosen = sample_indices(len(prompts), naive_sample)
-        generator.stats = ForwardStats()
-        _reset_peak(device)
-        start = time.perf_counter()
-        slow_answers = []
-        for index in chosen:
-            slow_answers.extend(generator.answer([prompts[index]]))
-            if progress is not None:
-                progress(1, "naive")
-        _sync(device)
-        seconds = time.perf_counter() - start
-        naive_phase = Phase(
-            name="naive loop",
-            questions=len(prompts),
-            seconds=seconds,
-            tokens_computed=generator.stats.tokens_computed,
-            peak_memory_bytes=_peak_memory(device),
-            extrapolated_from=len(chosen) if len(chosen) < len(prompts) else None,
-            details={"max_new_tokens": generator.max_new_tokens, "do_sample": False},
+        naive_result, chosen, slow_answers = naive_phase(
+            judge,
+            records,
+            naive_sample,
+            progress=None if progress is None else (lambda: progress(1, "naive")),
         )
-        if naive_phase.extrapolated_from:
+        if naive_result.extrapolated_from:
             scale = len(prompts) / len(chosen)
-            naive_phase.details["tokens_computed_extrapolated"] = round(
-                naive_phase.tokens_computed * scale
+            naive_result.details["tokens_computed_extrapolated"] = round(
+                naive_result.tokens_computed * scale
             )
     for index in range(before, rounds):  # the rest after the naive loop: load changes hit both
         timed_round(index)
     optimized = [best[strategy] for strategy in strategies]
     for phase in optimized:
         echo(describe_phase(phase))
-    if naive_phase is not None:
-        echo(describe_phase(naive_phase))
+    if naive_result is not None:
+        echo(describe_phase(naive_result))
         compared = agreement(
             [records[i] for i in chosen], slow_answers, [fast_answers[i] for i in chosen]
         )
@@ -349,7 +372,7 @@ def run_bench(
         images=len(set(groups)),
         device=device,
         identity=judge.identity,
-        naive=naive_phase,
+        naive=naive_result,
         optimized=optimized,
         agreement=compared,
         tokens_exact=tokens_exact,
