@@ -4,6 +4,8 @@
   ``/v1/chat/completions``, ``/v1/completions``) whose answer is a rule of the prompt: "Yes"
   when the prompt holds ``yes_word``, else "No", with log-probabilities. Options make it ask for
   a key, leave out log-probabilities, refuse long prompts or start with a whitespace token.
+  ``hostile`` replaces chosen POST replies by :class:`Reply` bodies written to misbehave
+  (malformed JSON shapes, bad log-probabilities, redirects, bodies dripped a byte at a time).
 - :class:`FaultProxy`: a reverse proxy in front of any server (the fake one, or a real vLLM)
   that injects faults into POST requests by a repeating plan: ``429`` (with ``Retry-After``),
   ``500``, ``drop`` (the connection closed before the request is forwarded) and
@@ -17,8 +19,10 @@ import json
 import math
 import socket
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -48,6 +52,25 @@ class _Quiet(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A reply sent as given: ``body`` (bytes as they are, anything else as JSON, NaN and
+    Infinity included), ``status``, extra ``headers``; ``drip`` seconds between bytes."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    drip: float | None = None
+
+    def payload(self) -> bytes:
+        return self.body if isinstance(self.body, bytes) else json.dumps(self.body).encode()
+
+
+Hostile = Callable[[int, dict[str, Any], dict[str, Any]], "Reply | None"]
+"""``(n, request, good_reply) -> Reply | None``: the ``n``-th POST's reply (0-based, the
+probe included), or None for the good one."""
+
+
 class FakeOpenAIServer:
     """See the module docstring. ``requests`` lists the decoded POST bodies received."""
 
@@ -61,6 +84,8 @@ class FakeOpenAIServer:
         max_prompt_chars: int | None = None,
         whitespace_first: bool = False,
         fingerprint: str | None = "fake-fp-1",
+        hostile: Hostile | None = None,
+        models: list[dict[str, Any]] | None = None,
     ) -> None:
         self.model = model
         self.yes_word = yes_word
@@ -69,6 +94,8 @@ class FakeOpenAIServer:
         self.max_prompt_chars = max_prompt_chars
         self.whitespace_first = whitespace_first
         self.fingerprint = fingerprint
+        self.hostile = hostile
+        self.models = models
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -83,7 +110,9 @@ class FakeOpenAIServer:
                         200,
                         {
                             "object": "list",
-                            "data": [
+                            "data": server.models
+                            if server.models is not None
+                            else [
                                 {
                                     "id": server.model,
                                     "root": f"/models/{server.model}",
@@ -102,6 +131,7 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 data = json.loads(self._body() or b"{}")
                 with server._lock:
+                    number = len(server.requests)
                     server.requests.append(data)
                     server.headers.append(dict(self.headers))
                 if not server._authorized(self):
@@ -131,7 +161,29 @@ class FakeOpenAIServer:
                         },
                     )
                     return
-                self._send_json(200, server._completion(self.path, data, text))
+                good = server._completion(self.path, data, text)
+                bad = None if server.hostile is None else server.hostile(number, data, good)
+                if bad is None:
+                    self._send_json(200, good)
+                else:
+                    self._send_reply(bad)
+
+            def _send_reply(self, reply: Reply) -> None:
+                body = reply.payload()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if reply.drip is None:
+                    self.wfile.write(body)
+                    return
+                with contextlib.suppress(OSError):
+                    for index in range(len(body)):
+                        self.wfile.write(body[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -14,6 +14,7 @@ strict grammar.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -74,6 +75,9 @@ def _partial(exc: PartialCompletions, answers: Mapping[int, Answer]) -> BaseExce
     cause = exc.__cause__ or exc
     return PartialAnswers(cause, answers) if answers else cause
 
+
+MAX_TOKEN_CHARS = 64
+"""The longest text one generated token stands for, when an engine's answer is clipped."""
 
 NO_LOGPROBS = (
     "the engine returned no log-probabilities: score mode needs the top alternatives of the "
@@ -245,9 +249,23 @@ class EngineJudge:
         try:
             completions = self._complete(prompts, self.max_new_tokens, tick)
         except PartialCompletions as exc:
-            answers = {i: generate_answer(c.text, c.steps) for i, c in exc.completed.items()}
+            answers = {i: self._generated(c) for i, c in exc.completed.items()}
             raise _partial(exc, answers) from None
-        return [generate_answer(c.text, c.steps) for c in completions]
+        return [self._generated(c) for c in completions]
+
+    def _generated(self, completion: Completion) -> Answer:
+        """The generate-mode answer, kept to what ``max_new_tokens`` allows: an engine that
+        returns more (tokens, or text beyond :data:`MAX_TOKEN_CHARS` a token) has its answer
+        cut there and flagged."""
+        steps, text = completion.steps, completion.text
+        limit = self.max_new_tokens
+        clipped = len(steps) > limit or len(text) > limit * MAX_TOKEN_CHARS
+        if len(steps) > limit:
+            steps = steps[:limit]
+            text = "".join(step.text for step in steps)
+        text = text[: limit * MAX_TOKEN_CHARS]
+        answer = generate_answer(text, steps)
+        return dataclasses.replace(answer, flagged=True) if clipped else answer
 
 
 def judge_requests(judge: object) -> dict[str, Any] | None:

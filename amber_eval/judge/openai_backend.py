@@ -20,6 +20,7 @@ model served elsewhere reuses the stored answers.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,11 @@ def pick_model(listing: Any, wanted: str | None, llm: str | None) -> ServedModel
         )
     models = {str(m.get("id")): m for m in data if isinstance(m, dict) and m.get("id")}
     names = ", ".join(sorted(models)) or "none"
+    if not models:
+        raise ServerError(
+            "the server's /v1/models answer lists no model: is the model loaded, and is "
+            "--base-url the right server?"
+        )
     if wanted is not None:
         if wanted not in models:
             raise ServerError(
@@ -80,58 +86,144 @@ def pick_model(listing: Any, wanted: str | None, llm: str | None) -> ServedModel
     return ServedModel(facts)
 
 
+class MalformedReply(ServerError):
+    """A reply that does not have the shape of the OpenAI API (a field missing, of the wrong
+    type, or a log-probability that is not a finite number at most 0)."""
+
+
+def _malformed(what: str, value: Any) -> MalformedReply:
+    shown = json.dumps(value, default=str)[:120] if value is not None else "null"
+    return MalformedReply(
+        f"the server's reply is malformed: {what} (got {shown}); check that --base-url is an "
+        "OpenAI-compatible server"
+    )
+
+
+# a log-probability a little above 0 is rounding (exp(1e-4) = 1.0001), beyond that it is wrong
+_LOGPROB_SLACK = 1e-4
+
+
+def _logprob(value: Any, where: str) -> float:
+    """A log-probability: a finite number at most 0 (a little rounding above 0 is taken as 0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _malformed(f"{where} is not a number", value)
+    number = float(value)
+    if not math.isfinite(number) or number > _LOGPROB_SLACK:
+        raise _malformed(f"{where} is not a finite log-probability (at most 0)", value)
+    return min(number, 0.0)
+
+
+_MAX_TOKEN_CHARS = 1024
+
+
+def _token(value: Any, where: str, limit: int | None = _MAX_TOKEN_CHARS) -> str:
+    if not isinstance(value, str):
+        raise _malformed(f"{where} is not a string", value)
+    if limit is not None and len(value) > limit:
+        raise _malformed(f"{where} is {len(value):,} characters long", value[:40])
+    return value
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _malformed(f"{where} is not an object", value)
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _malformed(f"{where} is not a list", value)
+    return value
+
+
 def _steps_chat(choice: dict[str, Any]) -> tuple[tuple[TokenStep, ...], bool]:
     logprobs = choice.get("logprobs")
-    if not isinstance(logprobs, dict) or logprobs.get("content") is None:
+    if logprobs is None:
+        return (), False
+    content = _object(logprobs, "choices[0].logprobs").get("content")
+    if content is None:
         return (), False
     steps = []
-    for entry in logprobs["content"]:
-        top = tuple(
-            (str(alt.get("token", "")), float(alt["logprob"]))
-            for alt in entry.get("top_logprobs") or []
-            if alt.get("logprob") is not None
-        )
+    for n, raw in enumerate(_list(content, "logprobs.content")):
+        where = f"logprobs.content[{n}]"
+        entry = _object(raw, where)
+        top = []
+        for m, alt in enumerate(_list(entry.get("top_logprobs") or [], f"{where}.top_logprobs")):
+            name = f"{where}.top_logprobs[{m}]"
+            alt = _object(alt, name)
+            top.append(
+                (
+                    _token(alt.get("token"), name + ".token"),
+                    _logprob(alt.get("logprob"), name + ".logprob"),
+                )
+            )
         value = entry.get("logprob")
         steps.append(
-            TokenStep(str(entry.get("token", "")), None if value is None else float(value), top)
+            TokenStep(
+                _token(entry.get("token"), where + ".token"),
+                None if value is None else _logprob(value, where + ".logprob"),
+                tuple(top),
+            )
         )
     return tuple(steps), True
 
 
 def _steps_completions(choice: dict[str, Any]) -> tuple[tuple[TokenStep, ...], bool]:
     logprobs = choice.get("logprobs")
-    if not isinstance(logprobs, dict) or logprobs.get("tokens") is None:
+    if logprobs is None:
         return (), False
-    tokens = logprobs.get("tokens") or []
-    values = logprobs.get("token_logprobs") or [None] * len(tokens)
-    tops = logprobs.get("top_logprobs") or [None] * len(tokens)
+    logprobs = _object(logprobs, "choices[0].logprobs")
+    if logprobs.get("tokens") is None:
+        return (), False
+    tokens = _list(logprobs["tokens"], "logprobs.tokens")
+    values = _list(
+        logprobs.get("token_logprobs") or [None] * len(tokens), "logprobs.token_logprobs"
+    )
+    tops = _list(logprobs.get("top_logprobs") or [None] * len(tokens), "logprobs.top_logprobs")
     steps = []
-    for token, value, top in zip(tokens, values, tops, strict=False):
+    for n, (token, value, top) in enumerate(zip(tokens, values, tops, strict=False)):
+        name = f"logprobs.top_logprobs[{n}]"
         alternatives = tuple(
             sorted(
-                ((str(t), float(lp)) for t, lp in (top or {}).items() if lp is not None),
+                (
+                    (_token(t, f"a key of {name}"), _logprob(lp, f"{name}[{t!r}]"))
+                    for t, lp in _object(top or {}, name).items()
+                    if lp is not None
+                ),
                 key=lambda pair: -pair[1],
             )
         )
-        steps.append(TokenStep(str(token), None if value is None else float(value), alternatives))
+        step_value = None if value is None else _logprob(value, f"logprobs.token_logprobs[{n}]")
+        steps.append(TokenStep(_token(token, f"logprobs.tokens[{n}]"), step_value, alternatives))
     return tuple(steps), True
 
 
 def parse_completion(api: str, data: Any) -> Completion:
-    """A :class:`Completion` from a chat or completions response body."""
+    """A :class:`Completion` from a chat or completions response body, checked field by field:
+    a body of another shape raises :class:`MalformedReply` naming the field."""
     choices = data.get("choices") if isinstance(data, dict) else None
     if not choices:
-        raise ServerError(f"the server's answer has no choices: {str(data)[:200]}")
-    choice = choices[0]
+        raise MalformedReply(
+            f"the server's answer has no choices: {json.dumps(data, default=str)[:200]}"
+        )
+    choice = _object(_list(choices, "choices")[0], "choices[0]")
     if api == "chat":
-        message = choice.get("message") or {}
-        text = str(message.get("content") or "")
+        message = _object(choice.get("message") or {}, "choices[0].message")
+        content = message.get("content")
+        text = "" if content is None else _token(content, "choices[0].message.content", None)
         steps, has = _steps_chat(choice)
     else:
-        text = str(choice.get("text") or "")
+        raw = choice.get("text")
+        text = "" if raw is None else _token(raw, "choices[0].text", None)
         steps, has = _steps_completions(choice)
+    finish = choice.get("finish_reason")
+    if has and not steps and (text or finish != "stop"):  # tokens came, or should have
+        raise _malformed("logprobs lists no token", text)
     return Completion(
-        text=text, steps=steps, logprobs=has, finish_reason=choice.get("finish_reason")
+        text=text,
+        steps=steps,
+        logprobs=has,
+        finish_reason=None if finish is None else _token(finish, "choices[0].finish_reason"),
     )
 
 
@@ -153,6 +245,8 @@ class OpenAICompleter:
         self.top_logprobs = top_logprobs
         self._build = build
         self.system_fingerprints: set[str] = set()
+        self.fixed = False
+        self.expected_fingerprint: str | None = None
 
     def body(self, prompt: str, max_tokens: int) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -184,19 +278,39 @@ class OpenAICompleter:
             text = " ".join(prompts[index].split())
             return f"the prompt {text[:70]!r}{'...' if len(text) > 70 else ''}"
 
+        parsed: dict[int, Completion] = {}
+
         def arrived(index: int, data: Any) -> None:
-            fingerprint = data.get("system_fingerprint") if isinstance(data, dict) else None
-            if fingerprint:
-                self.system_fingerprints.add(str(fingerprint))
+            completion = parse_completion(self.api, data)
+            self.check_fingerprint(data)
+            parsed[index] = completion
             if done is not None:
                 done(index)
 
         try:
-            results = self.client.post_many(path, bodies, what=what, done=arrived)
+            self.client.post_many(path, bodies, what=what, done=arrived)
         except BatchFailure as exc:
-            completed = {i: parse_completion(self.api, r) for i, r in exc.results.items()}
-            raise PartialCompletions(str(exc.cause), completed) from exc.cause
-        return [parse_completion(self.api, r) for r in results]
+            if not parsed:
+                raise exc.cause from None
+            raise PartialCompletions(str(exc.cause), parsed) from exc.cause
+        return [parsed[i] for i in range(len(prompts))]
+
+    def check_fingerprint(self, data: Any) -> None:
+        """Note the reply's ``system_fingerprint``; once the identity is fixed
+        (``expected_fingerprint`` set after the probe), a reply naming another build is an
+        error: its answer would be filed under the identity of the first. (A reply without
+        one says nothing: many servers never send it.)"""
+        value = data.get("system_fingerprint") if isinstance(data, dict) else None
+        fingerprint = None if value is None or value == "" else str(value)
+        if self.fixed and fingerprint is not None and fingerprint != self.expected_fingerprint:
+            raise ServerError(
+                f"the server's system_fingerprint changed from {self.expected_fingerprint!r} to "
+                f"{fingerprint!r} during the run: another build of the model is answering. The "
+                "answers received before are kept; run again to ask the rest under the new "
+                "identity"
+            )
+        if fingerprint is not None:
+            self.system_fingerprints.add(fingerprint)
 
 
 def _tokenizer_source(
@@ -303,11 +417,15 @@ def probe(completer: OpenAICompleter, mode: str) -> str | None:
     if mode == "score" and not completion.logprobs:
         raise ResourceError(NO_LOGPROBS)
     fingerprints = sorted(completer.system_fingerprints)
-    return fingerprints[0] if fingerprints else None
+    completer.expected_fingerprint = fingerprints[0] if fingerprints else None
+    completer.fixed = True
+    return completer.expected_fingerprint
 
 
 def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and value > 0 else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if value > 0 else None
 
 
 def _engine_version(client: OpenAIClient) -> str | None:

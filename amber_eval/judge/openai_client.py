@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import os
 import random
 import re
@@ -29,6 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 from amber_eval.errors import AmberEvalError, InputError
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+MAX_REPLY_BYTES = 4 << 20
+"""The largest reply read: a Yes/No answer with 20 alternatives per token is a few kB."""
 BASE_URL_ENV = "OPENAI_BASE_URL"
 _CONTEXT = re.compile(
     r"maximum context length|context[ _-]length|context window|too many tokens|"
@@ -45,6 +48,10 @@ class ContextLengthError(ServerError):
     """A prompt is longer than the served model's context."""
 
 
+class ReplyTooLarge(ServerError):
+    """A reply over :attr:`ClientSettings.max_reply_bytes` (not retried)."""
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """Where the server is and how hard to try. Nothing here is secret: the key stays in the
@@ -58,6 +65,7 @@ class ClientSettings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 300.0
+    max_reply_bytes: int = MAX_REPLY_BYTES
 
 
 @dataclass
@@ -95,15 +103,39 @@ def normalize_base_url(url: str | None) -> str:
             "http://HOST:PORT/v1 (or set OPENAI_BASE_URL)"
         )
     parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"--base-url {value!r} is not an http(s) URL such as http://HOST:PORT/v1")
-    if parts.username or parts.password:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(
-            "--base-url must not hold credentials; put the key in OPENAI_API_KEY (or the "
-            "variable named by --api-key-env)"
+            f"--base-url {redact_url(value)!r} is not an http(s) URL such as http://HOST:PORT/v1"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise InputError(
+            "--base-url must not hold credentials, a query or a fragment "
+            f"({redact_url(value)!r}); put the key in OPENAI_API_KEY (or the variable named "
+            "by --api-key-env)"
         )
     path = parts.path.rstrip("/")
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def redact_url(value: str) -> str:
+    """``value`` with any user name, password, query and fragment replaced by ``***``, so a
+    URL can be shown in an error without what may be a key."""
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "***"
+    netloc = ("***@" if "@" in parts.netloc else "") + host + port
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            parts.path,
+            "***" if parts.query else "",
+            "***" if parts.fragment else "",
+        )
+    )
 
 
 def server_root(base_url: str) -> str:
@@ -230,6 +262,31 @@ class OpenAIClient:
             f"{attempts} attempts: raise --retries, lower --concurrency, or check the server"
         )
 
+    async def _fetch(self, client: Any, method: str, path: str, body: Any) -> tuple[Any, bytes]:
+        """The response and its body, within ``timeout`` seconds in all (not per read) and at
+        most :data:`MAX_REPLY_BYTES` long."""
+        import httpx
+
+        async def read() -> tuple[Any, bytes]:
+            async with client.stream(method, path, json=body) as response:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.settings.max_reply_bytes:
+                        raise ReplyTooLarge(
+                            f"the server's reply to {path} is over "
+                            f"{self.settings.max_reply_bytes:,} bytes: a Yes/No answer is a few "
+                            "kilobytes; check --base-url and --max-new-tokens"
+                        )
+                    chunks.append(chunk)
+                return response, b"".join(chunks)
+
+        try:
+            return await asyncio.wait_for(read(), timeout=self.settings.timeout)
+        except asyncio.TimeoutError:
+            raise httpx.ReadTimeout("no complete response within --timeout") from None
+
     async def _send(self, client: Any, method: str, path: str, body: Any, what: str) -> Any:
         """One request with retries; the decoded JSON of the first good response."""
         import httpx
@@ -239,25 +296,36 @@ class OpenAIClient:
             wait: float | None = None
             self.stats.requests += 1
             try:
-                response = await client.request(method, path, json=body)
+                response, content = await self._fetch(client, method, path, body)
                 status = response.status_code
-                if status < 400:
+                text = self.redact(content.decode("utf-8", errors="replace"))
+                if 300 <= status < 400:
+                    self.stats.errors[str(status)] += 1
+                    raise ServerError(
+                        f"the server redirected {what} (HTTP {status} to "
+                        f"{redact_url(response.headers.get('location') or '?')!r}): --base-url "
+                        "must be the API root itself"
+                    )
+                if status < 300:
                     try:
-                        data = response.json()
+                        data = json.loads(content)
                     except ValueError:
                         reason, detail = "bad_response", "a body that is not JSON"
                     else:
                         self.stats.responses += 1
                         return data
                 elif status == 429 or status >= 500:
-                    reason, detail = str(status), _message(_json_or_none(response), response.text)
+                    reason, detail = str(status), _message(_json_or_none(text), text)
                     wait = retry_after_seconds(response.headers.get("retry-after"))
                 else:
-                    raise self._refusal(status, _json_or_none(response), response.text, what)
+                    raise self._refusal(status, _json_or_none(text), text, what)
             except httpx.TimeoutException as exc:
                 reason, detail = "timeout", type(exc).__name__
             except httpx.TransportError as exc:
-                reason, detail = "connection", f"{type(exc).__name__}: {exc}".rstrip(": ")
+                reason, detail = (
+                    "connection",
+                    self.redact(f"{type(exc).__name__}: {exc}").rstrip(": "),
+                )
             if attempt >= self.settings.max_retries:
                 raise self._unreachable(reason, detail, attempt + 1)
             if wait is not None:
@@ -271,6 +339,12 @@ class OpenAIClient:
             self.stats.retry_wait_seconds += delay
             await asyncio.sleep(delay)
             attempt += 1
+
+    def redact(self, text: str) -> str:
+        """``text`` without the API key (a server may echo it in an error message)."""
+        if self._key:
+            text = text.replace(self._key, "***")
+        return text
 
     def _client(self) -> Any:
         import httpx
@@ -355,8 +429,8 @@ class BatchFailure(AmberEvalError):
         self.results = dict(results)
 
 
-def _json_or_none(response: Any) -> Any:
+def _json_or_none(text: str) -> Any:
     try:
-        return response.json()
+        return json.loads(text)
     except ValueError:
         return None
