@@ -70,8 +70,10 @@ def judge_option_fields(opt_in: tuple[str, ...] = ()) -> list[dataclasses.Field[
 
 def _field_option(spec: dataclasses.Field[Any], annotation: Any) -> Callable[[F], F]:
     """The click option that :func:`amber_eval.judge.options.setting` describes."""
+    from amber_eval.judge.options import JudgeOptions
+
     meta = spec.metadata
-    flag = meta.get("flag") or "--" + spec.name.replace("_", "-")
+    flag = JudgeOptions.flag_of(spec.name)
     kinds = {a for a in typing.get_args(annotation) if a is not type(None)} or {annotation}
     kwargs: dict[str, Any] = {"help": meta.get("help")}
     if meta.get("metavar"):

@@ -92,7 +92,7 @@ def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]
     import dataclasses
 
     from amber_eval.runs.config import RunConfig
-    from amber_eval.runs.record import load_run_config
+    from amber_eval.runs.record import config_file_settings, load_run_config
 
     given = {
         name
@@ -110,9 +110,11 @@ def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]
                 raise click.MissingParameter(ctx=ctx, param=param)
         fields = {field: values[name] for name, field in _CONFIG_FIELDS.items()}
         return RunConfig(judge_options=options, **fields)
-    base = load_run_config(config_file)
+    base = load_run_config(config_file, from_command_line=given)
     changed = {field: values[name] for name, field in _CONFIG_FIELDS.items() if name in given}
     judge = {name: getattr(options, name) for name in options.names() if name in given}
+    taken = config_file_settings(base, {*changed, *judge})
+    click.echo(f"from {config_file}: {', '.join(taken) or 'nothing'}", err=True)
     return dataclasses.replace(
         base, judge_options=dataclasses.replace(base.judge_options, **judge), **changed
     )

@@ -102,8 +102,22 @@ def normalize_base_url(url: str | None) -> str:
             "the openai backend needs the server's URL: pass --base-url "
             "http://HOST:PORT/v1 (or set OPENAI_BASE_URL)"
         )
+    check_base_url(value)
     parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def check_base_url(value: str) -> None:
+    """Refuse a URL that is not http(s), or that holds a user name, password, query or
+    fragment (where a key would be kept in run.json); the error shows the URL redacted."""
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+        _ = parts.port
+    except ValueError:
+        raise InputError(f"--base-url {redact_url(value)!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise InputError(
             f"--base-url {redact_url(value)!r} is not an http(s) URL such as http://HOST:PORT/v1"
         )
@@ -113,8 +127,6 @@ def normalize_base_url(url: str | None) -> str:
             f"({redact_url(value)!r}); put the key in OPENAI_API_KEY (or the variable named "
             "by --api-key-env)"
         )
-    path = parts.path.rstrip("/")
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def redact_url(value: str) -> str:

@@ -7,9 +7,14 @@ so a new setting is added here once and appears on every judge command.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+import math
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from amber_eval.errors import InputError
 
 
 def setting(
@@ -22,6 +27,7 @@ def setting(
     metavar: str | None = None,
     opt_in: bool = False,
     backend: str | None = None,
+    command_line_only: bool = False,
 ) -> Any:
     """A :class:`JudgeOptions` field and how the command line offers it.
 
@@ -30,7 +36,12 @@ def setting(
     ``names``, so this module need not import the registry); ``minimum`` bounds a number; ``flag`` overrides the option name (default
     ``--field-name``); ``opt_in`` options appear only on commands that ask for them by name;
     ``backend`` names the one backend the setting belongs to (giving it with another backend
-    is an error).
+    is an error); ``command_line_only`` settings (running a repository's code, where prompts
+    and the key go, which files are read) are taken from the command line only, never from a
+    config file by itself (:func:`amber_eval.runs.record.load_run_config`).
+
+    Every value is checked against this description when a :class:`JudgeOptions` is made
+    (:func:`check_setting`), whether it came from the command line or from a file.
     """
     metadata = {
         "help": help,
@@ -40,8 +51,65 @@ def setting(
         "metavar": metavar,
         "opt_in": opt_in,
         "backend": backend,
+        "command_line_only": command_line_only,
     }
     return field(default=default, metadata=metadata)
+
+
+def check_setting(
+    value: Any, annotation: Any, *, minimum: Any = None, choices: Any = None
+) -> str | None:
+    """What is wrong with ``value`` for a setting of type ``annotation`` (``int``, ``float``,
+    ``str``, ``bool`` or one of them ``| None``) bounded by ``minimum`` and ``choices``, else
+    None. Strict as JSON and TOML values are: ``true`` is not a number, ``"3"`` not an
+    integer, NaN not a number at all."""
+    kinds = set(typing.get_args(annotation)) or {annotation}
+    if not kinds <= {bool, int, float, str, type(None)}:
+        return None  # not a plain setting (a path, a record): its owner checks it
+    if value is None:
+        return None if type(None) in kinds else "must be given (not null)"
+    kinds.discard(type(None))
+    if kinds == {bool}:
+        return None if isinstance(value, bool) else f"must be true or false, not {value!r:.40}"
+    if kinds == {str}:
+        if not isinstance(value, str):
+            return f"must be a string, not {value!r:.40}"
+        if choices is not None:
+            allowed = tuple(choices() if callable(choices) else choices)
+            if value not in allowed:
+                return f"must be one of {', '.join(allowed)}, not {value!r:.40}"
+        return None
+    number = kinds == {float}
+    if isinstance(value, bool) or not isinstance(value, int | float if number else int):
+        return f"must be {'a number' if number else 'an integer'}, not {value!r:.40}"
+    if not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    if minimum is not None and value < minimum:
+        return f"must be at least {minimum}, not {value!r}"
+    return None
+
+
+def field_problem(cls: type, values: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first of ``values`` (field name -> value) that the dataclass ``cls`` does not
+    allow, as (field name, what is wrong), else None: :func:`check_setting` on each field's
+    type and its metadata's ``minimum`` and ``choices``."""
+    hints = _hints(cls)
+    for spec in fields(cls):
+        if spec.name in values:
+            problem = check_setting(
+                values[spec.name],
+                hints[spec.name],
+                minimum=spec.metadata.get("minimum"),
+                choices=spec.metadata.get("choices"),
+            )
+            if problem is not None:
+                return spec.name, problem
+    return None
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 @dataclass(frozen=True)
@@ -97,6 +165,7 @@ class JudgeOptions:
         False,
         "Run the model repository's own Python code (off by default: only for "
         "repositories you trust).",
+        command_line_only=True,
     )
     backend: str = setting(
         "hf",
@@ -124,6 +193,7 @@ class JudgeOptions:
         "openai: the API root, http://HOST:PORT/v1 (default: $OPENAI_BASE_URL).",
         metavar="URL",
         backend="openai",
+        command_line_only=True,
     )
     served_model: str | None = setting(
         None,
@@ -143,6 +213,7 @@ class JudgeOptions:
         "openai: the environment variable that holds the API key (never written anywhere).",
         metavar="VAR",
         backend="openai",
+        command_line_only=True,
     )
     concurrency: int = setting(
         8, "openai: requests in flight at once.", minimum=1, backend="openai"
@@ -164,6 +235,7 @@ class JudgeOptions:
         "what --llm names).",
         metavar="HUB_ID|PATH",
         backend="openai",
+        command_line_only=True,
     )
     random_weights: bool = setting(
         False,
@@ -171,6 +243,26 @@ class JudgeOptions:
         "download (benchmarks; answers are noise).",
         opt_in=True,
     )
+
+    def __post_init__(self) -> None:
+        wrong = field_problem(JudgeOptions, {f.name: getattr(self, f.name) for f in fields(self)})
+        if wrong is not None:
+            raise InputError(f"judge option {wrong[0]}: {wrong[1]}")
+        if self.base_url is not None:
+            from amber_eval.judge.openai_client import check_base_url
+
+            check_base_url(self.base_url)
+
+    @classmethod
+    def command_line_only(cls) -> tuple[str, ...]:
+        """The settings a config file cannot choose by itself (see :func:`setting`)."""
+        return tuple(f.name for f in fields(cls) if f.metadata.get("command_line_only"))
+
+    @classmethod
+    def flag_of(cls, name: str) -> str:
+        """The command-line option of field ``name`` (``--mode`` for ``answer_mode``)."""
+        spec = next(f for f in fields(cls) if f.name == name)
+        return str(spec.metadata.get("flag") or "--" + name.replace("_", "-"))
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

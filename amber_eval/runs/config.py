@@ -19,11 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge.options import JudgeOptions, field_problem
 from amber_eval.runs.answer_store import canonical_json
 from amber_eval.terms import ANSWER_MODES, AnswerMode
 
 ORACLE = "oracle"
+
+
+def _orders() -> tuple[str, ...]:
+    from amber_eval.captions.selection import ORDERS
+
+    return ORDERS
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class RunConfig:
     """A caption dump file, or ``"oracle"`` for the oracle captions built from AMBER's truth."""
     llm: str
     """An LLM preset name, a local model folder or a GGUF file."""
-    limit_images: int | None = None
+    limit_images: int | None = field(default=None, metadata={"minimum": 1})
     """Only the first N images by AMBER id (all when None)."""
     out: Path = Path("results")
     """The results root: runs go to ``<out>/<model>/<llm>-<hash>/``."""
@@ -42,11 +48,11 @@ class RunConfig:
     """The caption model's name in ``<out>/<model>``; derived from ``captions`` when None."""
     template: str = "paper"
     """The prompt template (a shipped name or a ``.jinja`` file)."""
-    top_k: int | None = None
+    top_k: int | None = field(default=None, metadata={"minimum": 1})
     """Selection: at most this many captions per image (None: the selection default)."""
     min_score: float | None = None
     """Selection: drop captions scored below this (None: the selection default)."""
-    order: str | None = None
+    order: str | None = field(default=None, metadata={"choices": _orders})
     """Selection: the caption order (None: the selection default)."""
     order_seed: int | None = None
     """Selection: the seed of ``order="shuffled"`` (None: 0)."""
@@ -60,7 +66,7 @@ class RunConfig:
     """The answer store file (None: ``<out>/.answers.sqlite``)."""
     data_dir: Path | None = None
     """AMBER's data folder (None: ``$AMBER_EVAL_DATA`` or the cache)."""
-    chunk_questions: int | None = None
+    chunk_questions: int | None = field(default=None, metadata={"minimum": 1})
     """Questions sent to the judge per call (whole images); each call's answers are stored at
     once. None sizes calls to about 10 s of work each."""
     show_progress: bool = True
@@ -152,9 +158,14 @@ class RunConfig:
         for name in ("captions", "llm"):
             if not isinstance(values.get(name), str):
                 raise InputError(f"{where}: config field {name!r} is missing or not a string")
+        for owner, given, prefix in ((cls, values, ""), (JudgeOptions, options, "judge_options.")):
+            wrong = field_problem(owner, given)
+            if wrong is not None:
+                key = wrong[0] if wrong[0] == "answer_mode" else prefix + wrong[0]
+                raise InputError(f"{where}: config field {key!r} {wrong[1]}")
         try:
             return cls(judge_options=JudgeOptions(**options), **values)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, InputError) as exc:
             raise InputError(f"{where}: {exc}") from exc
 
 

@@ -13,7 +13,7 @@ field and the versions, never read by guessing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -201,11 +201,59 @@ def read_run_record(path: str | Path) -> RunRecord:
     return RunRecord.from_json(data, where=str(source))
 
 
-def load_run_config(path: str | Path) -> RunConfig:
+def load_run_config(path: str | Path, *, from_command_line: Collection[str] = ()) -> RunConfig:
     """The :class:`RunConfig` of a ``run.json`` file, or of a TOML file with its config's
     fields (``captions``, ``llm``, ``answer_mode``, ``limit_images``, ... and a
-    ``[judge_options]`` table)."""
-    source = Path(path)
+    ``[judge_options]`` table).
+
+    A config file is data, not a program: a setting that runs code, picks where prompts and
+    the key go or which files are read (:meth:`JudgeOptions.command_line_only`, and a template
+    that is a file rather than a shipped name) is refused unless its option is also given on
+    the command line (``from_command_line`` names those settings), whose value then wins.
+    """
+    config = _read_run_config(Path(path))
+    _refuse_command_line_only(config, str(path), set(from_command_line))
+    return config
+
+
+def _refuse_command_line_only(config: RunConfig, where: str, given: set[str]) -> None:
+    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.prompting import template_names
+
+    chosen = config.judge_options.changed()
+    for name in JudgeOptions.command_line_only():
+        if name in chosen and name not in given:
+            flag = JudgeOptions.flag_of(name)
+            raise InputError(
+                f"{where}: config field 'judge_options.{name}' is set, and a config file cannot "
+                f"choose it by itself (it decides what code runs, where the prompts and the key "
+                f"go, or which files are read): give {flag} on the command line as well"
+            )
+    if config.template not in template_names() and "template" not in given:
+        raise InputError(
+            f"{where}: config field 'template' names a file ({config.template!r}), and a config "
+            "file cannot choose a file to read into the prompts by itself: give --template on "
+            f"the command line as well (shipped templates: {', '.join(template_names())})"
+        )
+
+
+def config_file_settings(config: RunConfig, overridden: Collection[str]) -> list[str]:
+    """``name=value`` for each setting of ``config`` (as :meth:`RunConfig.to_json` writes it)
+    that the command line did not override (``overridden``: field names)."""
+    shown = []
+    for name, value in config.to_json().items():
+        if name == "judge_options":
+            shown += [
+                f"judge_options.{key}={item!r}"
+                for key, item in value.items()
+                if key not in overridden
+            ]
+        elif value is not None and name not in overridden and name != "show_progress":
+            shown.append(f"{name}={value!r}")
+    return shown
+
+
+def _read_run_config(source: Path) -> RunConfig:
     if source.suffix.lower() != ".toml":
         return read_run_record(source).config
     try:
