@@ -150,6 +150,6 @@ def test_run_config_prints_what_it_took_from_the_file(tmp_path: Path, run_cli: R
     assert code == 0, err
     line = next(x for x in err.splitlines() if x.startswith(f"from {path}: "))
     assert line == (
-        f"from {path}: captions='oracle', llm='mock-no', limit_images=1, out='results', "
+        f"from {path}: captions='oracle', llm='mock-no', limit_images=1, "
         "template='paper', answer_mode='score', judge_options.max_new_tokens=4"
     )
