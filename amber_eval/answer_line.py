@@ -160,3 +160,52 @@ def read_answer_lines(path: str | os.PathLike[str], *, repair: bool = False) -> 
         line = AnswerLine.from_json(data, where=where)
         lines.setdefault(line.id, line)
     return list(lines.values())
+
+
+def read_finished_answers(
+    path: str | os.PathLike[str], *, questions: int | None
+) -> list[AnswerLine]:
+    """The ``answers.jsonl`` of a finished run, which must hold each of its ``questions``
+    once: a torn last line, a repeated id or a count other than ``questions`` (when known) is
+    an :class:`InputError` naming the file and the line. (Resume reads with
+    :func:`read_answer_lines`, which allows them.)"""
+    from amber_eval.io import read_jsonl
+
+    source = Path(path)
+    where = str(source)
+    if _torn(source):
+        raise InputError(
+            f"{where}: the last line is cut short, but the run finished with every line "
+            "whole: the file was truncated; run the same command again to rewrite it"
+        )
+    seen: dict[int, int] = {}
+    lines: list[AnswerLine] = []
+    for number, data in enumerate(read_jsonl(source), start=1):
+        line = AnswerLine.from_json(data, where=where)
+        if line.id in seen:
+            raise InputError(
+                f"{where}:{number}: id {line.id} was already answered on line "
+                f"{seen[line.id]}: the file was edited or two runs were mixed"
+            )
+        seen[line.id] = number
+        lines.append(line)
+    if questions is not None and len(lines) != questions:
+        raise InputError(
+            f"{where}: {len(lines)} answers, but the run asked {questions} questions "
+            f"(run.json): the file was {'cut short' if len(lines) < questions else 'added to'}; "
+            "run the same command again to rewrite it"
+        )
+    return lines
+
+
+def _torn(source: Path) -> bool:
+    """True when ``source`` is not empty and does not end with a newline."""
+    try:
+        with source.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except FileNotFoundError:
+        return False

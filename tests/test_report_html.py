@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from amber_eval.answer_line import read_answer_lines
 from amber_eval.benchmarks.reporting import CHROMIUM, CHROMIUM_FLAGS
-from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
+from amber_eval.benchmarks.synthetic_runs import synthetic_metrics, write_synthetic_run
 from amber_eval.reporting import load_run
 from amber_eval.reporting.html import render_html, script_json
 from amber_eval.reporting.run_outputs import write_run_report
+from amber_eval.runs.run_folder import read_coverage_lines
 
 HOSTILE = '</script><script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> & co'
 
@@ -28,6 +30,9 @@ def _hostile_run(root: Path, images: int = 30) -> Path:
     coverage = [json.loads(line) for line in (folder / "coverage.jsonl").read_text().splitlines()]
     coverage[0]["description"] = "a cat " + HOSTILE
     (folder / "coverage.jsonl").write_text("".join(json.dumps(c) + "\n" for c in coverage))
+    lines = read_answer_lines(folder / "answers.jsonl")  # metrics.json follows the answers
+    metrics = synthetic_metrics(lines, read_coverage_lines(folder, "strict"))
+    (folder / "metrics.json").write_text(json.dumps(metrics))
     return folder
 
 

@@ -11,7 +11,9 @@ to one decimal. Nothing here touches AMBER's data.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from amber_eval.runs.config import RunConfig
 from amber_eval.runs.record import RunRecord
 from amber_eval.runs.run_folder import RUN_FILE, write_run_record
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
+from amber_eval.terms import Rules
 
 _OBJECTS = (
     "dog", "cat", "car", "tree", "person", "ball", "table", "chair", "bird", "cup",
@@ -132,6 +135,41 @@ def _blocks(values: dict[str, float | None], *, strict: bool) -> dict[str, Any]:
     return blocks
 
 
+def synthetic_metrics(
+    answers: Sequence[AnswerLine], coverage: Sequence[CoverageLine]
+) -> dict[str, Any]:
+    """``metrics.json`` of the answers and description lines, as a run computes it (its
+    figures through scoring's aggregation, the useless-judge alarm's warnings)."""
+    from amber_eval.runs.judge_alarm import judge_warnings
+
+    values, official = (_values(answers, coverage, rules) for rules in ("strict", "official"))
+    generative = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("generative.")}
+    metrics: dict[str, Any] = {
+        "strict": _blocks(
+            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=True
+        ),
+        "official": _blocks(
+            {k: v for k, v in official.items() if not k.startswith("generative.")}, strict=False
+        ),
+        "coverage": {
+            "strict": generative,
+            "official": {k: (None if v is None else round(v, 1)) for k, v in generative.items()},
+        }
+        if coverage
+        else {"available": False, "reason": "no coverage in this synthetic run"},
+    }
+    metrics["warnings"] = [warning.to_json() for warning in judge_warnings(answers)]
+    return metrics
+
+
+def _values(answers: Any, coverage: Any, rules: Rules) -> dict[str, float | None]:
+    """The table values of the answers under ``rules`` (as ``metrics.json`` holds them)."""
+    lines = [dataclasses.replace(c, rules=rules) for c in coverage]
+    counts = image_counts(answers, lines, rules=rules)
+    estimates = metrics_from_sums(counts.counts.sum(axis=0), rules=rules)
+    return {k: (float(v) if np.isfinite(v) else None) for k, v in estimates.items()}
+
+
 def synthetic_record(*, model: str, llm: str, captions: str = "synthetic") -> RunRecord:
     """A finished run's record for a synthetic (or hand-made) run folder."""
     return RunRecord(
@@ -165,24 +203,7 @@ def write_synthetic_run(
     )
     if not with_coverage:
         coverage = []
-    counts = image_counts(answers, coverage)
-    estimates = metrics_from_sums(counts.counts.sum(axis=0))
-    values = {k: (float(v) if np.isfinite(v) else None) for k, v in estimates.items()}
-    generative = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("generative.")}
-    metrics: dict[str, Any] = {
-        "strict": _blocks(
-            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=True
-        ),
-        "official": _blocks(
-            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=False
-        ),
-        "coverage": {
-            "strict": generative,
-            "official": {k: (None if v is None else round(v, 1)) for k, v in generative.items()},
-        }
-        if with_coverage
-        else {"available": False, "reason": "no coverage in this synthetic run"},
-    }
+    metrics = synthetic_metrics(answers, coverage)
     target.mkdir(parents=True, exist_ok=True)
     write_run_record(target / RUN_FILE, synthetic_record(model=model, llm=llm))
     atomic_write_json(target / "metrics.json", metrics)

@@ -16,6 +16,7 @@ from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
     captions_option,
     data_dir_option,
+    keeps_inputs,
     limit_images_option,
     progress_option,
     run_output_options,
@@ -136,6 +137,7 @@ def agree(
     help="Write the table here (else stdout).",
 )
 @paired_interval_options
+@keeps_inputs(inputs={"--captions": "captions"}, outputs={"--table": "table"})
 def sensitivity(
     captions: str,
     llm: str,

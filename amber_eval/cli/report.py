@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from amber_eval.cli.options import keeps_inputs
 from amber_eval.errors import InputError
 from amber_eval.reporting.compare import COMPARISON_RENDERERS
 from amber_eval.reporting.formats import RENDERERS
@@ -141,6 +142,7 @@ def paired_interval_options(function: F) -> F:
 )
 @_ci_options[0]
 @_ci_options[1]
+@keeps_inputs(inputs={"--with-ceiling": "ceilings"}, outputs={"--out": "out"})
 def report(
     runs: tuple[str, ...],
     layout: str,
@@ -191,7 +193,7 @@ def report(
             ceiling=ceiling,
         )
         text = render_table(table, fmt)
-    emit_text(text, out, loaded)
+    emit_text(text, out, [*loaded, *ceiling])
 
 
 @click.command()

@@ -8,6 +8,7 @@ the same report.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,9 +72,15 @@ class RunData:
         return f"{self.model} + {self.llm}"
 
     def answers(self) -> list[AnswerLine]:
-        from amber_eval.answer_line import read_answer_lines
+        """The run's answer lines, each question once (see
+        :func:`amber_eval.answer_line.read_finished_answers`)."""
+        return list(self._answer_lines)
 
-        return read_answer_lines(RunFiles(self.path).answers)
+    @functools.cached_property
+    def _answer_lines(self) -> list[AnswerLine]:
+        from amber_eval.answer_line import read_finished_answers
+
+        return read_finished_answers(RunFiles(self.path).answers, questions=self.record.questions)
 
     def coverage_records(self, rules: Rules = "strict") -> list[CoverageLine]:
         """The run's description lines scored under ``rules`` (none without coverage)."""
@@ -167,7 +174,60 @@ def load_run(path: str | Path) -> RunData:
     metrics = _read_json(folder / METRICS_FILE)
     if not isinstance(metrics, Mapping):
         raise InputError(f"{folder / METRICS_FILE}: must hold a JSON object")
-    return RunData(path=folder, record=record, metrics=metrics)
+    run = RunData(path=folder, record=record, metrics=metrics)
+    verify_metrics(run)
+    return run
+
+
+# how far metrics.json may be from the figure recomputed here: the official rules round to one
+# decimal as the official script does
+_SHOWN: dict[str, float] = {"strict": 1e-6, "official": 0.05 + 1e-6}
+
+
+def verify_metrics(run: RunData) -> None:
+    """Check ``metrics.json`` against ``answers.jsonl``: every question figure (both rule
+    sets) recomputed from the answers through scoring's aggregation, and the useless-judge
+    alarm. A figure or a warning that differs means the file was edited or is another run's:
+    an :class:`InputError` naming the figure, never a table showing it. (A folder without
+    ``answers.jsonl`` has nothing to check against: its figures are shown as they are, and
+    whatever needs the answers, such as intervals, refuses it.)"""
+    if not RunFiles(run.path).answers.exists():
+        return
+    from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
+    from amber_eval.runs.judge_alarm import judge_warnings
+
+    where = run.path / METRICS_FILE
+    answers = run.answers()
+    rule_sets: tuple[Rules, ...] = ("strict", "official")
+    for rules in rule_sets:
+        if not isinstance(run.metrics.get(rules), Mapping):
+            continue
+        stated = run.values(rules)
+        counts = image_counts(answers, rules=rules)
+        for key, values in metrics_from_sums(counts.counts.sum(axis=0), rules=rules).items():
+            if key.startswith(("generative.", "score.")) or key not in stated:
+                continue
+            value = float(values)
+            found = stated[key]
+            same = (
+                math.isnan(value)
+                if found is None
+                else math.isclose(found, value, rel_tol=1e-6, abs_tol=_SHOWN[rules])
+            )
+            if not same:
+                raise InputError(
+                    f"{where}: {rules} {key} is {found}, but the run's answers.jsonl gives "
+                    f"{value:.6g}: the file was edited or belongs to another run; run the same "
+                    "command again to rewrite it"
+                )
+    stated_kinds = sorted(f"{w.code} ({w.block})" for w in run.judge_warnings())
+    found_kinds = sorted(f"{w.code} ({w.block})" for w in judge_warnings(answers))
+    if stated_kinds != found_kinds:
+        raise InputError(
+            f"{where}: its judge warnings ({', '.join(stated_kinds) or 'none'}) are not the "
+            f"ones the run's answers.jsonl raises ({', '.join(found_kinds) or 'none'}): the "
+            "file was edited or belongs to another run; run the same command again"
+        )
 
 
 def _finished_runs(folder: Path) -> list[Path]:
