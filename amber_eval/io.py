@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -93,7 +94,7 @@ def read_jsonl(path: str | os.PathLike[str], *, repair: bool = False) -> list[di
     source = Path(path)
     if not source.exists():
         return []
-    data = source.read_bytes()
+    data = read_bytes(source, "JSON-lines file")
     complete = data[: data.rfind(b"\n") + 1]  # everything up to the last newline
     records: list[dict[str, Any]] = []
     for number, raw in enumerate(complete.splitlines(), start=1):
@@ -139,7 +140,7 @@ def read_text(path: str | os.PathLike[str], what: str = "file") -> str:
     :class:`InputError` naming the file (``what`` says what it should be)."""
     source = Path(path)
     try:
-        data = source.read_bytes()
+        data = read_bytes(source, what)
     except FileNotFoundError:
         raise InputError(f"{what} not found: {source}") from None
     except IsADirectoryError:
@@ -147,6 +148,28 @@ def read_text(path: str | os.PathLike[str], what: str = "file") -> str:
     except OSError as exc:
         raise InputError(f"cannot read {what} {source}: {describe_os_error(exc)}") from None
     return decode_utf8(data, source)
+
+
+MAX_STREAM_BYTES = 256 << 20
+"""The most read from an input that is not a regular file (a pipe, a device): its size is
+not known before, and ``/dev/zero`` never ends."""
+
+
+def read_bytes(path: str | os.PathLike[str], what: str = "file") -> bytes:
+    """The bytes of an input file; one that is not a regular file (a pipe, a device) is read
+    up to :data:`MAX_STREAM_BYTES` and refused beyond, naming the file. Operating-system
+    errors are the caller's to describe."""
+    source = Path(path)
+    with source.open("rb") as handle:
+        if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return handle.read()
+        data = handle.read(MAX_STREAM_BYTES + 1)
+    if len(data) > MAX_STREAM_BYTES:
+        raise InputError(
+            f"{source}: not a regular file, and it goes on past {MAX_STREAM_BYTES:,} bytes "
+            f"(a device such as /dev/zero?); expected a {what}"
+        )
+    return data
 
 
 def decode_utf8(data: bytes, source: str | os.PathLike[str], first_line: int = 1) -> str:

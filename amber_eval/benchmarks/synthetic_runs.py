@@ -170,13 +170,16 @@ def _values(answers: Any, coverage: Any, rules: Rules) -> dict[str, float | None
     return {k: (float(v) if np.isfinite(v) else None) for k, v in estimates.items()}
 
 
-def synthetic_record(*, model: str, llm: str, captions: str = "synthetic") -> RunRecord:
+def synthetic_record(
+    *, model: str, llm: str, captions: str = "synthetic", questions: int | None = None
+) -> RunRecord:
     """A finished run's record for a synthetic (or hand-made) run folder."""
     return RunRecord(
         config=RunConfig(captions=captions, llm=llm, model=model),
         model=model,
         config_hash="0" * 64,
         status="success",
+        questions=questions,
     )
 
 
@@ -205,7 +208,8 @@ def write_synthetic_run(
         coverage = []
     metrics = synthetic_metrics(answers, coverage)
     target.mkdir(parents=True, exist_ok=True)
-    write_run_record(target / RUN_FILE, synthetic_record(model=model, llm=llm))
+    record = synthetic_record(model=model, llm=llm, questions=len(answers))
+    write_run_record(target / RUN_FILE, record)
     atomic_write_json(target / "metrics.json", metrics)
     atomic_write_text(
         target / "answers.jsonl",

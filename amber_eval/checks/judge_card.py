@@ -200,10 +200,9 @@ def ceiling_run(path: str | Path) -> RunData:
     given = Path(path)
     folder = given.parent if given.is_file() else given
     if given.is_file():
-        try:
-            data = json.loads(given.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{given}: not a judge card ({exc})") from exc
+        from amber_eval.io import load_json, read_text
+
+        data = load_json(read_text(given, "judge card"), str(given))
         if not isinstance(data, Mapping) or data.get("format") != CARD_FORMAT:
             raise InputError(
                 f"{given}: not a judge card (its format is not {CARD_FORMAT!r}); give the "

@@ -262,10 +262,11 @@ def _read_run_config(source: Path) -> RunConfig:
         raise InputError(
             f"{source}: reading TOML needs Python 3.11 or later; give a run.json instead"
         ) from None
+    from amber_eval.io import read_text
+
+    text = read_text(source, "config file")
     try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such config file") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not a readable TOML file ({exc})") from exc
     return RunConfig.from_json(data, where=str(source))
