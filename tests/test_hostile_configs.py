@@ -99,17 +99,42 @@ def _write(tmp_path: Path, kind: str, fields: dict[str, Any], options: dict[str,
     return path
 
 
-@pytest.mark.parametrize("kind", ["toml", "run.json"])
-@pytest.mark.parametrize("name", list(VALUES))
-def test_a_bad_config_value_is_exit_2_naming_the_key(
-    name: str, kind: str, tmp_path: Path, run_cli: RunCli
-) -> None:
-    fields, options, key = VALUES[name]
+def _refused(run_cli: RunCli, tmp_path: Path, kind: str, settings: dict[str, Any]) -> str:
+    """``run --config`` of a file with ``settings`` (``judge_options`` apart): exit code 2
+    before anything is written; the error text, which names the file."""
+    options = settings.get("judge_options", {})
+    fields = {k: v for k, v in settings.items() if k != "judge_options"}
     path = _write(tmp_path, kind, fields, options)
     code, _out, err = run_cli(["run", "--config", str(path), "--out", str(tmp_path / "r")])
     assert code == 2, err
-    assert f"{path}: config field {key!r}" in err
     assert not (tmp_path / "r").exists()
+    assert f"{path}: config field " in err
+    return err
+
+
+# every hostile file: name -> (its settings, the key the error names, what else it says)
+CORPUS: dict[str, tuple[dict[str, Any], str, str]] = {
+    **{
+        name: ({**fields, "judge_options": options}, key, " must ")
+        for name, (fields, options, key) in VALUES.items()
+    },
+    **{
+        name: (settings, key, f"give {flag} on the command line")
+        for name, (settings, key, flag) in COMMAND_LINE_ONLY.items()
+    },
+}
+
+
+@pytest.mark.parametrize("kind", ["toml", "run.json"])
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_a_hostile_config_is_exit_2_naming_the_key(
+    name: str, kind: str, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A bad value (checked as the command line checks its option), or a setting a file
+    cannot choose by itself (code, endpoint, key variable, tokenizer, a template file)."""
+    settings, key, says = CORPUS[name]
+    err = _refused(run_cli, tmp_path, kind, settings)
+    assert f"config field {key!r} " in err and says in err
 
 
 def test_a_toml_date_is_not_a_template(tmp_path: Path, run_cli: RunCli) -> None:
@@ -117,21 +142,6 @@ def test_a_toml_date_is_not_a_template(tmp_path: Path, run_cli: RunCli) -> None:
     path.write_text(_toml(BASE, {}) + "template = 2024-01-01\n")
     code, _out, err = run_cli(["run", "--config", str(path), "--out", str(tmp_path / "r")])
     assert code == 2 and "config field 'template' must be a string" in err
-
-
-@pytest.mark.parametrize("kind", ["toml", "run.json"])
-@pytest.mark.parametrize("name", list(COMMAND_LINE_ONLY))
-def test_a_config_file_cannot_choose_code_endpoint_key_tokenizer_or_template_file(
-    name: str, kind: str, tmp_path: Path, run_cli: RunCli
-) -> None:
-    settings, key, flag = COMMAND_LINE_ONLY[name]
-    options = settings.get("judge_options", {})
-    fields = {k: v for k, v in settings.items() if k != "judge_options"}
-    path = _write(tmp_path, kind, fields, options)
-    code, _out, err = run_cli(["run", "--config", str(path), "--out", str(tmp_path / "r")])
-    assert code == 2, err
-    assert f"config field {key!r} " in err and f"give {flag} on the command line" in err
-    assert not (tmp_path / "r").exists()
 
 
 def test_the_command_line_may_give_what_the_file_cannot(tmp_path: Path) -> None:
