@@ -183,3 +183,18 @@ def test_a_link_to_dev_zero_is_refused_not_read_forever(
     config.symlink_to("/dev/zero")
     code, _out, err = run_cli(["run", "--config", str(config)])
     assert code == 2 and f"{config}: not a regular file" in err
+
+
+def test_a_read_only_store_is_not_called_a_full_disk(tmp_path: Path) -> None:
+    import sqlite3
+
+    from amber_eval.errors import OutputError
+    from amber_eval.runs.answer_store import AnswerStore
+
+    with (
+        AnswerStore(tmp_path / "s.sqlite") as store,
+        pytest.raises(OutputError, match="cannot be written: fix its permissions") as caught,
+        store._errors(),
+    ):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+    assert "disk space" not in str(caught.value)

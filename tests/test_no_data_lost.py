@@ -233,7 +233,7 @@ def test_full_disk_during_a_run_is_recorded_and_keeps_the_earlier_run(
 
     monkeypatch.setattr(AnswerStore, "_put_many", full)
     err = _fails_cleanly(run_cli([*base, "--limit-images", "2"]), ".answers.sqlite", "disk is full")
-    assert "Free some disk space" in err
+    assert "free some disk space" in err
     assert {p: _sha(p) for p in kept} == kept
     (new,) = [p for p in out.glob("*/*/run.json") if p != earlier]
     record = json.loads(new.read_text(encoding="utf-8"))

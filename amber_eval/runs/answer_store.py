@@ -127,9 +127,15 @@ class AnswerStore:
             if isinstance(exc, sqlite3.OperationalError) and not any(
                 word in text for word in ("malformed", "not a database")
             ):
+                lowered = text.lower()
+                if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+                    how = "it cannot be written: fix its permissions, or pick a writable file with --store"
+                elif "disk" in lowered or "full" in lowered:
+                    how = "free some disk space, or pick a file on another disk with --store"
+                else:
+                    how = "check that it is a writable file, or pick another with --store"
                 raise OutputError(
-                    f"cannot use the answer store {self.path}: {text}. Free some disk space, or "
-                    "pick a writable file with --store."
+                    f"cannot use the answer store {self.path}: {text}; {how}."
                 ) from exc
             raise InputError(
                 f"the answer store {self.path} is corrupt ({text}). Move it aside "
