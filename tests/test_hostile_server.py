@@ -360,4 +360,3 @@ def test_a_key_echoed_in_an_error_reaches_neither_run_json_nor_stderr(
     assert record["status"] == "error" and "quota exceeded for ***" in record["error"]
     for text in (out, err, (folder / "run.json").read_text()):
         assert KEY not in text
-

@@ -188,7 +188,6 @@ def _steps_completions(choice: dict[str, Any]) -> tuple[tuple[TokenStep, ...], b
                 (
                     (_token(t, f"a key of {name}"), _logprob(lp, f"{name}[{t!r}]"))
                     for t, lp in _object(top or {}, name).items()
-                    if lp is not None
                 ),
                 key=lambda pair: -pair[1],
             )
