@@ -4,8 +4,9 @@
   ``/v1/chat/completions``, ``/v1/completions``) whose answer is a rule of the prompt: "Yes"
   when the prompt holds ``yes_word``, else "No", with log-probabilities. Options make it ask for
   a key, leave out log-probabilities, refuse long prompts or start with a whitespace token.
-  ``hostile`` replaces chosen POST replies by :class:`Reply` bodies written to misbehave
-  (malformed JSON shapes, bad log-probabilities, redirects, bodies dripped a byte at a time).
+  ``hostile`` replaces chosen POST replies (``hostile_get``: GET replies, by path) by
+  :class:`Reply` bodies written to misbehave (malformed JSON shapes, bad log-probabilities,
+  redirects, bodies dripped a byte at a time).
 - :class:`FaultProxy`: a reverse proxy in front of any server (the fake one, or a real vLLM)
   that injects faults into POST requests by a repeating plan: ``429`` (with ``Retry-After``),
   ``500``, ``drop`` (the connection closed before the request is forwarded) and
@@ -85,6 +86,7 @@ class FakeOpenAIServer:
         whitespace_first: bool = False,
         fingerprint: str | None = "fake-fp-1",
         hostile: Hostile | None = None,
+        hostile_get: Callable[[str], Reply | None] | None = None,
         models: list[dict[str, Any]] | None = None,
     ) -> None:
         self.model = model
@@ -95,6 +97,7 @@ class FakeOpenAIServer:
         self.whitespace_first = whitespace_first
         self.fingerprint = fingerprint
         self.hostile = hostile
+        self.hostile_get = hostile_get
         self.models = models
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -105,7 +108,10 @@ class FakeOpenAIServer:
             def do_GET(self) -> None:
                 if not server._authorized(self):
                     return
-                if self.path == "/v1/models":
+                bad = None if server.hostile_get is None else server.hostile_get(self.path)
+                if bad is not None:
+                    self._send_reply(bad)
+                elif self.path == "/v1/models":
                     self._send_json(
                         200,
                         {

@@ -220,6 +220,18 @@ def test_timeout_bounds_the_whole_response_not_each_read() -> None:
             judge.answer(PROMPTS[:1])
 
 
+def test_a_dripping_optional_endpoint_does_not_hold_up_loading() -> None:
+    """``/version`` dripped a byte every 50 ms (about 10 s) with ``--timeout 1``: the engine
+    version is left out after 1 s, not read for 10."""
+
+    def drip(path: str) -> Reply | None:
+        return Reply({"version": "x" * 200}, drip=0.05) if path == "/version" else None
+
+    with FakeOpenAIServer(hostile_get=drip) as server:
+        judge = _judge(server.base_url, timeout=1.0)
+    assert judge.identity["engine_version"] is None
+
+
 def test_a_reply_over_the_size_limit_is_refused() -> None:
     huge = "Yes " * (5 << 20 >> 2)  # 5 MiB of text
     with FakeOpenAIServer(hostile=after_probe(_set("choices.0.message.content", huge))) as server:

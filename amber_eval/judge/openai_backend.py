@@ -430,22 +430,11 @@ def _int_or_none(value: Any) -> int | None:
 def _engine_version(client: OpenAIClient) -> str | None:
     """The engine's version from ``/version`` (vLLM, SGLang's ``get_server_info`` aside), else
     None. A server without that endpoint is not an error."""
-    import httpx
-
     from amber_eval.judge.openai_client import server_root
 
-    try:
-        response = httpx.get(
-            server_root(client.base_url) + "/version",
-            timeout=client.settings.timeout,
-            headers=client._headers(),
-        )
-        if response.status_code == 200:
-            version = response.json().get("version")
-            return None if version is None else str(version)
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return None
-    return None
+    data = client.get_optional(server_root(client.base_url) + "/version")
+    version = data.get("version") if isinstance(data, dict) else None
+    return None if version is None else str(version)
 
 
 def _request_shape(

@@ -383,6 +383,22 @@ class OpenAIClient:
 
         return asyncio.run(run())
 
+    def get_optional(self, url: str) -> Any:
+        """One GET of ``url`` (absolute) without retries, bounded by ``--timeout`` and the
+        reply size limit: its JSON on a 200, else None (an optional endpoint such as
+        ``/version``)."""
+        import httpx
+
+        async def run() -> Any:
+            async with self._client() as client:
+                response, content = await self._fetch(client, "GET", url, None)
+            return json.loads(content) if response.status_code == 200 else None
+
+        try:
+            return asyncio.run(run())
+        except (httpx.HTTPError, ValueError, ServerError):
+            return None
+
     def post_many(
         self,
         path: str,
