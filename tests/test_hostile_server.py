@@ -372,3 +372,16 @@ def test_a_key_echoed_in_an_error_reaches_neither_run_json_nor_stderr(
     assert record["status"] == "error" and "quota exceeded for ***" in record["error"]
     for text in (out, err, (folder / "run.json").read_text()):
         assert KEY not in text
+
+
+def test_the_answer_rule_flags_a_nan_or_positive_log_probability() -> None:
+    """For every engine (the in-process vLLM too): a NaN "No" is no probability, never a
+    P(yes) of 1.0 on "No"."""
+    from amber_eval.judge.logprob_rule import TokenStep, score_answer
+
+    for bad in (float("nan"), 0.5):
+        step = TokenStep("No", -0.1, (("No", -0.1), ("Yes", bad)))
+        answer = score_answer([step])
+        assert (answer.parsed, answer.p_yes, answer.margin, answer.flagged) == ("no", None, None, True)  # fmt: skip
+    step = TokenStep("No", -0.1, (("No", -0.1), ("Yes", float("-inf"))))
+    assert score_answer([step]).p_yes == 0.0  # -inf: probability 0, a readout

@@ -14,7 +14,9 @@ position with their log-probabilities (:class:`TokenStep`). The rule is the HF b
   Yes variant is returned and 1.0 when no No variant is, and the margin is unknown (None); with
   neither side returned both are None. (An absent side's probability is below the smallest
   returned alternative's, so with ``k`` = 20 the error is small unless the distribution is flat.)
-- a near-tie is a margin within two bfloat16 steps of the larger of the two log-probabilities.
+- a near-tie is a margin within two bfloat16 steps of the larger of the two log-probabilities;
+- a Yes/No alternative whose log-probability is NaN or above 0 is no probability: P(yes) and
+  the margin are None and the answer is flagged (an engine's ``-inf`` is probability 0).
 
 Nothing here imports torch.
 """
@@ -47,6 +49,9 @@ class LogprobReadout:
     p_yes: float | None
     margin: float | None
     near_tie: bool
+    invalid: bool = False
+    """A Yes/No alternative's log-probability was NaN or above 0: no readout, and the
+    answer is flagged."""
 
 
 def kind_of(text: str) -> str:
@@ -56,6 +61,8 @@ def kind_of(text: str) -> str:
 
 def readout_top(top: Sequence[tuple[str, float]]) -> LogprobReadout:
     """The Yes/No readout of one position's returned alternatives (rule in the module doc)."""
+    if any(math.isnan(lp) or lp > 1e-4 for text, lp in top if kind_of(text) in ("yes", "no")):
+        return LogprobReadout(None, None, False, invalid=True)
     yes = [lp for text, lp in top if kind_of(text) == "yes" and math.isfinite(lp)]
     no = [lp for text, lp in top if kind_of(text) == "no" and math.isfinite(lp)]
     if not yes and not no:
@@ -107,7 +114,7 @@ def score_answer(steps: Sequence[TokenStep]) -> Answer:
         p_yes=result.p_yes,
         margin=result.margin,
         token=step.text,
-        flagged=kind not in ("yes", "no") or result.near_tie,
+        flagged=kind not in ("yes", "no") or result.near_tie or result.invalid,
     )
 
 
@@ -127,5 +134,8 @@ def generate_answer(text: str, steps: Sequence[TokenStep]) -> Answer:
         p_yes=result.p_yes,
         margin=result.margin,
         token=step.text,
-        flagged=kind not in ("yes", "no") or result.near_tie or parsed == "unknown",
+        flagged=kind not in ("yes", "no")
+        or result.near_tie
+        or result.invalid
+        or parsed == "unknown",
     )
