@@ -129,6 +129,12 @@ def test_sensitivity_refuses_a_table_over_its_captions(tmp_path: Path, run_cli: 
     code, _out, err = run_cli([*args, "--table", str(dump)])
     assert code == 2 and f"--table {dump} is an input (--captions {dump})" in err
     assert _sha(dump) == before and not (tmp_path / "r").exists()
+    assert run_cli(args)[0] == 0  # the variants' run folders now exist: a table over one of
+    metrics = sorted((tmp_path / "r").glob("*/*/metrics.json"))[0]  # their files is refused
+    before = _sha(metrics)
+    code, _out, err = run_cli([*args, "--table", str(metrics)])
+    assert code == 2 and f"--table {metrics} is an input (a run folder {metrics})" in err
+    assert _sha(metrics) == before
 
 
 @pytest.mark.usefixtures("amber_data_dir")

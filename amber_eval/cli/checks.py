@@ -185,7 +185,10 @@ def sensitivity(
         resamples=resamples,
         seed=seed,
     )
-    emit_text(render_sensitivity(report, fmt), table)
+    from amber_eval.reporting.run_data import load_run
+
+    runs = [load_run(folder) for folder in report.folders.values()]
+    emit_text(render_sensitivity(report, fmt), table, runs, option="--table")
 
 
 def _run_config(judge_kwargs: dict[str, Any], **fields: Any) -> RunConfig:

@@ -42,15 +42,18 @@ def run_label_pairs(values: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
-def emit_text(text: str, out: Path | None, runs: Sequence[Any] = ()) -> None:
-    """``text`` to ``out`` (never one of the files of the ``runs`` read), else stdout."""
+def emit_text(
+    text: str, out: Path | None, runs: Sequence[Any] = (), *, option: str = "--out"
+) -> None:
+    """``text`` to ``out`` (the command's ``option``; never one of the files of the ``runs``
+    read), else stdout."""
     if out is None:
         click.echo(text, nl=False)
         return
     from amber_eval.io import atomic_write_text, refuse_inputs_as_outputs
 
     read = [file for run in runs for file in Path(run.path).iterdir() if file.is_file()]
-    refuse_inputs_as_outputs({"--out": out}, {"a run folder": read})
+    refuse_inputs_as_outputs({option: out}, {"a run folder": read})
     atomic_write_text(out, text)
     click.echo(f"wrote {out}", err=True)
 
