@@ -13,8 +13,11 @@ from amber_eval.captions.dump import (
     read_dump,
     write_dump,
 )
+from amber_eval.captions.selection import SelectionSettings, select_captions
+from amber_eval.captions.sources import ORACLE, LoadedCaptions, load_captions
 
 __all__ = [
+    "ORACLE",
     "CaptionDump",
     "CaptionDumpError",
     "CaptionerInfo",
@@ -22,8 +25,12 @@ __all__ = [
     "DumpProblem",
     "DumpWriter",
     "ImageCaptions",
+    "LoadedCaptions",
     "Region",
     "RleMask",
+    "SelectionSettings",
+    "load_captions",
     "read_dump",
+    "select_captions",
     "write_dump",
 ]

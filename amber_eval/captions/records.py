@@ -15,6 +15,9 @@ from amber_eval.errors import InputError
 FORMAT = "amber-eval/region-captions"
 VERSION = 1
 SCHEMA_RESOURCE = "caption-dump.schema.json"
+ORACLE = "oracle"
+"""The built-in oracle captioner's name, and the caption source that asks for it
+(``--captions oracle``)."""
 
 # AMBER's image file names, as in its query files (AMBER_1.jpg .. AMBER_1004.jpg).
 AMBER_IMAGES: tuple[str, ...] = tuple(f"AMBER_{i}.jpg" for i in range(1, 1005))
@@ -28,6 +31,11 @@ _MAX_PROBLEMS_IN_MESSAGE = 25
 
 def _canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def clean_caption(caption: str) -> str:
+    """One line, trimmed, without trailing periods: ``" a  dog. "`` -> ``"a dog"``."""
+    return " ".join(caption.split()).rstrip(". ").strip()
 
 
 def now_iso() -> str:

@@ -25,9 +25,9 @@ from amber_eval.captions.records import (
     ImageCaptions,
     Region,
     RleMask,
+    clean_caption,
 )
 from amber_eval.captions.rle_counts import counts_problem
-from amber_eval.captions.selection import clean_caption
 from amber_eval.io import parse_json, read_text
 
 

@@ -98,12 +98,9 @@ def score(
     source: str,
     spacy_model: str | None,
     limit_images: int | None,
-    top_k: int | None,
-    min_score: float | None,
-    order: str,
-    keep_duplicates: bool,
     json_out: Path | None,
     data_dir: Path | None,
+    **selection: Any,
 ) -> None:
     """Caption coverage: each image's captions scored as a description (CHAIR, Cover, Hal, Cog).
 
@@ -117,8 +114,9 @@ def score(
     from amber_eval.io import atomic_write_json
 
     benchmark = load_benchmark(data_dir)
-    dump, report = load_captions(source, benchmark)
-    settings = selection_settings(top_k, min_score, order, keep_duplicates)
+    captions = load_captions(source, benchmark)
+    dump, report = captions.dump, captions.oracle_report
+    settings = selection_settings(selection)
     selected = select_captions(dump, settings)
     if limit_images is None:
         images = [image for image in benchmark.images if image in selected]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
 from amber_eval.answer_line import AnswerLine, read_answer_lines
-from amber_eval.errors import AmberEvalError, InputError
+from amber_eval.errors import AmberEvalError
 from amber_eval.io import refuse_inputs_as_outputs
 from amber_eval.judge.base import Judge
 from amber_eval.judge.context import check_context
@@ -104,8 +103,11 @@ def run_evaluation(
     from amber_eval.data import load_benchmark
 
     benchmark = load_benchmark(config.data_dir)
-    dump, captions_sha = _load_captions(config, benchmark)
-    selection, selected = _select(config, dump)
+    from amber_eval.captions.selection import select_captions
+    from amber_eval.captions.sources import load_captions
+
+    captions = load_captions(config.captions, benchmark)
+    selected = select_captions(captions.dump, config.selection)
     images = list(benchmark.first_images(config.limit_images))
     template_name, template_sha = _template_info(config.template)
     records = _render(benchmark, selected, config.template, images)
@@ -121,8 +123,8 @@ def run_evaluation(
     )
     fingerprint = Fingerprint(
         judge_identity=identity,
-        captions_sha256=captions_sha,
-        selection=selection,
+        captions_sha256=captions.sha256,
+        selection=config.selection.to_json(),
         template=template_name,
         template_sha256=template_sha,
         limit_images=config.limit_images,
@@ -207,56 +209,6 @@ def _llm_label(llm: str) -> str:
     if len(path.parts) > 1 or path.suffix == ".gguf":
         return path.stem if path.suffix == ".gguf" else path.name
     return llm
-
-
-def _load_captions(config: RunConfig, benchmark: Benchmark) -> tuple[Any, str]:
-    """The caption dump and the sha256 of its file (oracle: of its canonical JSON)."""
-    import hashlib
-
-    if config.captions == ORACLE:
-        from amber_eval.captions.oracle import oracle_dump
-
-        dump, _report = oracle_dump(benchmark)
-        text = "\n".join(
-            json.dumps(line, sort_keys=True)
-            for line in [dump.header.captioner.to_json()] + [i.to_json() for i in dump.images]
-        )
-        return dump, hashlib.sha256(text.encode("utf-8")).hexdigest()
-    from amber_eval.captions.dump import read_dump
-    from amber_eval.io import sha256_file
-
-    path = Path(config.captions)
-    if path.is_dir():
-        raise InputError(
-            f"--captions {path} is a folder; give the caption dump file itself (for example "
-            f"{path / 'captions.jsonl'}), or --captions oracle"
-        )
-    if not path.is_file():
-        raise InputError(
-            f"captions file {path} does not exist; give a caption dump (amber-eval segment "
-            "writes one) or --captions oracle"
-        )
-    dump = read_dump(path, known_images=benchmark.images)
-    return dump, sha256_file(path)
-
-
-def _select(config: RunConfig, dump: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    from dataclasses import replace
-
-    from amber_eval.captions.selection import ORDERS, SelectionSettings, select_captions
-
-    settings = SelectionSettings()
-    if config.top_k is not None:
-        settings = replace(settings, top_k=config.top_k)
-    if config.min_score is not None:
-        settings = replace(settings, min_score=config.min_score)
-    if config.order is not None:
-        if config.order not in ORDERS:
-            raise InputError(f"unknown caption order {config.order!r}; use {', '.join(ORDERS)}")
-        settings = replace(settings, order=config.order)  # type: ignore[arg-type]
-    if config.order_seed is not None:
-        settings = replace(settings, seed=config.order_seed)
-    return settings.to_json(), dict(select_captions(dump, settings))
 
 
 def _template_info(template: str) -> tuple[str, str]:
