@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError
+from amber_eval.io import canonical_json
 
 FORMAT = "amber-eval/region-captions"
 VERSION = 1
@@ -27,10 +28,6 @@ _CAPTIONER_KEYS = ("name", "version", "settings")
 _IMAGE_KEYS = ("image", "width", "height", "regions")
 _REGION_KEYS = ("caption", "score", "bbox", "mask", "label")
 _MAX_PROBLEMS_IN_MESSAGE = 25
-
-
-def _canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def clean_caption(caption: str) -> str:
@@ -150,7 +147,8 @@ class DumpHeader:
         return (
             self.format == other.format
             and self.version == other.version
-            and _canonical(self.captioner.to_json()) == _canonical(other.captioner.to_json())
+            and canonical_json(self.captioner.to_json())
+            == canonical_json(other.captioner.to_json())
         )
 
 

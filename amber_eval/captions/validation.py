@@ -35,7 +35,8 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
-def _loads(text: str) -> Any:
+def parse_dump_json(text: str) -> Any:
+    """One line of a dump as JSON; NaN and infinities are refused (``ValueError``)."""
     return parse_json(text, parse_constant=_reject_constant)
 
 
@@ -67,7 +68,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class _Validator:
+class DumpValidator:
     """Collects problems for one file; each ``check_*`` returns the parsed value or None."""
 
     def __init__(self, path: str) -> None:
@@ -375,10 +376,11 @@ def _split_lines(text: str) -> list[tuple[int, str, bool]]:
     return result
 
 
-def _parse(
+def parse_dump_text(
     path: str, text: str, known_images: Collection[str] | None
 ) -> tuple[DumpHeader | None, list[ImageCaptions], list[DumpProblem]]:
-    validator = _Validator(path)
+    """The header, the valid image lines and every problem of a dump's ``text``."""
+    validator = DumpValidator(path)
     header: DumpHeader | None = None
     images: list[ImageCaptions] = []
     first_line: dict[str, int] = {}
@@ -389,7 +391,7 @@ def _parse(
         return None, [], validator.problems
     for position, (number, line, ended) in enumerate(lines):
         try:
-            data = _loads(line)
+            data = parse_dump_json(line)
         except ValueError as exc:
             message = _json_problem(exc)
             if not ended and position == len(lines) - 1:
@@ -418,7 +420,7 @@ def _parse(
 
 
 def _note_image(
-    validator: _Validator,
+    validator: DumpValidator,
     line: int,
     image: str,
     first_line: dict[str, int],
@@ -447,7 +449,7 @@ def read_dump(
     ``known_images`` (e.g. ``benchmark.images``) makes an image name outside it a problem.
     """
     file = Path(path)
-    header, images, problems = _parse(str(file), _read_text(file), known_images)
+    header, images, problems = parse_dump_text(str(file), _read_text(file), known_images)
     if problems or header is None:
         raise CaptionDumpError(file, problems)
     return CaptionDump(header=header, images=tuple(images), path=file)

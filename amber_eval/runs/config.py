@@ -21,8 +21,8 @@ from typing import Any
 from amber_eval.captions.records import ORACLE
 from amber_eval.captions.selection import SELECTION_OPTIONS, SelectionSettings
 from amber_eval.errors import InputError
+from amber_eval.io import canonical_json
 from amber_eval.judge.options import JudgeOptions
-from amber_eval.runs.answer_store import canonical_json
 from amber_eval.terms import ANSWER_MODES, AnswerMode
 
 _PATH_FIELDS = ("out", "store", "data_dir")
