@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from amber_eval import __version__
+from amber_eval.amber_images import AMBER_IMAGES, image_name
 from amber_eval.captions.dump import (
     CaptionerInfo,
     DumpHeader,
@@ -47,7 +48,6 @@ from amber_eval.errors import InputError
 from amber_eval.io import JsonProblem, load_json, parse_json, read_text
 from amber_eval.segmenter import rle
 
-AMBER_IMAGES = frozenset(f"AMBER_{n}.jpg" for n in range(1, 1005))
 _MAX_LISTED = 20
 
 
@@ -129,7 +129,7 @@ def _image_name(record: dict[str, Any], names: dict[str, str] | None) -> str | N
     if names is not None:
         return names.get(str(image_id))
     if isinstance(image_id, int) or image_id.isdigit():
-        return f"AMBER_{int(image_id)}.jpg"
+        return image_name(int(image_id))
     return image_id
 
 

@@ -20,8 +20,6 @@ ORACLE = "oracle"
 """The built-in oracle captioner's name, and the caption source that asks for it
 (``--captions oracle``)."""
 
-# AMBER's image file names, as in its query files (AMBER_1.jpg .. AMBER_1004.jpg).
-AMBER_IMAGES: tuple[str, ...] = tuple(f"AMBER_{i}.jpg" for i in range(1, 1005))
 
 _HEADER_KEYS = ("format", "version", "captioner", "created")
 _CAPTIONER_KEYS = ("name", "version", "settings")

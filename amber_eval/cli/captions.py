@@ -145,10 +145,11 @@ def format_coverage(block: dict[str, Any]) -> str:
     if not block.get("available", True):
         return f"caption coverage: n/a ({block.get('reason')})"
     from amber_eval.captions.coverage import METRICS
+    from amber_eval.terms import RULES
 
     lines = [f"caption coverage of {block['images']} images ({block.get('similarity')})"]
     lines.append(f"{'mode':<10}" + "".join(f"{m:>9}" for m in METRICS))
-    for mode in ("strict", "official"):
+    for mode in RULES:
         values = block[mode]
         digits = 2 if mode == "strict" else 1  # official values are rounded like the upstream
         cells = "".join(

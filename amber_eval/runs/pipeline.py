@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
+from amber_eval.amber_images import image_sort_key
 from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import AmberEvalError
 from amber_eval.io import refuse_inputs_as_outputs
@@ -445,7 +446,7 @@ def _finish(
         benchmark,
         wanted,
         selected=selected,
-        images=sorted({q.image for q in questions.prompts}, key=_image_number),
+        images=sorted({q.image for q in questions.prompts}, key=image_sort_key),
         complete=config.limit_images is None,
         spacy_model=config.spacy_model,
     )
@@ -477,11 +478,6 @@ def _finish(
         metrics=metrics,
         judge_requests=result.judge_requests,
     )
-
-
-def _image_number(image: str) -> int:
-    digits = "".join(ch for ch in image if ch.isdigit())
-    return int(digits) if digits else 0
 
 
 def _write_reports(folder: Path) -> None:
