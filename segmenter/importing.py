@@ -45,7 +45,7 @@ from amber_eval.captions.dump import (
     write_dump,
 )
 from amber_eval.errors import InputError
-from amber_eval.io import JsonProblem, load_json, parse_json, read_text
+from amber_eval.io import JsonProblem, iter_jsonl, load_json, parse_json, read_text
 from amber_eval.segmenter import rle
 
 _MAX_LISTED = 20
@@ -108,10 +108,8 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
             for name, regions in whole.items():
                 yield f"{path}[{name!r}]", {"image": name, "regions": regions}
             return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        yield f"{path}:{number}", load_json(line, f"{path}:{number}")
+    for number, record in iter_jsonl(path, text=text, objects=None):
+        yield f"{path}:{number}", record
 
 
 def _looks_like_record(data: dict[str, Any]) -> bool:

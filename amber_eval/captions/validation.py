@@ -28,7 +28,7 @@ from amber_eval.captions.records import (
     clean_caption,
 )
 from amber_eval.captions.rle_counts import counts_problem
-from amber_eval.io import parse_json, read_text
+from amber_eval.io import parse_json, read_text, split_lines
 
 
 def _reject_constant(name: str) -> Any:
@@ -364,18 +364,6 @@ def _json_problem(exc: ValueError) -> str:
     return str(exc)
 
 
-def _split_lines(text: str) -> list[tuple[int, str, bool]]:
-    """(line number, text, ended by a newline) for each line of ``text``."""
-    raw = text.split("\n")
-    result = []
-    for index, line in enumerate(raw):
-        last = index == len(raw) - 1
-        if last and line == "":
-            break
-        result.append((index + 1, line.rstrip("\r"), not last))
-    return result
-
-
 def parse_dump_text(
     path: str, text: str, known_images: Collection[str] | None
 ) -> tuple[DumpHeader | None, list[ImageCaptions], list[DumpProblem]]:
@@ -385,16 +373,18 @@ def parse_dump_text(
     images: list[ImageCaptions] = []
     first_line: dict[str, int] = {}
     known = None if known_images is None else frozenset(known_images)
-    lines = [entry for entry in _split_lines(text) if entry[1].strip()]
+    numbered = split_lines(text)
+    torn = len(numbered) if numbered and not text.endswith("\n") else None  # no final newline
+    lines = [(number, line) for number, line in numbered if line.strip()]
     if not lines:
         validator.add(1, "empty file: expected a header line and one line per image")
         return None, [], validator.problems
-    for position, (number, line, ended) in enumerate(lines):
+    for position, (number, line) in enumerate(lines):
         try:
             data = parse_dump_json(line)
         except ValueError as exc:
             message = _json_problem(exc)
-            if not ended and position == len(lines) - 1:
+            if number == torn:
                 message += (
                     " (the last line is cut off: the writer was interrupted; resuming the "
                     "captioner repairs it)"
