@@ -119,3 +119,19 @@ def test_prompts_order_shuffled_with_a_seed(dump: Path, tmp_path: Path, run_cli:
     ]
     assert one == again
     assert any(other != one for other in seeds)  # 6 other seeds: not all the same order
+
+
+def test_run_config_file_keeps_its_selection_under_given_options(
+    dump: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    out = tmp_path / "run"
+    args = ["run", "--captions", str(dump), *_judge_args(out), "--order", "reversed"]
+    code, _, err = run_cli([*args, "--keep-duplicates"])
+    assert code == 0, err
+    (first,) = out.glob("*/mock-yes-*")
+    code, _, err = run_cli(["run", "--config", str(first / "run.json"), "--top-k", "1"])
+    assert code == 0, err
+    (second,) = set(out.glob("*/mock-yes-*")) - {first}
+    selection = json.loads((second / "run.json").read_text())["fingerprint"]["selection"]
+    assert selection == {"top_k": 1, "min_score": None, "order": "reversed", "dedupe": False}
+    assert json.loads((second / "selected-captions.json").read_text())["AMBER_1.jpg"] == ["sky"]
