@@ -101,12 +101,11 @@ def run_evaluation(
         },
     )
 
+    from amber_eval.captions.selection import select_captions
+    from amber_eval.captions.sources import load_captions
     from amber_eval.data import load_benchmark
 
     benchmark = load_benchmark(config.data_dir)
-    from amber_eval.captions.selection import select_captions
-    from amber_eval.captions.sources import load_captions
-
     captions = load_captions(config.captions, benchmark)
     selected = select_captions(captions.dump, config.selection)
     images = list(benchmark.first_images(config.limit_images))
