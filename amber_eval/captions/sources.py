@@ -50,13 +50,13 @@ def load_captions(source: str | os.PathLike[str], benchmark: Benchmark) -> Loade
     path = Path(source)
     if path.is_dir():
         raise InputError(
-            f"--captions {path} is a folder; give the caption dump file itself (for example "
-            f"{path / 'captions.jsonl'}), or --captions oracle"
+            f"captions {path} is a folder; give the caption dump file itself (for example "
+            f"{path / 'captions.jsonl'}), or {ORACLE!r} for the oracle captions"
         )
     if not path.is_file():
         raise InputError(
             f"captions file {path} does not exist; give a caption dump (amber-eval segment "
-            "writes one) or --captions oracle"
+            f"writes one) or {ORACLE!r} for the oracle captions"
         )
     dump = read_dump(path, known_images=benchmark.images)
     return LoadedCaptions(dump, sha256_file(path))
