@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from amber_eval.amber_images import image_name
 from amber_eval.answer_line import AnswerLine
 from amber_eval.coverage_line import CoverageLine
 from amber_eval.io import atomic_write_json, atomic_write_text
@@ -27,7 +28,7 @@ from amber_eval.runs.config import RunConfig
 from amber_eval.runs.record import RunRecord
 from amber_eval.runs.run_folder import RUN_FILE, write_run_record
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
-from amber_eval.terms import Rules
+from amber_eval.terms import RULES, Rules
 
 _OBJECTS = (
     "dog", "cat", "car", "tree", "person", "ball", "table", "chair", "bird", "cup",
@@ -64,7 +65,7 @@ def synthetic_records(
     captions: dict[str, list[str]] = {}
     question_id = 1005
     for number in range(1, images + 1):
-        image = f"AMBER_{number}.jpg"
+        image = image_name(number)
         present = [_OBJECTS[int(i)] for i in rng.choice(len(_OBJECTS), size=4, replace=False)]
         captions[image] = [f"a {obj} in the scene" for obj in present[:3]]
         caption_text = ", ".join(captions[image])
@@ -142,7 +143,7 @@ def synthetic_metrics(
     figures through scoring's aggregation, the useless-judge alarm's warnings)."""
     from amber_eval.runs.judge_alarm import judge_warnings
 
-    values, official = (_values(answers, coverage, rules) for rules in ("strict", "official"))
+    values, official = (_values(answers, coverage, rules) for rules in RULES)
     generative = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("generative.")}
     metrics: dict[str, Any] = {
         "strict": _blocks(
@@ -220,7 +221,7 @@ def write_synthetic_run(
             target / "coverage.jsonl",
             "".join(
                 json.dumps(c.to_json() | {"rules": rules}, ensure_ascii=False) + "\n"
-                for rules in ("strict", "official")
+                for rules in RULES
                 for c in coverage
             ),
         )

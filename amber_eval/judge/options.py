@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from amber_eval.errors import InputError
+from amber_eval.terms import ANSWER_MODES
 
 
 def setting(
@@ -125,7 +126,7 @@ class JudgeOptions:
         "score",
         "The judge's answer mode. score: one forward pass, greedy-exact first token, P(yes); "
         "generate: greedy generate() per question.",
-        choices=("score", "generate"),
+        choices=ANSWER_MODES,
         flag="--mode",
     )
     dtype: str | None = setting(None, "float32, bfloat16 or float16 (default: fp32 CPU, bf16 GPU).")

@@ -239,7 +239,9 @@ def _refuse_command_line_only(config: RunConfig, where: str, given: set[str]) ->
 
 def config_file_settings(config: RunConfig, overridden: Collection[str]) -> list[str]:
     """``name=value`` for each setting of ``config`` (as :meth:`RunConfig.to_json` writes it)
-    that the command line did not override (``overridden``: field names)."""
+    away from its default that the command line did not override (``overridden``: field and
+    option names)."""
+    default = RunConfig(captions="", llm="").to_json()
     shown = []
     for name, value in config.to_json().items():
         if name == "judge_options":
@@ -248,7 +250,7 @@ def config_file_settings(config: RunConfig, overridden: Collection[str]) -> list
                 for key, item in value.items()
                 if key not in overridden
             ]
-        elif value is not None and name not in overridden and name != "show_progress":
+        elif name in ("captions", "llm") or (value != default[name] and name not in overridden):
             shown.append(f"{name}={value!r}")
     return shown
 
