@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections import Counter
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from parts import NEVER_REQUIRED, PARTS, declared_parts, part_of, requires, requires_module
 
 
 def _env_dir(name: str) -> Path | None:
@@ -19,7 +25,7 @@ def amber_data_dir() -> Path:
     """AMBER's data folder (``AMBER_EVAL_DATA``)."""
     folder = _env_dir("AMBER_EVAL_DATA")
     if folder is None:
-        pytest.skip("AMBER_EVAL_DATA is not set to AMBER's data folder (make test sets it)")
+        requires("data", "AMBER_EVAL_DATA is not set to AMBER's data folder (make test sets it)")
     return folder
 
 
@@ -35,7 +41,10 @@ def parity_dir() -> Path:
     """The official-scorer parity fixture (``AMBER_EVAL_PARITY``)."""
     folder = _env_dir("AMBER_EVAL_PARITY")
     if folder is None:
-        pytest.skip("AMBER_EVAL_PARITY is not set to the parity fixture folder (make test sets it)")
+        requires(
+            "parity",
+            "AMBER_EVAL_PARITY is not set to the parity fixture folder (make test sets it)",
+        )
     return folder
 
 
@@ -43,7 +52,7 @@ def parity_dir() -> Path:
 def nltk_data_dir() -> Path:
     folder = _env_dir("NLTK_DATA")
     if folder is None:
-        pytest.skip("NLTK_DATA is not set (make test sets it)")
+        requires("data", "NLTK_DATA is not set (make test sets it)")
     return folder
 
 
@@ -53,10 +62,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     "Yes" and "No" are both pushed up as the first answer token: the context decides.
     """
-    pytest.importorskip("transformers")
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
+    requires_module("transformers")
     from llm_fixtures import tiny_llama, tiny_tokenizer
 
     folder = tmp_path_factory.mktemp("tiny-llama")
@@ -82,3 +88,53 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[list[str]], tuple[i
         return code, captured.out, captured.err
 
     return invoke
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
+def _require_declared(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Turn a skip for a part this run declares it provides into a failure naming the part."""
+    declared = declared_parts()
+    if declared is None or not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = _skip_reason(report)
+    part = part_of(reason)
+    if part is None:
+        problem = "skipped without naming a part (skip through tests/parts.py's requires)"
+    elif part in declared and part not in NEVER_REQUIRED:
+        problem = f"{part} is declared in AMBER_EVAL_CI_PROVIDES but missing: {PARTS[part]}"
+    else:
+        return
+    report.outcome = "failed"
+    report.longrepr = f"{problem}\n  skip reason: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    _require_declared(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
+    outcome = yield
+    _require_declared(outcome.get_result())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line: how many tests skipped, per missing part, and why."""
+    reports = [r for r in terminalreporter.stats.get("skipped", []) if r.skipped]
+    if not reports:
+        return
+    reasons: Counter[tuple[str, str]] = Counter()
+    for report in reports:
+        reason = _skip_reason(report)
+        reasons[(part_of(reason) or "unnamed", reason.split("] ", 1)[-1])] += 1
+    parts = ", ".join(f"{n} for {part} ({why})" for (part, why), n in sorted(reasons.items()))
+    terminalreporter.write_line(f"skipped {sum(reasons.values())}: {parts}")

