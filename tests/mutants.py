@@ -13,9 +13,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("amber_eval", "prompts", "segmenter", "tests", "pyproject.toml")
@@ -99,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             if not killed:
                 survivors.append(mutation)
             shutil.rmtree(copy)
-    print(f"{len(mutations) - len(survivors)} of {len(mutations)} killed, {len(survivors)} survivors")
+    print(
+        f"{len(mutations) - len(survivors)} of {len(mutations)} killed, {len(survivors)} survivors"
+    )
     return 1 if survivors else 0
 
 

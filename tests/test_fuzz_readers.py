@@ -348,25 +348,34 @@ def test_every_pycocotools_rle_passes_the_check(
 
 def _valid_file(name: str, ids: list[int], texts: list[str]) -> tuple[str, list[str]]:
     """A valid file of ``name``'s kind with one record per id, and the ids it must read back."""
+    texts = texts[: len(ids)]
     if name == "responses-json":
-        return _dumps([{"id": i, "response": t} for i, t in zip(ids, texts)]), list(map(str, ids))
+        return _dumps([{"id": i, "response": t} for i, t in zip(ids, texts, strict=True)]), list(
+            map(str, ids)
+        )
     if name == "responses-jsonl":
-        return _lines(*({"id": i, "response": t} for i, t in zip(ids, texts))), list(map(str, ids))
+        return _lines(*({"id": i, "response": t} for i, t in zip(ids, texts, strict=True))), list(
+            map(str, ids)
+        )
     if name == "prompts":
-        return _lines(*({**PROMPT, "id": i, "prompt": t} for i, t in zip(ids, texts))), list(
-            map(str, ids)
-        )
+        return _lines(
+            *({**PROMPT, "id": i, "prompt": t} for i, t in zip(ids, texts, strict=True))
+        ), list(map(str, ids))
     if name == "answers":
-        return _lines(*({**ANSWER, "id": i, "answer": t} for i, t in zip(ids, texts))), list(
-            map(str, ids)
-        )
+        return _lines(
+            *({**ANSWER, "id": i, "answer": t} for i, t in zip(ids, texts, strict=True))
+        ), list(map(str, ids))
     images = [f"AMBER_{i}.jpg" for i in ids]
     if name == "dump":
         return _lines(HEADER, *({**IMAGE, "image": image} for image in images)), images
     if name == "pairs-jsonl":
-        records = ({"id": str(i), "image": "x.jpg", "caption": t} for i, t in zip(ids, texts))
+        records = (
+            {"id": str(i), "image": "x.jpg", "caption": t} for i, t in zip(ids, texts, strict=True)
+        )
         return _lines(*records), list(map(str, ids))
-    rows = "".join(f'{i},x.jpg,"{t.replace(chr(34), chr(34) * 2)}"\n' for i, t in zip(ids, texts))
+    rows = "".join(
+        f'{i},x.jpg,"{t.replace(chr(34), chr(34) * 2)}"\n' for i, t in zip(ids, texts, strict=True)
+    )
     return "id,image,caption\n" + rows, list(map(str, ids))
 
 
