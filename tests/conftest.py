@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from parts import NEVER_REQUIRED, PARTS, declared_parts, part_of, requires, requires_module
+from parts import (  # noqa: F401 (the skip policy's hooks, see tests/parts.py)
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+    requires,
+    requires_module,
+)
 
 
 def _env_dir(name: str) -> Path | None:
@@ -88,53 +92,3 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[list[str]], tuple[i
         return code, captured.out, captured.err
 
     return invoke
-
-
-def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
-    longrepr = report.longrepr
-    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-    return text.removeprefix("Skipped: ")
-
-
-def _require_declared(report: pytest.TestReport | pytest.CollectReport) -> None:
-    """Turn a skip for a part this run declares it provides into a failure naming the part."""
-    declared = declared_parts()
-    if declared is None or not report.skipped or hasattr(report, "wasxfail"):
-        return
-    reason = _skip_reason(report)
-    part = part_of(reason)
-    if part is None:
-        problem = "skipped without naming a part (skip through tests/parts.py's requires)"
-    elif part in declared and part not in NEVER_REQUIRED:
-        problem = f"{part} is declared in AMBER_EVAL_CI_PROVIDES but missing: {PARTS[part]}"
-    else:
-        return
-    report.outcome = "failed"
-    report.longrepr = f"{problem}\n  skip reason: {reason}"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, Any, None]:
-    outcome = yield
-    _require_declared(outcome.get_result())
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
-    outcome = yield
-    _require_declared(outcome.get_result())
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """One line: how many tests skipped, per missing part, and why."""
-    reports = [r for r in terminalreporter.stats.get("skipped", []) if r.skipped]
-    if not reports:
-        return
-    reasons: Counter[tuple[str, str]] = Counter()
-    for report in reports:
-        reason = _skip_reason(report)
-        reasons[(part_of(reason) or "unnamed", reason.split("] ", 1)[-1])] += 1
-    parts = ", ".join(f"{n} for {part} ({why})" for (part, why), n in sorted(reasons.items()))
-    terminalreporter.write_line(f"skipped {sum(reasons.values())}: {parts}")

@@ -5,7 +5,8 @@ skip goes through ``requires`` (or ``requires_module``, ``requires_mark``), whic
 into the skip's reason as ``[needs PART]``. ``conftest.py`` reads it back: where
 ``AMBER_EVAL_CI_PROVIDES`` (a comma-separated list of parts, set by ``.ci/run``) declares the
 part, the skip becomes a failure naming what is missing; elsewhere it stays a skip. A skip that
-names no part fails wherever parts are declared.
+names no part fails wherever parts are declared. The hooks below are ``conftest.py``'s (and a
+plugin of their own: ``pytest -p parts``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections import Counter
+from collections.abc import Generator
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -77,3 +80,56 @@ def requires_module(name: str, part: str = "packages") -> ModuleType:
 def requires_mark(part: str, missing: bool, why: str) -> pytest.MarkDecorator:
     """A ``skipif`` mark for ``part``, for tests that decide before they run."""
     return pytest.mark.skipif(missing, reason=reason_for(part, why))
+
+
+# -- the hooks ------------------------------------------------------------------------------
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
+def _require_declared(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Turn a skip for a part this run declares it provides into a failure naming the part."""
+    declared = declared_parts()
+    if declared is None or not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = _skip_reason(report)
+    part = part_of(reason)
+    if part is None:
+        problem = "skipped without naming a part (skip through tests/parts.py's requires)"
+    elif part in declared and part not in NEVER_REQUIRED:
+        problem = f"{part} is declared in AMBER_EVAL_CI_PROVIDES but missing: {PARTS[part]}"
+    else:
+        return
+    report.outcome = "failed"
+    report.longrepr = f"{problem}\n  skip reason: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    _require_declared(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
+    outcome = yield
+    _require_declared(outcome.get_result())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line: how many tests skipped, per missing part, and why."""
+    reports = [r for r in terminalreporter.stats.get("skipped", []) if r.skipped]
+    if not reports:
+        return
+    reasons: Counter[tuple[str, str]] = Counter()
+    for report in reports:
+        reason = _skip_reason(report)
+        reasons[(part_of(reason) or "unnamed", reason.split("] ", 1)[-1])] += 1
+    parts = ", ".join(f"{n} for {part} ({why})" for (part, why), n in sorted(reasons.items()))
+    terminalreporter.write_line(f"skipped {sum(reasons.values())}: {parts}")
