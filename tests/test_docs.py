@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUN_LANGUAGES = {"bash", "console", "sh", "shell", "python", ""}
 _FENCE = re.compile(
-    r"(?:<!-- docs-test: (?P<kind>offline|setup|synopsis|not run)(?::? ?(?P<body>.*?))?-->\s*\n)?"
+    r"(?:^ *<!-- docs-test: (?P<kind>offline|setup|synopsis|not run)"
+    r"(?::? ?(?P<body>(?:(?!-->).)*))?-->\s*\n)?"
     r"^(?P<indent> *)```(?P<lang>[a-z]*)\n(?P<code>.*?)^(?P=indent)```",
     re.S | re.M,
 )
@@ -224,8 +225,11 @@ def test_documented_examples_run(
     workspace: Path,
     run_cli: Callable[[list[str]], tuple[int, str, str]],
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.chdir(workspace)
+    if "AMBER_EVAL_PARITY" in block.body:  # the offline stand-in for en_core_web_lg's vectors
+        request.getfixturevalue("parity_dir")
     if block.language == "python":
         if block.kind == "offline":
             _run_python(block.body, block)
