@@ -335,11 +335,3 @@ def test_a_second_process_on_the_same_run_is_refused(tmp_path: Path) -> None:
     assert _snapshot(first.folder) == before
     again = run_evaluation(_config(tmp_path), judge=MockJudge("No"))  # released
     assert again.computed == 0
-
-
-def test_run_config_takes_paths_as_strings(tmp_path: Path) -> None:
-    """``RunConfig(out="x")`` from Python is the same config as with a Path."""
-    as_text = RunConfig(captions="oracle", llm="mock", out=str(tmp_path), store=str(tmp_path / "s"))
-    as_path = RunConfig(captions="oracle", llm="mock", out=tmp_path, store=tmp_path / "s")
-    assert as_text == as_path and isinstance(as_text.out, Path)
-    assert as_text.to_json() == as_path.to_json()
