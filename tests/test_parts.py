@@ -73,3 +73,17 @@ def test_undeclared_parts_stay_skips_in_ci(tmp_path: Path) -> None:
     result = _run(tmp_path, "data")
     failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
     assert [line.split()[1].split("::")[1] for line in failed] == ["test_skips_without_a_part"]
+
+
+def test_a_module_that_skips_for_a_declared_part_fails(tmp_path: Path) -> None:
+    (tmp_path / "test_module.py").write_text(
+        'from parts import requires\nrequires("vllm", "no .venv-vllm")\n\ndef test_x():\n    pass\n',
+        encoding="utf-8",
+    )
+    env = dict(os.environ, AMBER_EVAL_CI_PROVIDES="vllm")
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    command = [sys.executable, "-m", "pytest", "-p", "parts", "-p", "no:cacheprovider", "-q",
+               "--rootdir", str(tmp_path), str(tmp_path / "test_module.py")]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "vllm is declared in AMBER_EVAL_CI_PROVIDES but missing" in result.stdout
