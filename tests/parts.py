@@ -66,7 +66,10 @@ def declared_parts() -> frozenset[str] | None:
 
 def requires(part: str, why: str) -> NoReturn:
     """Skip this test (or module) because ``part`` is missing: ``why`` says what was looked for."""
-    pytest.skip(reason_for(part, why), allow_module_level=True)
+    # reported at the test's own line, not this one
+    raise pytest.skip.Exception(
+        reason_for(part, why), allow_module_level=True, _use_item_location=True
+    )
 
 
 def requires_module(name: str, part: str = "packages") -> ModuleType:
