@@ -28,7 +28,7 @@ from amber_eval.reporting import (
     paired_difference,
     render_table,
 )
-from amber_eval.reporting.bootstrap import resample_weights
+from amber_eval.statistics.image_bootstrap import resample_weights
 
 
 def _answers(correct: list[bool], *, per_image: int = 1) -> list[AnswerLine]:

@@ -20,7 +20,6 @@ import numpy as np
 
 from amber_eval.errors import InputError
 from amber_eval.registry import Registry
-from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval
 from amber_eval.reporting.run_data import RunData
 from amber_eval.statistics.agreement import (
     UNDEFINED_SAME,
@@ -31,7 +30,12 @@ from amber_eval.statistics.agreement import (
     pair_counts,
     raw_agreement_from_counts,
 )
-from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
+from amber_eval.statistics.image_bootstrap import (
+    DEFAULT_RESAMPLES,
+    Interval,
+    image_weights,
+    interval_over_images,
+)
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:

@@ -148,7 +148,7 @@ def load_hf_judge(
     if opts.revision is not None and not Path(folder).is_dir():
         common["revision"] = opts.revision
     if opts.random_weights:
-        from amber_eval.benchmarks.random_llm import random_weights_model
+        from amber_eval.judge.random_weights import random_weights_model
 
         tokenizer, model = random_weights_model(
             folder, preset, common, attention, torch_dtype, resolved_device, quantization, identity
