@@ -117,6 +117,11 @@ def read_jsonl(path: str | os.PathLike[str], *, repair: bool = False) -> list[di
     return records
 
 
+def canonical_json(data: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 kept: equal data gives equal text."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

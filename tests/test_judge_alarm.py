@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from amber_eval.answer_line import AnswerLine
 from amber_eval.judge.mock import MockJudge
-from amber_eval.runs.config import RunConfig
+from amber_eval.run_folder.answer_line import AnswerLine
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.runs.judge_alarm import alarm_text, judge_warnings
 from amber_eval.runs.pipeline import run_evaluation
 from amber_eval.runs.summary import format_summary

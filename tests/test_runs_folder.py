@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import InputError, ResourceError
-from amber_eval.runs.config import Fingerprint, RunConfig, data_sha256
-from amber_eval.runs.run_folder import (
+from amber_eval.run_folder.answer_line import AnswerLine, read_answer_lines
+from amber_eval.run_folder.config import Fingerprint, RunConfig, data_sha256
+from amber_eval.run_folder.files import (
     AnswerLog,
     check_writable,
     run_dir,

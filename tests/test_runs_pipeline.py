@@ -12,8 +12,8 @@ import pytest
 from amber_eval.errors import AmberEvalError, InputError, ResourceError
 from amber_eval.judge.base import Answer, Progress
 from amber_eval.judge.mock import MockJudge
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.runs.answer_store import AnswerStore
-from amber_eval.runs.config import RunConfig
 from amber_eval.runs.pipeline import run_evaluation
 
 pytestmark = pytest.mark.usefixtures("amber_data_dir")
@@ -306,7 +306,7 @@ def test_a_second_process_on_the_same_run_is_refused(tmp_path: Path) -> None:
     first = run_evaluation(_config(tmp_path), judge=MockJudge("No"))
     before = _snapshot(first.folder)
 
-    from amber_eval.runs.run_folder import run_lock
+    from amber_eval.run_folder.files import run_lock
 
     # as if another process were running this run
     with run_lock(first.folder), pytest.raises(ResourceError, match="another amber-eval process"):

@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from amber_eval.answer_line import AnswerLine
-from amber_eval.coverage_line import CoverageLine
 from amber_eval.io import atomic_write_json, atomic_write_text
 from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
-from amber_eval.runs.config import RunConfig
-from amber_eval.runs.record import RunRecord
-from amber_eval.runs.run_folder import RUN_FILE, write_run_record
+from amber_eval.run_folder.answer_line import AnswerLine
+from amber_eval.run_folder.config import RunConfig
+from amber_eval.run_folder.coverage_line import CoverageLine
+from amber_eval.run_folder.files import RUN_FILE, write_run_record
+from amber_eval.run_folder.record import RunRecord
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
 
 _OBJECTS = (

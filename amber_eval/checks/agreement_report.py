@@ -39,7 +39,7 @@ from amber_eval.statistics.image_bootstrap import (
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 DEFAULT_TOP = 10
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
 from amber_eval.reporting.run_data import RunData, load_run
-from amber_eval.runs.config import ORACLE, RunConfig
+from amber_eval.run_folder.config import ORACLE, RunConfig
 from amber_eval.statistics.calibration import expected_calibration_error, roc_auc
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 CARD_FORMAT = "amber-eval/judge-card"
 CARD_VERSION = 1

@@ -23,11 +23,11 @@ from typing import Any
 
 from amber_eval.errors import InputError
 from amber_eval.judge.base import Judge
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import image_counts, paired_difference
 from amber_eval.reporting.run_data import load_run
-from amber_eval.runs.config import RunConfig
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.statistics.image_bootstrap import DEFAULT_RESAMPLES
 from amber_eval.terms import QUESTION_BLOCKS
 

@@ -91,8 +91,8 @@ def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]
     """The RunConfig of the options, on top of ``--config``'s when given."""
     import dataclasses
 
-    from amber_eval.runs.config import RunConfig
-    from amber_eval.runs.record import load_run_config
+    from amber_eval.run_folder.config import RunConfig
+    from amber_eval.run_folder.record import load_run_config
 
     given = {
         name

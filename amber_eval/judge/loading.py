@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
-from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.presets import Preset
+from amber_eval.judge_options import JudgeOptions
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge

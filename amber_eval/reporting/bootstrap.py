@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from amber_eval.coverage_line import DESCRIPTION_COUNTS, CoverageLine
 from amber_eval.errors import InputError
+from amber_eval.run_folder.coverage_line import DESCRIPTION_COUNTS, CoverageLine
 from amber_eval.scoring.discriminative import (
     TALLY_COUNTERS,
     Tally,
@@ -45,7 +45,7 @@ from amber_eval.statistics.image_bootstrap import (
 from amber_eval.terms import DIMENSION_NAMES, Rules
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 #: The :class:`Tally` counters of one dimension's questions (``*_num`` without their start).
 QUESTION_COUNTS = TALLY_COUNTERS

@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from amber_eval.coverage_line import DESCRIPTION_COUNTS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table
+from amber_eval.run_folder.coverage_line import DESCRIPTION_COUNTS
 from amber_eval.terms import DIMENSION_NAMES, Rules
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 log = logging.getLogger(__name__)
 

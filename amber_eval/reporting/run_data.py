@@ -1,7 +1,7 @@
 """Reading run folders (``results/<model>/<llm>-<hash>/``) for reports.
 
-A report reads only the run folder: ``run.json`` (:class:`~amber_eval.runs.record.RunRecord`),
-``metrics.json``, ``answers.jsonl`` (:class:`~amber_eval.answer_line.AnswerLine`),
+A report reads only the run folder: ``run.json`` (:class:`~amber_eval.run_folder.record.RunRecord`),
+``metrics.json``, ``answers.jsonl`` (:class:`~amber_eval.run_folder.answer_line.AnswerLine`),
 ``coverage.jsonl`` and ``selected-captions.json``; a folder copied to another machine gives
 the same report.
 """
@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
-from amber_eval.runs.run_folder import METRICS_FILE, RUN_FILE, RunFiles
+from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, RunFiles
 from amber_eval.scoring.result import amber_score
 from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
-    from amber_eval.coverage_line import CoverageLine
+    from amber_eval.run_folder.answer_line import AnswerLine
+    from amber_eval.run_folder.coverage_line import CoverageLine
+    from amber_eval.run_folder.record import RunRecord
     from amber_eval.runs.judge_alarm import JudgeWarning
-    from amber_eval.runs.record import RunRecord
 
 
 BLOCKS = BLOCK_ORDER
@@ -71,13 +71,13 @@ class RunData:
         return f"{self.model} + {self.llm}"
 
     def answers(self) -> list[AnswerLine]:
-        from amber_eval.answer_line import read_answer_lines
+        from amber_eval.run_folder.answer_line import read_answer_lines
 
         return read_answer_lines(RunFiles(self.path).answers)
 
     def coverage_records(self, rules: Rules = "strict") -> list[CoverageLine]:
         """The run's description lines scored under ``rules`` (none without coverage)."""
-        from amber_eval.runs.run_folder import read_coverage_lines
+        from amber_eval.run_folder.files import read_coverage_lines
 
         if not self.coverage_available:
             return []
@@ -85,7 +85,7 @@ class RunData:
 
     def captions(self) -> dict[str, list[str]]:
         """Each image's selected captions, as the run's prompts listed them."""
-        from amber_eval.runs.run_folder import read_selected_captions
+        from amber_eval.run_folder.files import read_selected_captions
 
         return read_selected_captions(self.path)
 
@@ -147,7 +147,7 @@ def metric_values(
 
 
 def load_run(path: str | Path) -> RunData:
-    from amber_eval.runs.record import read_run_record
+    from amber_eval.run_folder.record import read_run_record
 
     folder = Path(path)
     record = read_run_record(folder / RUN_FILE)
@@ -181,7 +181,7 @@ def _finished_runs(folder: Path) -> list[Path]:
 
 
 def _succeeded(run_file: Path) -> bool:
-    from amber_eval.runs.record import read_run_record
+    from amber_eval.run_folder.record import read_run_record
 
     if not run_file.is_file():
         return False

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError, OutputError, ResourceError, describe_os_error
+from amber_eval.io import canonical_json
 from amber_eval.judge.base import Answer
 
 STORE_FILE = ".answers.sqlite"
@@ -48,11 +49,6 @@ CREATE TABLE IF NOT EXISTS answers (
     created REAL NOT NULL
 );
 """
-
-
-def canonical_json(data: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 kept: equal data gives equal text."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _sha256(text: str) -> str:

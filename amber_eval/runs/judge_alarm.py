@@ -24,7 +24,7 @@ import numpy as np
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 LOW_YES = 0.02
 HIGH_YES = 0.98

@@ -21,18 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
-from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import AmberEvalError, InputError
 from amber_eval.io import refuse_inputs_as_outputs
 from amber_eval.judge.base import Judge
 from amber_eval.judge.context import check_context
 from amber_eval.judge.engine import PartialAnswers, judge_requests, token_announcement
 from amber_eval.progress import rate_progress
-from amber_eval.runs.answer_store import AnswerStore, default_store_path
-from amber_eval.runs.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
-from amber_eval.runs.processes import Processes, current_processes
-from amber_eval.runs.record import RunRecord
-from amber_eval.runs.run_folder import (
+from amber_eval.run_folder.answer_line import AnswerLine, read_answer_lines
+from amber_eval.run_folder.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
+from amber_eval.run_folder.files import (
     AnswerLog,
     RunFiles,
     check_writable,
@@ -45,6 +42,9 @@ from amber_eval.runs.run_folder import (
     write_run_record,
     write_selected_captions,
 )
+from amber_eval.run_folder.record import RunRecord
+from amber_eval.runs.answer_store import AnswerStore, default_store_path
+from amber_eval.runs.processes import Processes, current_processes
 
 if TYPE_CHECKING:
     from amber_eval.data.benchmark import Benchmark

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.errors import AmberEvalError
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
     from amber_eval.data.benchmark import Benchmark
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 log = logging.getLogger(__name__)
 

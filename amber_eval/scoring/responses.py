@@ -13,7 +13,7 @@ from amber_eval.io import load_json, read_text
 
 class Scorable(Protocol):
     """What the scorer reads of a response: its AMBER id and its text (a :class:`Response`,
-    or a run's :class:`~amber_eval.answer_line.AnswerLine`)."""
+    or a run's :class:`~amber_eval.run_folder.answer_line.AnswerLine`)."""
 
     @property
     def id(self) -> int: ...

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError
-from amber_eval.judge.options import JudgeOptions
-from amber_eval.runs.answer_store import canonical_json
+from amber_eval.io import canonical_json
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.terms import ANSWER_MODES, AnswerMode
 
 ORACLE = "oracle"
