@@ -10,7 +10,7 @@ import pytest
 
 from amber_eval.errors import InputError, ResourceError
 from amber_eval.run_folder.answer_line import AnswerLine, read_answer_lines
-from amber_eval.run_folder.config import Fingerprint, RunConfig, data_sha256
+from amber_eval.run_folder.config import Fingerprint, RunConfig
 from amber_eval.run_folder.files import (
     AnswerLog,
     check_writable,
@@ -18,6 +18,7 @@ from amber_eval.run_folder.files import (
     safe_name,
     write_responses,
 )
+from amber_eval.runs.provenance import data_sha256
 
 
 def _record(i: int) -> AnswerLine:

@@ -126,8 +126,7 @@ def judge_card(run: RunData) -> JudgeCard:
     lines = run.answers()
     if not lines:
         raise InputError(f"{run.path}: no answers in answers.jsonl")
-    found = run.metrics.get("strict")
-    strict: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    strict: Mapping[str, Any] = run.metrics.strict or {}
     mode = run.record.config.answer_mode
     fingerprint = run.record.fingerprint
     return JudgeCard(

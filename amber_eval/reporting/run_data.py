@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
 from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, RunFiles
+from amber_eval.run_folder.metrics import JudgeWarning, RunMetrics
 from amber_eval.scoring.result import amber_score
 from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from amber_eval.run_folder.answer_line import AnswerLine
     from amber_eval.run_folder.coverage_line import CoverageLine
     from amber_eval.run_folder.record import RunRecord
-    from amber_eval.runs.judge_alarm import JudgeWarning
 
 
 BLOCKS = BLOCK_ORDER
@@ -50,7 +50,7 @@ class RunData:
 
     path: Path
     record: RunRecord = field(repr=False)
-    metrics: Mapping[str, Any] = field(repr=False)
+    metrics: RunMetrics = field(repr=False)
 
     @property
     def model(self) -> str:
@@ -91,36 +91,26 @@ class RunData:
 
     @property
     def coverage_available(self) -> bool:
-        coverage = self.metrics.get("coverage")
-        return isinstance(coverage, Mapping) and coverage.get("available", True) is not False
+        return self.metrics.coverage_available
 
     @property
     def coverage_reason(self) -> str | None:
-        coverage = self.metrics.get("coverage")
-        if isinstance(coverage, Mapping) and coverage.get("available") is False:
-            return str(coverage.get("reason", "not computed"))
-        return None
+        return self.metrics.coverage_reason
 
     def judge_warnings(self) -> list[JudgeWarning]:
         """The useless-judge alarm's warnings from ``metrics.json`` (empty when silent)."""
-        from amber_eval.runs.judge_alarm import warnings_of
-
-        return warnings_of(self.metrics)
+        return list(self.metrics.warnings)
 
     def values(self, rules: Rules) -> dict[str, float | None]:
         """Column key (``"overall.F1"``) -> value, for every metric the run has in ``rules``."""
-        score = self.metrics.get(rules)
-        if not isinstance(score, Mapping):
-            raise InputError(f"{self.path / METRICS_FILE}: no {rules!r} scores")
+        score = self.metrics.score(rules, where=str(self.path / METRICS_FILE))
         found = score.get("blocks", score)
         blocks = dict(found) if isinstance(found, Mapping) else {}
-        coverage = self.metrics.get("coverage")
-        if self.coverage_available and isinstance(coverage, Mapping):
-            generative = coverage.get(rules)
-            if isinstance(generative, Mapping):
-                # A judge run scores the questions only; its generative figures are the
-                # captions' coverage, and the AMBER score combines them as the paper does.
-                blocks["generative"] = generative.get("generative", generative)
+        generative = self.metrics.coverage_score(rules)
+        if generative is not None:
+            # A judge run scores the questions only; its generative figures are the
+            # captions' coverage, and the AMBER score combines them as the paper does.
+            blocks["generative"] = generative.get("generative", generative)
         return metric_values(blocks, amber=_number(score.get("AMBER")))
 
 
@@ -164,9 +154,9 @@ def load_run(path: str | Path) -> RunData:
             "an earlier run's. Run the same command again to finish it (answers already "
             "stored are reused)."
         )
-    metrics = _read_json(folder / METRICS_FILE)
-    if not isinstance(metrics, Mapping):
-        raise InputError(f"{folder / METRICS_FILE}: must hold a JSON object")
+    metrics = RunMetrics.from_json(
+        _read_json(folder / METRICS_FILE), where=str(folder / METRICS_FILE)
+    )
     return RunData(path=folder, record=record, metrics=metrics)
 
 

@@ -9,18 +9,19 @@ table looks like a result. The alarm fires when
   interval over images: the paired difference's lower bound is not above 0
   (``not-above-always-no``).
 
-Each warning is a :class:`JudgeWarning` (code, block, figures, message); ``metrics.json``
+Each warning is a :class:`~amber_eval.run_folder.metrics.JudgeWarning` (code, block, figures,
+message); ``metrics.json``
 carries them under ``warnings``, and the summary, the tables and the HTML report show them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from amber_eval.run_folder.metrics import JudgeWarning
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -36,47 +37,6 @@ ADVICE = (
     "judge with a real LLM for numbers that mean something, e.g. --llm llama2-7b on a GPU "
     "(amber-eval judge-check --llm NAME measures a judge on the oracle captions first)"
 )
-
-
-@dataclass(frozen=True)
-class JudgeWarning:
-    """One reason the run's judge looks useless (what to do is :data:`ADVICE`)."""
-
-    code: str
-    block: str
-    figures: Mapping[str, float | int | None] = field(default_factory=dict)
-    message: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "block": self.block,
-            "figures": dict(self.figures),
-            "message": self.message,
-        }
-
-    @property
-    def short(self) -> str:
-        """A few words for a table's footnote."""
-        figures = self.figures
-        if self.code.startswith("yes-ratio"):
-            return f"Yes to {float(figures.get('yes_ratio') or 0.0):.1%} of {self.block}"
-        if self.code == "not-above-always-no":
-            return (
-                f"accuracy {float(figures.get('accuracy') or 0.0):.1f} not above always-No "
-                f"{float(figures.get('always_no_accuracy') or 0.0):.1f}"
-            )
-        return self.code
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> JudgeWarning:
-        figures = data.get("figures")
-        return cls(
-            code=str(data.get("code", "")),
-            block=str(data.get("block", "")),
-            figures=dict(figures) if isinstance(figures, Mapping) else {},
-            message=str(data.get("message", "")),
-        )
 
 
 def _yes_ratio_warnings(lines: Sequence[AnswerLine]) -> list[JudgeWarning]:
@@ -170,14 +130,6 @@ def judge_warnings(lines: Iterable[AnswerLine]) -> list[JudgeWarning]:
     if baseline is not None:
         warnings.append(baseline)
     return warnings
-
-
-def warnings_of(metrics: Mapping[str, Any]) -> list[JudgeWarning]:
-    """The judge warnings a ``metrics.json`` carries (none for runs written before them)."""
-    listed = metrics.get("warnings")
-    if not isinstance(listed, Sequence) or isinstance(listed, str):
-        return []
-    return [JudgeWarning.from_json(w) for w in listed if isinstance(w, Mapping)]
 
 
 def alarm_text(warnings: Sequence[JudgeWarning]) -> str:

@@ -28,7 +28,7 @@ from amber_eval.judge.context import check_context
 from amber_eval.judge.engine import PartialAnswers, judge_requests, token_announcement
 from amber_eval.progress import rate_progress
 from amber_eval.run_folder.answer_line import AnswerLine, read_answer_lines
-from amber_eval.run_folder.config import ORACLE, Fingerprint, RunConfig, data_sha256, git_revision
+from amber_eval.run_folder.config import ORACLE, Fingerprint, RunConfig
 from amber_eval.run_folder.files import (
     AnswerLog,
     RunFiles,
@@ -45,6 +45,7 @@ from amber_eval.run_folder.files import (
 from amber_eval.run_folder.record import RunRecord
 from amber_eval.runs.answer_store import AnswerStore, default_store_path
 from amber_eval.runs.processes import Processes, current_processes
+from amber_eval.runs.provenance import data_sha256, git_revision
 
 if TYPE_CHECKING:
     from amber_eval.data.benchmark import Benchmark
