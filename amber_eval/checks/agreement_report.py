@@ -21,6 +21,7 @@ import numpy as np
 from amber_eval.errors import InputError
 from amber_eval.registry import Registry
 from amber_eval.reporting.run_data import RunData
+from amber_eval.scoring.records import question_record
 from amber_eval.statistics.agreement import (
     UNDEFINED_SAME,
     category_index,
@@ -138,7 +139,7 @@ def agree_runs(
     images = sorted({base[i].image for i in ids}, key=_image_key)
     position = {image: k for k, image in enumerate(images)}
     weights = image_weights(len(images), resamples, seed)
-    labels_by_run = [[run[i].parsed for i in ids] for run in answers]
+    labels_by_run = [[question_record(run[i], "strict").parsed for i in ids] for run in answers]
     raters = len(runs)
     pairs = list(itertools.combinations(range(raters), 2))
     blocks = []

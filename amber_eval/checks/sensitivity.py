@@ -113,6 +113,7 @@ def sensitivity(
     seed: int | None = 0,
 ) -> SensitivityReport:
     """Judge ``base``'s captions under every variant and compare each with the default."""
+    from amber_eval.reporting.run_outputs import write_run_outputs
     from amber_eval.runs.pipeline import run_evaluation
 
     factory = judge_factory or default_judge_factory()
@@ -120,6 +121,7 @@ def sensitivity(
     counts = {}
     for variant in variants(base, system_prompt=system_prompt):
         result = run_evaluation(variant.config, judge=factory(variant.config))
+        write_run_outputs(result.folder)
         folders[variant.name] = str(result.folder)
         run = load_run(result.folder)
         counts[variant.name] = image_counts(run.answers(), rules="strict")

@@ -83,7 +83,10 @@ def run(ctx: click.Context, config_file: Path | None, **values: Any) -> None:
 
     config = _config(ctx, config_file, values)
     result = run_evaluation(config, echo=lambda line: click.echo(line, err=True))
-    if result.metrics:
+    if result.metrics:  # the main process: the folder is complete, its tables come next
+        from amber_eval.reporting.run_outputs import write_run_outputs
+
+        write_run_outputs(result.folder)
         click.echo(format_summary(result))
 
 

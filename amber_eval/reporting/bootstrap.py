@@ -35,6 +35,7 @@ from amber_eval.scoring.discriminative import (
     tally_start,
 )
 from amber_eval.scoring.generative import GenerativeTally, generative_metrics
+from amber_eval.scoring.records import question_record
 from amber_eval.statistics.image_bootstrap import (
     DEFAULT_RESAMPLES,
     Interval,
@@ -94,8 +95,9 @@ def image_counts(
 
     tallies: dict[tuple[str, str], Tally] = {}
     for line in answers:  # counted by scoring's own Tally.add, per image and dimension
-        key = (line.image, line.dimension)
-        tallies.setdefault(key, Tally.empty(0)).add(line.reading(rules), line.truth)
+        record = question_record(line, rules)
+        key = (record.image, record.dimension)
+        tallies.setdefault(key, Tally.empty(0)).add(record.parsed, record.truth)
     for (image, dimension), tally in tallies.items():
         target = row(image)
         for count in QUESTION_COUNTS:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from amber_eval.run_folder.metrics import JudgeWarning
+from amber_eval.scoring.records import QuestionRecord, question_record
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ ADVICE = (
 )
 
 
-def _yes_ratio_warnings(lines: Sequence[AnswerLine]) -> list[JudgeWarning]:
+def _yes_ratio_warnings(lines: Sequence[QuestionRecord]) -> list[JudgeWarning]:
     warnings = []
     for block, dimensions in BLOCK_DIMENSIONS.items():
         inside = [line for line in lines if line.dimension in dimensions]
@@ -67,7 +68,7 @@ def _yes_ratio_warnings(lines: Sequence[AnswerLine]) -> list[JudgeWarning]:
     return warnings
 
 
-def _image_rows(lines: Sequence[AnswerLine]) -> np.ndarray:
+def _image_rows(lines: Sequence[QuestionRecord]) -> np.ndarray:
     """Per image: questions, correct answers, questions whose truth is No."""
     rows: dict[str, np.ndarray] = {}
     for line in lines:
@@ -84,7 +85,7 @@ def _accuracy_gain(sums: np.ndarray) -> np.ndarray:
         )
 
 
-def _baseline_warning(lines: Sequence[AnswerLine]) -> JudgeWarning | None:
+def _baseline_warning(lines: Sequence[QuestionRecord]) -> JudgeWarning | None:
     from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
 
     rows = _image_rows(lines)
@@ -124,7 +125,7 @@ def _baseline_warning(lines: Sequence[AnswerLine]) -> JudgeWarning | None:
 
 def judge_warnings(lines: Iterable[AnswerLine]) -> list[JudgeWarning]:
     """The alarm's warnings for a run's answer lines; empty when the judge looks informative."""
-    listed = list(lines)
+    listed = [question_record(line, "strict") for line in lines]
     warnings = _yes_ratio_warnings(listed)
     baseline = _baseline_warning(listed)
     if baseline is not None:
