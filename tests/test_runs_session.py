@@ -25,6 +25,12 @@ from amber_eval.scoring.scorer import score_questions
 IDENTITY = {"model": "m"}
 
 
+def _config(tmp_path: Path, **change: Any) -> RunConfig:
+    return RunConfig(
+        captions="oracle", llm="mock", out=tmp_path / "results", show_progress=False, **change
+    )
+
+
 def _answer(text: str) -> Answer:
     return Answer(text=text, parsed="yes" if text == "Yes" else "no")
 
@@ -121,14 +127,7 @@ def test_score_questions_checks_ids_like_the_response_scorer(benchmark: Any) -> 
 def test_a_run_reads_its_answers_once_and_writes_no_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = RunConfig(
-        captions="oracle",
-        llm="mock",
-        limit_images=2,
-        out=tmp_path / "results",
-        show_progress=False,
-        chunk_questions=4,
-    )
+    config = _config(tmp_path, limit_images=2, chunk_questions=4)
     first = run_evaluation(config, judge=MockJudge("No"))
     reads: list[str] = []
     real = io.read_jsonl
@@ -172,13 +171,7 @@ def test_metrics_record_round_trips_and_refuses_a_wrong_field(tmp_path: Path) ->
 
 @pytest.mark.usefixtures("amber_data_dir")
 def test_a_folder_with_a_broken_metrics_file_is_refused_naming_it(tmp_path: Path) -> None:
-    config = RunConfig(
-        captions="oracle",
-        llm="mock",
-        limit_images=1,
-        out=tmp_path / "results",
-        show_progress=False,
-    )
+    config = _config(tmp_path, limit_images=1)
     folder = run_evaluation(config, judge=MockJudge("No")).folder
     assert load_run(folder).metrics.strict is not None
     (folder / "metrics.json").write_text(json.dumps({"strict": "high", "official": {}}))

@@ -1,4 +1,5 @@
-"""Runs that lose nothing: the answer store, run folders and the ``run`` pipeline.
+"""Runs that lose nothing: the answer store and the ``run`` pipeline (the run folder's files and
+records are :mod:`amber_eval.run_folder`).
 
 ``run_evaluation(RunConfig(...)) -> RunResult`` is what ``amber-eval run`` calls. Importing this
 package imports neither torch nor transformers.

@@ -57,11 +57,7 @@ def score_responses(
 
         benchmark = load_benchmark()
     warnings, coverage = _check_ids(
-        [r.id for r in responses],
-        eval_type=eval_type,
-        rules=rules,
-        benchmark=benchmark,
-        allow_partial=allow_partial,
+        [r.id for r in responses], eval_type, rules, benchmark, allow_partial
     )
     items = _records(
         responses,
@@ -88,11 +84,7 @@ def score_questions(
     as :func:`score_responses` checks them, and nothing is read again from the benchmark."""
     _check_arguments(rules, eval_type)
     warnings, coverage = _check_ids(
-        [r.id for r in records],
-        eval_type=eval_type,
-        rules=rules,
-        benchmark=benchmark,
-        allow_partial=allow_partial,
+        [r.id for r in records], eval_type, rules, benchmark, allow_partial
     )
     return _result(records, eval_type=eval_type, rules=rules, warnings=warnings, coverage=coverage)
 
@@ -108,7 +100,6 @@ def _check_arguments(rules: str, eval_type: str) -> None:
 
 def _check_ids(
     ids: Sequence[int],
-    *,
     eval_type: str,
     rules: str,
     benchmark: Benchmark,
