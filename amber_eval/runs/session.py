@@ -1,8 +1,8 @@
 """A run's session: everything decided before the judge is asked anything, in one frozen record.
 
-:func:`prepare` builds it (captions, selection, prompts, judge, the
-fingerprint and the run folder); the steps after it (answering the missing questions,
-finishing the folder) read it and change nothing in it.
+:func:`prepare` builds it (captions, selection, prompts, judge, the fingerprint and the run
+folder); the steps after it (answering the missing questions, finishing the folder) read it and
+change nothing in it.
 """
 
 from __future__ import annotations
