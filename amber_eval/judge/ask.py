@@ -18,8 +18,9 @@ from amber_eval.judge.context import check_context
 from amber_eval.run_folder.answer_line import AnswerLine
 
 ASK_HINT = (
-    "render the prompts again with shorter caption lists (amber-eval prompts --top-k N keeps "
-    "the N best-scored captions per image, --min-score S drops captions scored below S)"
+    "render the prompts again with shorter caption lists (amber-eval prompts --order score "
+    "--top-k N keeps the N best-scored captions per image, --min-score S drops captions scored "
+    "below S)"
 )
 
 if TYPE_CHECKING:

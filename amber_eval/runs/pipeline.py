@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
+from amber_eval.amber_images import image_sort_key
 from amber_eval.errors import AmberEvalError
 from amber_eval.judge.base import Judge
 from amber_eval.judge.engine import judge_requests
@@ -221,7 +222,7 @@ def _finish(
         session.benchmark,
         wanted,
         selected=session.selected,
-        images=sorted({q.image for q in questions.prompts}, key=_image_number),
+        images=sorted({q.image for q in questions.prompts}, key=image_sort_key),
         complete=session.config.limit_images is None,
         spacy_model=session.config.spacy_model,
     )
@@ -265,8 +266,3 @@ def _gather_answers(
     with AnswerLog(files.answers) as log:
         log.append(lines)
     answers.update((line.id, line) for line in lines)
-
-
-def _image_number(image: str) -> int:
-    digits = "".join(ch for ch in image if ch.isdigit())
-    return int(digits) if digits else 0

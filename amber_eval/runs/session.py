@@ -8,7 +8,6 @@ change nothing in it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
-from amber_eval.errors import InputError
+from amber_eval.captions.records import ORACLE
 from amber_eval.io import refuse_inputs_as_outputs
 from amber_eval.judge.context import check_context
 from amber_eval.run_folder.answer_line import AnswerLine, read_answer_lines
-from amber_eval.run_folder.config import ORACLE, Fingerprint, RunConfig
+from amber_eval.run_folder.config import Fingerprint, RunConfig
 from amber_eval.run_folder.files import RunFiles, check_writable, run_dir
 from amber_eval.runs.answer_store import default_store_path
 from amber_eval.runs.processes import Processes
@@ -104,11 +103,13 @@ def prepare(
         },
     )
 
+    from amber_eval.captions.selection import select_captions
+    from amber_eval.captions.sources import load_captions
     from amber_eval.data import load_benchmark
 
     benchmark = load_benchmark(config.data_dir)
-    dump, captions_sha = _load_captions(config, benchmark)
-    selection, selected = _select(config, dump)
+    captions = load_captions(config.captions, benchmark)
+    selected = select_captions(captions.dump, config.selection)
     images = list(benchmark.first_images(config.limit_images))
     template_name, template_sha = _template_info(config.template)
     records = _render(benchmark, selected, config.template, images)
@@ -124,8 +125,8 @@ def prepare(
     )
     fingerprint = Fingerprint(
         judge_identity=identity,
-        captions_sha256=captions_sha,
-        selection=selection,
+        captions_sha256=captions.sha256,
+        selection=config.selection.to_json(),
         template=template_name,
         template_sha256=template_sha,
         limit_images=config.limit_images,
@@ -157,56 +158,6 @@ def _llm_label(llm: str) -> str:
     if len(path.parts) > 1 or path.suffix == ".gguf":
         return path.stem if path.suffix == ".gguf" else path.name
     return llm
-
-
-def _load_captions(config: RunConfig, benchmark: Benchmark) -> tuple[Any, str]:
-    """The caption dump and the sha256 of its file (oracle: of its canonical JSON)."""
-    import hashlib
-
-    if config.captions == ORACLE:
-        from amber_eval.captions.oracle import oracle_dump
-
-        dump, _report = oracle_dump(benchmark)
-        text = "\n".join(
-            json.dumps(line, sort_keys=True)
-            for line in [dump.header.captioner.to_json()] + [i.to_json() for i in dump.images]
-        )
-        return dump, hashlib.sha256(text.encode("utf-8")).hexdigest()
-    from amber_eval.captions.dump import read_dump
-    from amber_eval.io import sha256_file
-
-    path = Path(config.captions)
-    if path.is_dir():
-        raise InputError(
-            f"--captions {path} is a folder; give the caption dump file itself (for example "
-            f"{path / 'captions.jsonl'}), or --captions oracle"
-        )
-    if not path.is_file():
-        raise InputError(
-            f"captions file {path} does not exist; give a caption dump (amber-eval segment "
-            "writes one) or --captions oracle"
-        )
-    dump = read_dump(path, known_images=benchmark.images)
-    return dump, sha256_file(path)
-
-
-def _select(config: RunConfig, dump: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    from dataclasses import replace
-
-    from amber_eval.captions.selection import ORDERS, SelectionSettings, select_captions
-
-    settings = SelectionSettings()
-    if config.top_k is not None:
-        settings = replace(settings, top_k=config.top_k)
-    if config.min_score is not None:
-        settings = replace(settings, min_score=config.min_score)
-    if config.order is not None:
-        if config.order not in ORDERS:
-            raise InputError(f"unknown caption order {config.order!r}; use {', '.join(ORDERS)}")
-        settings = replace(settings, order=config.order)  # type: ignore[arg-type]
-    if config.order_seed is not None:
-        settings = replace(settings, seed=config.order_seed)
-    return settings.to_json(), dict(select_captions(dump, settings))
 
 
 def _template_info(template: str) -> tuple[str, str]:
