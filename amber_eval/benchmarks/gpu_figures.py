@@ -81,7 +81,7 @@ def judge_figures(
                 "tflops": None if achieved is None else round(achieved, 1),
                 "share_of_peak": None
                 if achieved is None or peak is None
-                else round(achieved / peak, 3),
+                else round(achieved / peak, 4),
                 "peak_memory_gib": round(int(phase["peak_memory_bytes"]) / 2**30, 2),
             }
         )

@@ -442,14 +442,19 @@ def bench_gpu() -> None:
     """Every GPU figure in one command on a machine without network (docs/gpu.md)."""
 
 
+def _gpu_folder(name: str, help_text: str) -> Any:
+    """The folder of ``bench-gpu bundle`` (default ``.gpu``, git-ignored)."""
+    return click.option(
+        name,
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(".gpu"),
+        show_default=True,
+        help=help_text,
+    )
+
+
 @bench_gpu.command("bundle")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".gpu"),
-    show_default=True,
-    help="The folder to fill (emptied first); git-ignored, it travels with the working tree.",
-)
+@_gpu_folder("--out", "The folder to fill (emptied first); it travels with the working tree.")
 @click.option(
     "--parts",
     default="judge,segmenter,nf4",
@@ -471,17 +476,13 @@ def bench_gpu_bundle(out: Path, parts: str, data_dir: Path | None) -> None:
     required=True,
     help="Where gpu-figures.json, gpu-figures.md and gpu-check.log go.",
 )
-@click.option(
-    "--bundle",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".gpu"),
-    show_default=True,
-    help="The folder `bench-gpu bundle` filled.",
-)
+@_gpu_folder("--bundle", "The folder `bench-gpu bundle` filled.")
 @click.option(
     "--dry-run", is_flag=True, help="On the CPU with a tiny random model and a few questions."
 )
-@click.option("--steps", help="Only these steps, comma-separated (versions,judge,segmenter,nf4).")
+@click.option(
+    "--steps", help="Only these steps, comma-separated (versions,judge,naive,segmenter,nf4)."
+)
 def bench_gpu_check(out: Path, bundle: Path, dry_run: bool, steps: str | None) -> None:
     """Run every step in its own process with its own time limit; write the figures.
 
