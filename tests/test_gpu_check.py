@@ -263,6 +263,49 @@ def bench_gpu_check(*args: str, env: dict[str, str] | None = None) -> Any:
     )
 
 
+def parsed(argv: tuple[str, ...]) -> Any:
+    """The click context of ``amber-eval ARGS`` (options parsed and checked, nothing run)."""
+    import click
+
+    from amber_eval.cli.main import cli
+
+    assert argv[1:3] == ("-m", "amber_eval")
+    command: Any = cli
+    args, context, name = list(argv[3:]), None, "amber-eval"
+    while True:
+        context = command.make_context(name, args, parent=context)
+        if not isinstance(command, click.Group):
+            return context
+        protected = getattr(context, "_protected_args", None) or context.protected_args
+        name, command, args = command.resolve_command(context, [*protected, *context.args])
+
+
+def test_the_gpu_commands_parse_and_fit_in_eight_minutes(tmp_path: Path) -> None:
+    """The GPU run's own commands (not the dry run's): every option exists and parses."""
+    bundle = tmp_path / "gpu"
+    (bundle / "data").mkdir(parents=True)
+    (bundle / "llama2-7b").mkdir()
+    steps = gpu_check.plan(bundle, bundle / "llama2-7b", tmp_path / "w", dry_run=False)
+    assert [s.name for s in steps] == ["versions", "judge", "naive", "segmenter", "nf4"]
+    assert sum(s.timeout_s for s in steps) < 8 * 60
+    params = {s.name: parsed(s.argv).params for s in steps}
+    assert params["versions"]["require_cuda"] is True
+    judge, naive, nf4 = params["judge"], params["naive"], params["nf4"]
+    assert (judge["questions"], judge["no_naive"], judge["compare_strategies"]) == (
+        14216,
+        True,
+        True,
+    )
+    for values in (judge, naive, nf4):
+        assert (values["device"], values["random_weights"]) == ("cuda", True)
+        assert values["llm"] == str(bundle / "llama2-7b")
+        assert values["data_dir"] == bundle / "data"
+    assert judge["dtype"] == naive["dtype"] == "bfloat16"
+    assert naive["questions"] == 300 and not naive["no_naive"]
+    assert nf4["load_in_4bit"] is True
+    assert params["segmenter"]["device"] == "cuda" and params["segmenter"]["size"] == "base"
+
+
 def test_the_check_without_the_folder_says_how_to_build_it(tmp_path: Path) -> None:
     done = bench_gpu_check("--out", str(tmp_path / "o"), "--bundle", str(tmp_path / "none"))
     assert done.returncode == 2
@@ -280,6 +323,18 @@ def test_every_module_the_check_imports_is_on_the_image_or_carried() -> None:
                 pytest.skip(f"{module} is not installed here")
             wanted = {n.lower().replace("_", "-") for n in ON_THE_IMAGE | carried}
             assert names & wanted, f"{part}: {module} ({names}) is neither on the image nor carried"
+
+
+def test_the_versions_line_names_what_was_found_and_what_is_missing() -> None:
+    found = {"python": "3.12.3", "torch": "2.11.0", "transformers": "5.17.0", "cuda": "13.0",
+             "accelerate": "1.15.0", "bitsandbytes": None, "open_clip_torch": "3.3.0",
+             "device": "NVIDIA H200", "driver": "580.159.03",
+             "missing_modules": {"nf4": ["bitsandbytes"]}}  # fmt: skip
+    assert gpu_check.found_versions(found) == (
+        "found: python 3.12.3, torch 2.11.0, transformers 5.17.0, accelerate 1.15.0, "
+        "bitsandbytes missing, open_clip_torch 3.3.0 (CUDA 13.0); NVIDIA H200, driver "
+        "580.159.03; nf4 lacks bitsandbytes"
+    )
 
 
 def render_of(**figures: Any) -> str:
@@ -369,6 +424,19 @@ def test_the_folder_takes_bitsandbytes_only_if_it_fits(
         )
 
 
+def test_the_folder_is_emptied_only_when_this_command_filled_it(tmp_path: Path) -> None:
+    from amber_eval.errors import InputError
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match=r"holds files and no bundle\.json"):
+        build_bundle(folder, download=fake_wheels({}), build_wheel=fake_project_wheel)
+    assert (folder / "notes.txt").read_text() == "keep me"
+    with pytest.raises(InputError, match="a folder of its own"):
+        build_bundle(REPO, download=fake_wheels({}), build_wheel=fake_project_wheel)
+
+
 @pytest.mark.slow
 def test_make_gpu_wheels_builds_a_folder_within_the_limit(
     tmp_path: Path, amber_data_dir: Path
@@ -445,6 +513,8 @@ def test_the_dry_run_runs_every_step_and_writes_both_files(
         assert f"`{step['command']}`" in markdown
     assert steps["judge"]["command"].startswith("amber-eval bench --llm ")
     assert "dry run: yes" in markdown
+    assert f"transformers {metadata.version('transformers')}" in done.stdout
+    assert done.stdout.rstrip().endswith(markdown.rstrip().splitlines()[-1])
 
 
 def test_the_bundle_report_adds_up() -> None:

@@ -214,6 +214,11 @@ def build_bundle(
     root = root if root is not None else source_root()
     if folder.resolve() == root.resolve() or root.resolve().is_relative_to(folder.resolve()):
         raise InputError(f"{folder}: the GPU folder must be a folder of its own in the checkout")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "bundle.json").is_file():
+        raise InputError(
+            f"{folder} holds files and no bundle.json: it is not a folder this command filled, "
+            "so it is left alone. Give a new or empty folder (or remove this one)"
+        )
     if folder.exists():
         shutil.rmtree(folder)
     wheels = folder / WHEELS_FOLDER

@@ -307,6 +307,7 @@ def run_check(
             result = run_step(step, log, env=env)
             if result.name == "versions" and result.status == "ok":
                 environment = result.report
+                echo(found_versions(environment))
             if result.status == "ok":
                 result.figures = figures_of(result, weights, environment.get("bf16_peak_tflops"))
             echo(f"{step.name}: {result.status} in {result.seconds:.1f} s"
@@ -320,8 +321,23 @@ def run_check(
         "steps": [result.to_json() for result in steps_run],
     }
     atomic_write_json(out / "gpu-figures.json", summary)
-    atomic_write_text(out / "gpu-figures.md", render_markdown(summary))
+    markdown = render_markdown(summary)
+    atomic_write_text(out / "gpu-figures.md", markdown)
+    echo(f"wrote {out / 'gpu-figures.json'} and {out / 'gpu-figures.md'}:\n")
+    echo(markdown)
     return summary
+
+
+def found_versions(found: dict[str, Any]) -> str:
+    """One line: the versions the check found, the device and its driver."""
+    names = ("torch", "transformers", "accelerate", "bitsandbytes", "open_clip_torch")
+    versions = ", ".join(f"{name} {found.get(name) or 'missing'}" for name in names)
+    missing = found.get("missing_modules") or {}
+    return (
+        f"found: python {found.get('python')}, {versions} (CUDA {found.get('cuda')}); "
+        f"{found.get('device')}, driver {found.get('driver') or 'unknown'}"
+        + "".join(f"; {part} lacks {', '.join(names)}" for part, names in missing.items())
+    )
 
 
 def environment(*, require_cuda: bool = False) -> dict[str, Any]:

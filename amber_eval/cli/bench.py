@@ -493,7 +493,6 @@ def bench_gpu_check(out: Path, bundle: Path, dry_run: bool, steps: str | None) -
     summary = run_check(
         out, bundle=bundle, dry_run=dry_run, only=_names(steps) if steps else None, echo=click.echo
     )
-    click.echo(f"wrote {out / 'gpu-figures.json'} and {out / 'gpu-figures.md'}")
     bad = [s["name"] for s in summary["steps"] if s["status"] in ("failed", "timeout")]
     if bad:
         raise click.ClickException(f"step(s) {', '.join(bad)} did not finish: see gpu-check.log")
