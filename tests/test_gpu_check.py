@@ -286,7 +286,7 @@ def test_the_gpu_commands_parse_and_fit_in_eight_minutes(tmp_path: Path) -> None
     (bundle / "data").mkdir(parents=True)
     (bundle / "llama2-7b").mkdir()
     steps = gpu_check.plan(bundle, bundle / "llama2-7b", tmp_path / "w", dry_run=False)
-    assert [s.name for s in steps] == ["versions", "judge", "naive", "segmenter", "nf4"]
+    assert tuple(s.name for s in steps) == gpu_check.STEPS
     assert sum(s.timeout_s for s in steps) < 8 * 60
     params = {s.name: parsed(s.argv).params for s in steps}
     assert params["versions"]["require_cuda"] is True
@@ -311,6 +311,17 @@ def test_the_check_without_the_folder_says_how_to_build_it(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "holds no llama2-7b/config.json" in done.stderr
     assert "make gpu-wheels" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unknown_step_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "gpu-check.log").write_text("the last run's log")
+    done = bench_gpu_check("--dry-run", "--out", str(out), "--steps", "judge,naiv")
+    assert done.returncode == 2
+    assert "unknown step(s) naiv; steps: versions, judge, naive, segmenter, nf4" in done.stderr
+    assert (out / "gpu-check.log").read_text() == "the last run's log"
 
 
 def test_every_module_the_check_imports_is_on_the_image_or_carried() -> None:

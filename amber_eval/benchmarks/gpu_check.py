@@ -28,6 +28,9 @@ from typing import IO, Any
 from amber_eval.benchmarks.gpu_bundle import DATA_FOLDER, MODEL_FOLDER
 from amber_eval.errors import InputError, ResourceError
 
+STEPS = ("versions", "judge", "naive", "segmenter", "nf4")
+"""The steps of :func:`plan`, in the order they run."""
+
 NAIVE_SAMPLE = 300
 """Questions the naive ``generate()`` loop is timed on (and both modes compared on)."""
 
@@ -275,13 +278,16 @@ def run_check(
     from amber_eval.benchmarks.gpu_figures import decoder_weights, render_markdown
     from amber_eval.io import atomic_write_json, atomic_write_text
 
-    out.mkdir(parents=True, exist_ok=True)
+    unknown = sorted(set(only or ()) - set(STEPS))
+    if unknown:
+        raise InputError(f"unknown step(s) {', '.join(unknown)}; steps: {', '.join(STEPS)}")
     model = bundle / MODEL_FOLDER
     if not dry_run and not (model / "config.json").is_file():
         raise InputError(
             f"{bundle} holds no {MODEL_FOLDER}/config.json: build the folder with "
             "`make gpu-wheels` and send it with the working tree"
         )
+    out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
     steps_run: list[StepResult] = []
     work = out / "steps"
@@ -296,9 +302,6 @@ def run_check(
             model = write_config_folder(Path(scratch) / "tiny-llama", "llama2-7b", **TINY_LLAMA)
         weights = decoder_weights(json.loads((model / "config.json").read_text("utf-8")))
         steps = plan(bundle, model, work, dry_run=dry_run)
-        unknown = sorted(set(only or ()) - {s.name for s in steps})
-        if unknown:
-            raise InputError(f"unknown step(s) {', '.join(unknown)}; steps: {', '.join(s.name for s in steps)}")  # fmt: skip
         environment: dict[str, Any] = {}
         for step in steps:
             if only and step.name not in only:
