@@ -348,6 +348,59 @@ def test_the_versions_line_names_what_was_found_and_what_is_missing() -> None:
     )
 
 
+IMPORTS_OF_AMBER_EVAL = """
+import ast, json, sys
+from importlib import metadata
+from amber_eval.cli.main import main
+for argv in json.loads(sys.argv[1]):
+    main(argv)
+named = set()
+for name, module in list(sys.modules.items()):
+    if name.startswith("amber_eval") and getattr(module, "__file__", None):
+        for node in ast.walk(ast.parse(open(module.__file__, encoding="utf-8").read())):
+            if isinstance(node, ast.Import):
+                named |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                named.add(node.module.split(".")[0])
+loaded = {name.split(".")[0] for name in sys.modules}
+found = metadata.packages_distributions()
+print(json.dumps(sorted({d for top in named & loaded for d in found.get(top, [])})))
+"""
+"""Runs commands in one process, then prints the distributions of the modules that amber_eval's
+own loaded modules import and that were loaded (what the dependencies import is theirs)."""
+
+
+@pytest.mark.slow
+def test_the_gpu_steps_import_only_what_the_image_has_or_the_folder_carries(
+    tmp_path: Path, amber_data_dir: Path
+) -> None:
+    pytest.importorskip("open_clip")
+    smollm2_or_skip()
+    from amber_eval.benchmarks.random_llm import write_config_folder
+
+    model = write_config_folder(tmp_path / "tiny", "llama2-7b", **gpu_check.TINY_LLAMA)
+    commands = [
+        ["bench", "--llm", str(model), "--random-weights", "--device", "cpu", "--questions", "12",
+         "--compare-strategies", "--data-dir", str(amber_data_dir), "--json", str(tmp_path / "j")],
+        ["bench-segment", "--random-weights", "--size", "tiny", "--images", "1", "--device", "cpu",
+         "--json", str(tmp_path / "s")],
+    ]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_OF_AMBER_EVAL, json.dumps(commands)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = {name.lower().replace("_", "-") for name in json.loads(done.stdout.splitlines()[-1])}
+    carried = {name for names in PARTS.values() for name in names}
+    allowed = {n.lower().replace("_", "-") for n in ON_THE_IMAGE | carried | {"amber-eval"}}
+    assert {"torch", "transformers", "open-clip-torch", "platformdirs"} <= imported
+    assert imported <= allowed, f"neither on the GPU image nor carried: {imported - allowed}"
+
+
 def render_of(**figures: Any) -> str:
     step = {
         "name": "judge",
