@@ -169,6 +169,15 @@ def test_a_crashing_step_fails_alone_with_its_exit_code(tmp_path: Path) -> None:
         assert run_step(quiet, log).error == "wrote no report quiet.json"
 
 
+def test_a_step_whose_report_is_not_json_fails_alone(tmp_path: Path) -> None:
+    report = tmp_path / "torn.json"
+    step = python_step(tmp_path, "torn", f"open({str(report)!r}, 'w').write('{{\"x\": ')")
+    with open(tmp_path / "log", "w") as log:
+        result = run_step(step, log)
+    assert result.status == "failed"
+    assert result.error is not None and str(report) in result.error
+
+
 def test_a_step_over_its_limit_is_stopped_with_its_children(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
     code = (
@@ -215,6 +224,17 @@ def test_one_failing_step_leaves_the_others_and_both_files(
         return [
             python_step(tmp_path, "judge", "raise SystemExit(5)"),
             Step(
+                "naive",
+                (
+                    sys.executable,
+                    "-c",
+                    "import json; "
+                    + write.format(str(work / "naive.json"), {"naive": "not a phase"}),
+                ),
+                60,
+                work / "naive.json",
+            ),
+            Step(
                 "segmenter",
                 (
                     sys.executable,
@@ -242,10 +262,12 @@ def test_one_failing_step_leaves_the_others_and_both_files(
     summary = gpu_check.run_check(tmp_path / "out", bundle=tmp_path / "bundle", echo=lambda _: None)
     assert [(s["name"], s["status"]) for s in summary["steps"]] == [
         ("judge", "failed"),
+        ("naive", "failed"),
         ("segmenter", "ok"),
     ]
+    assert summary["steps"][1]["error"].startswith("naive.json not understood (TypeError")
     written = json.loads((tmp_path / "out" / "gpu-figures.json").read_text())
-    assert written["steps"][1]["figures"]["images_per_second"] == 4.0
+    assert written["steps"][2]["figures"]["images_per_second"] == 4.0
     markdown = (tmp_path / "out" / "gpu-figures.md").read_text()
     assert "**failed**: exit code 5" in markdown
     assert "2 images, 18 regions: 4.0 images/s, 36.0 regions/s" in markdown

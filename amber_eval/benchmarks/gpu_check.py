@@ -10,7 +10,6 @@ few questions, so the GPU call cannot fail on a typo (docs/gpu.md).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shlex
@@ -26,7 +25,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from amber_eval.benchmarks.gpu_bundle import DATA_FOLDER, MODEL_FOLDER
-from amber_eval.errors import InputError, ResourceError
+from amber_eval.errors import AmberEvalError, InputError, ResourceError
+from amber_eval.io import load_json, read_text
 
 STEPS = ("versions", "judge", "naive", "segmenter", "nf4")
 """The steps of :func:`plan`, in the order they run."""
@@ -239,8 +239,13 @@ def run_step(step: Step, log: IO[str], *, env: dict[str, str] | None = None) -> 
     elif not step.report.is_file():
         result.status, result.error = "failed", f"wrote no report {step.report.name}"
     else:
-        result.status = "ok"
-        result.report = json.loads(step.report.read_text(encoding="utf-8"))
+        try:
+            report = load_json(read_text(step.report, "step report"), str(step.report))
+            if not isinstance(report, dict):
+                raise InputError(f"{step.report}: a JSON object was expected")
+            result.report, result.status = report, "ok"
+        except AmberEvalError as exc:
+            result.status, result.error = "failed", str(exc)
     log.write(f"=== {step.name}: {result.status} in {result.seconds:.1f} s\n")
     log.flush()
     return result
@@ -300,7 +305,8 @@ def run_check(
             from amber_eval.benchmarks.random_llm import write_config_folder
 
             model = write_config_folder(Path(scratch) / "tiny-llama", "llama2-7b", **TINY_LLAMA)
-        weights = decoder_weights(json.loads((model / "config.json").read_text("utf-8")))
+        config = model / "config.json"
+        weights = decoder_weights(load_json(read_text(config, "model configuration"), str(config)))
         steps = plan(bundle, model, work, dry_run=dry_run)
         environment: dict[str, Any] = {}
         for step in steps:
@@ -312,7 +318,14 @@ def run_check(
                 environment = result.report
                 echo(found_versions(environment))
             if result.status == "ok":
-                result.figures = figures_of(result, weights, environment.get("bf16_peak_tflops"))
+                peak = environment.get("bf16_peak_tflops")
+                try:
+                    result.figures = figures_of(result, weights, peak)
+                except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+                    result.status = "failed"
+                    result.error = (
+                        f"{step.report.name} not understood ({type(exc).__name__}: {exc})"
+                    )
             echo(f"{step.name}: {result.status} in {result.seconds:.1f} s"
                  + (f" ({result.error})" if result.error else ""))  # fmt: skip
             steps_run.append(result)
