@@ -42,7 +42,7 @@ GPU_STEPS ?=
 GPU_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
 DRY_RUN ?=
 
-.PHONY: help setup vllm-env quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report bench-pairs gpu-wheels gpu-check clean
+.PHONY: help setup vllm-env quickstart test test-fast mutants check lint format types eval bench bench-score bench-segment bench-report bench-pairs gpu-wheels gpu-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ test: ## run the test suite
 
 test-fast: ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
+
+mutants: ## apply each mutation of tests/mutations.toml in a scratch copy; list the survivors
+	$(BIN)/python tests/mutants.py
 
 bench-score: ## time full-set scoring against the upstream algorithm
 	$(AMBER) bench-score --responses $(AMBER_EVAL_PARITY)/all_yes.json --vectors $(AMBER_EVAL_PARITY)/glove50-amber-vocab
