@@ -3,7 +3,7 @@
 A config file is data: it cannot run code, choose where prompts and the key are sent, which
 tokenizer is loaded or which file is read into the prompts; those settings need their option
 on the command line too. Every value goes through the same checks as the command line's (one
-validator, :func:`amber_eval.judge.options.field_problem`), and a bad one is exit code 2
+validator, :func:`amber_eval.judge_options.field_problem`), and a bad one is exit code 2
 naming the key, before anything runs.
 """
 
@@ -155,7 +155,7 @@ def test_a_toml_date_is_not_a_template(tmp_path: Path, run_cli: RunCli) -> None:
 
 
 def test_the_command_line_may_give_what_the_file_cannot(tmp_path: Path) -> None:
-    from amber_eval.runs.record import load_run_config
+    from amber_eval.run_folder.record import load_run_config
 
     path = _write(tmp_path, "toml", {"template": "mine.jinja"}, {"trust_remote_code": True})
     config = load_run_config(path, from_command_line={"template", "trust_remote_code"})

@@ -143,7 +143,7 @@ def test_report_refuses_to_overwrite_what_with_ceiling_reads(
 ) -> None:
     from amber_eval.checks.judge_card import judge_check
     from amber_eval.judge.mock import MockJudge
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
     from amber_eval.runs.pipeline import run_evaluation
 
     config = RunConfig(captions="oracle", llm="mock-no", limit_images=1, out=tmp_path / "r", show_progress=False)  # fmt: skip

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from parts import requires_mark, requires_module
 
-from amber_eval.answer_line import read_answer_lines
 from amber_eval.benchmarks.reporting import CHROMIUM, CHROMIUM_FLAGS
 from amber_eval.benchmarks.synthetic_runs import synthetic_metrics, write_synthetic_run
 from amber_eval.reporting import load_run
 from amber_eval.reporting.html import render_html, script_json
 from amber_eval.reporting.run_outputs import write_run_report
-from amber_eval.runs.run_folder import read_coverage_lines
+from amber_eval.run_folder.answer_line import read_answer_lines
+from amber_eval.run_folder.files import read_coverage_lines
 
 HOSTILE = '</script><script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> & co'
 
@@ -211,7 +211,7 @@ def test_cli_html_with_intervals_and_two_runs(tmp_path: Path) -> None:
 def test_captions_come_from_the_run_folder(tmp_path: Path) -> None:
     import shutil
 
-    from amber_eval.runs.run_folder import write_selected_captions
+    from amber_eval.run_folder.files import write_selected_captions
 
     folder = write_synthetic_run(tmp_path / "results" / "m" / "x-1", images=2)
     write_selected_captions(

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from amber_eval.amber_images import image_name
-from amber_eval.answer_line import AnswerLine
-from amber_eval.coverage_line import CoverageLine
 from amber_eval.io import atomic_write_json, atomic_write_text
 from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
-from amber_eval.runs.config import RunConfig
-from amber_eval.runs.record import RunRecord
-from amber_eval.runs.run_folder import RUN_FILE, write_run_record
+from amber_eval.run_folder.answer_line import AnswerLine
+from amber_eval.run_folder.config import RunConfig
+from amber_eval.run_folder.coverage_line import CoverageLine
+from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, write_run_record
+from amber_eval.run_folder.record import RunRecord
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
 from amber_eval.terms import RULES, Rules
 
@@ -211,7 +211,7 @@ def write_synthetic_run(
     target.mkdir(parents=True, exist_ok=True)
     record = synthetic_record(model=model, llm=llm, questions=len(answers))
     write_run_record(target / RUN_FILE, record)
-    atomic_write_json(target / "metrics.json", metrics)
+    atomic_write_json(target / METRICS_FILE, metrics)
     atomic_write_text(
         target / "answers.jsonl",
         "".join(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in answers),

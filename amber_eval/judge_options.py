@@ -39,7 +39,7 @@ def setting(
     ``backend`` names the one backend the setting belongs to (giving it with another backend
     is an error); ``command_line_only`` settings (running a repository's code, where prompts
     and the key go, which files are read) are taken from the command line only, never from a
-    config file by itself (:func:`amber_eval.runs.record.load_run_config`).
+    config file by itself (:func:`amber_eval.run_folder.record.load_run_config`).
 
     Every value is checked against this description when a :class:`JudgeOptions` is made
     (:func:`check_setting`), whether it came from the command line or from a file.
