@@ -25,6 +25,10 @@ RUN_FORMAT = "amber-eval/run"
 RUN_FORMAT_VERSION = 1
 RunStatus = Literal["started", "success", "error"]
 STATUSES: tuple[RunStatus, ...] = ("started", "success", "error")
+RunKind = Literal["judge", "responses"]
+#: ``judge``: ``amber-eval run`` judged region captions; ``responses``: ``amber-eval score
+#: --model`` scored an MLLM's response file(s) (no judge, no captions).
+KINDS: tuple[RunKind, ...] = ("judge", "responses")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,14 @@ class RunRecord:
     judge_requests: Mapping[str, Any] | None = None
     """Engine backends (vllm, openai): requests, retries by reason, seconds waited before
     retries and errors of the last invocation."""
+    kind: RunKind = "judge"
+    """What made the folder: ``judge`` (a judge run) or ``responses`` (a scored response file;
+    ``config.captions`` is then the first response file and ``config.llm`` is ``responses``)."""
+    responses: tuple[Mapping[str, Any], ...] | None = None
+    """``kind: responses``: each scored file as ``{"file", "sha256", "ids"}``."""
+    spacy_pipeline: Mapping[str, Any] | None = None
+    """The spaCy pipeline of the generative metrics (``name``, ``version``, ``vectors`` shape,
+    ``sha256``; :func:`amber_eval.scoring.similarity.pipeline_provenance`), when it was found."""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Fields this version does not know (kept when the record is written again)."""
 
@@ -119,6 +131,15 @@ class RunRecord:
                 if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
                     raise InputError(f"{where}: field {name!r} has the wrong type ({value!r:.40})")
                 values[name] = value
+        if values.get("kind", "judge") not in KINDS:
+            raise InputError(
+                f"{where}: field 'kind' is {values['kind']!r}; expected one of {', '.join(KINDS)}"
+            )
+        listed = data.get("responses")
+        if listed is not None:
+            if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
+                raise InputError(f"{where}: field 'responses' must be a list of objects")
+            values["responses"] = tuple(listed)
         if values.get("status", "started") not in STATUSES:
             raise InputError(
                 f"{where}: field 'status' is {values['status']!r}; expected one of "
@@ -136,6 +157,8 @@ class RunRecord:
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "judge_requests": (dict,),
+    "kind": (str,),
+    "spacy_pipeline": (dict,),
     "model": (str,),
     "config_hash": (str,),
     "status": (str,),
@@ -207,7 +230,13 @@ def load_run_config(path: str | Path) -> RunConfig:
     ``[judge_options]`` table)."""
     source = Path(path)
     if source.suffix.lower() != ".toml":
-        return read_run_record(source).config
+        record = read_run_record(source)
+        if record.kind != "judge":
+            raise InputError(
+                f"{source}: this folder holds a scored response file (kind {record.kind!r}), "
+                "not a judge run; score the file again with `amber-eval score FILE --model NAME`"
+            )
+        return record.config
     try:
         import tomllib
     except ImportError:  # Python 3.10
