@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -122,39 +122,97 @@ def alarm_notes(table: Table) -> list[str]:
     ]
 
 
+#: LaTeX tables are set in ``\\footnotesize`` with 3 pt column padding and a label column of
+#: ``LATEX_LABEL_WIDTH`` (labels wrap); a layout wider than ``LATEX_TEXT_WIDTH`` (a standard
+#: one-column article's 345 pt) is set as several tabulars one above the other, cut at column
+#: groups into parts of even width, so no ``\\resizebox`` is needed.
+LATEX_TEXT_WIDTH = 345.0
+LATEX_LABEL_WIDTH = "2.2cm"
+_PAD_PT = 6.0
+_LABEL_PT = 62.6 + _PAD_PT  # 2.2 cm and its padding
+
+
+def latex_column_width(column: Column, *, with_ci: bool) -> float:
+    """An upper estimate, in pt, of a column's width in ``\\footnotesize``: its header, a bold
+    ``100.0`` or, with intervals, ``[100.0, 100.0]`` in ``\\scriptsize`` under it; padding
+    included. (Measured with pdflatex: ``CHAIR$\\downarrow$`` 31.4 pt, bold ``100.0``
+    21.6 pt, the interval 45.9 pt.)"""
+    header = sum(3.0 if ch in "Ij" else 6.2 if ch.isupper() else 4.1 for ch in column.header)
+    header += 7.0 if column.ranked and column.lower_is_better else 0.0
+    value = 46.0 if with_ci and not column.is_count else 21.6
+    return max(header, value) + _PAD_PT
+
+
+_TEX_UNDER = r"\\"
+
+
+def _tex_label(text: str) -> str:
+    """A label cell that wraps within the label column's width."""
+    return rf"\parbox[t]{{{LATEX_LABEL_WIDTH}}}{{\raggedright {text}}}"
+
+
+def _tex_stacked(cell: str) -> str:
+    """A value with its interval under it, both centred."""
+    return rf"\begin{{tabular}}[t]{{@{{}}c@{{}}}}{cell}\end{{tabular}}"
+
+
+def latex_parts(
+    columns: tuple[Column, ...], *, with_ci: bool = False, width: float = LATEX_TEXT_WIDTH
+) -> list[tuple[Column, ...]]:
+    """``columns`` cut into consecutive parts that each fit ``width`` beside the label column,
+    at group boundaries where a group fits in a part (a wider group is cut where it must),
+    as few parts as that takes and of about even width."""
+    room = width - _LABEL_PT
+    sizes = {c.key: latex_column_width(c, with_ci=with_ci) for c in columns}
+    fewest = _fill(columns, sizes, room)
+    target = sum(sizes.values()) / len(fewest)
+    while target < room:  # the narrowest room that still takes no more parts
+        even = _fill(columns, sizes, target)
+        if len(even) == len(fewest):
+            return even
+        target += 2.0
+    return fewest
+
+
+def _fill(
+    columns: tuple[Column, ...], sizes: Mapping[str, float], room: float
+) -> list[tuple[Column, ...]]:
+    parts: list[list[Column]] = [[]]
+    used = 0.0
+    for _, group in _spans(columns):
+        if parts[-1] and used + sum(sizes[c.key] for c in group) > room:
+            parts.append([])
+            used = 0.0
+        for column in group:
+            if parts[-1] and used + sizes[column.key] > room:
+                parts.append([])
+                used = 0.0
+            parts[-1].append(column)
+            used += sizes[column.key]
+    return [tuple(part) for part in parts if part]
+
+
 def to_latex(table: Table) -> str:
-    """A booktabs ``tabular`` with grouped headers (multicolumn + cmidrule)."""
+    """Booktabs ``tabular`` (one, or several stacked for a wide layout) with grouped headers
+    (multicolumn + cmidrule); the notes follow as wrapping text. Fits the text width of a
+    standard one-column article with no ``\\resizebox``."""
     import jinja2
 
-    spans = _spans(table.columns)
-    top = [r"\multirow{2}{*}{Model}"]
-    bottom = [""]
-    rules = []
-    position = 2
-    for group, columns in spans:
-        if group:
-            top.append(rf"\multicolumn{{{len(columns)}}}{{c}}{{{tex_escape(group)}}}")
-            rules.append(rf"\cmidrule(lr){{{position}-{position + len(columns) - 1}}}")
-            bottom.extend(_tex_header(column) for column in columns)
-        else:
-            top.append(rf"\multirow{{2}}{{*}}{{{_tex_header(columns[0])}}}")
-            bottom.append("")
-        position += len(columns)
     body = _cells(
         table,
         emphasise=lambda text: rf"\textbf{{{text}}}",
-        interval=lambda low, high: rf"\,{{\scriptsize[{low}, {high}]}}",
+        interval=lambda low, high: rf"{_TEX_UNDER}{{\scriptsize[{low}, {high}]}}",
         missing="--",
     )
-    published, runs, ceiling = [], [], []
-    for row, cells in zip(table.rows, body, strict=True):
-        label = tex_escape(row.label)
-        if row.source == "published":
-            published.append(" & ".join([label + r"$^\dagger$", *cells]))
-        elif row.source == "ceiling":
-            ceiling.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
-        else:
-            runs.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
+    # an interval goes under its value: the cell becomes two centred lines
+    body = [
+        [_tex_stacked(cell) if _TEX_UNDER in cell else cell for cell in cells] for cells in body
+    ]
+    index = {column.key: i for i, column in enumerate(table.columns)}
+    parts = [
+        _latex_part(table, part, [[cells[index[c.key]] for c in part] for cells in body])
+        for part in latex_parts(table.columns, with_ci=table.ci is not None)
+    ]
     template_text = (
         resources.files("amber_eval") / "resources" / "report_table.tex.jinja"
     ).read_text("utf-8")
@@ -176,20 +234,49 @@ def to_latex(table: Table) -> str:
         mode=table.rules,
         ci_note=ci_note,
         direction_note=_direction_note(table),
-        column_spec="l" + "c" * len(table.columns),
-        header_top=" & ".join(top),
-        rules=" ".join(rules),
-        header_bottom=" & ".join(bottom),
-        published_lines=published,
-        run_lines=runs,
-        ceiling_lines=ceiling,
+        parts=parts,
+        label_width=LATEX_LABEL_WIDTH,
         notes=[
             rf"$^\dagger$ published figures: {tex_escape(ref.title)}." for ref in table.references
         ]
         + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)]
         + [tex_escape(note) for note in ceiling_notes(table)],
-        width=len(table.columns) + 1,
     )
+
+
+def _latex_part(table: Table, columns: tuple[Column, ...], body: list[list[str]]) -> dict[str, Any]:
+    """One tabular's header and row lines: the label column, then ``columns``."""
+    top = [r"\multirow{2}{*}{Model}"]
+    bottom = [""]
+    rules = []
+    position = 2
+    for group, spanned in _spans(columns):
+        if group:
+            top.append(rf"\multicolumn{{{len(spanned)}}}{{c}}{{{tex_escape(group)}}}")
+            rules.append(rf"\cmidrule(lr){{{position}-{position + len(spanned) - 1}}}")
+            bottom.extend(_tex_header(column) for column in spanned)
+        else:
+            top.append(rf"\multirow{{2}}{{*}}{{{_tex_header(spanned[0])}}}")
+            bottom.append("")
+        position += len(spanned)
+    published, runs, ceiling = [], [], []
+    for row, cells in zip(table.rows, body, strict=True):
+        if row.source == "published":
+            label = _tex_label(tex_escape(row.label) + r"$^\dagger$")
+            published.append(" & ".join([label, *cells]))
+        else:
+            mark = r"$^\ddagger$" if row.warnings else ""
+            lines = ceiling if row.source == "ceiling" else runs
+            lines.append(" & ".join([_tex_label(tex_escape(row.label) + mark), *cells]))
+    return {
+        "column_spec": "l" + "c" * len(columns),
+        "header_top": " & ".join(top),
+        "rules": " ".join(rules),
+        "header_bottom": " & ".join(bottom),
+        "published_lines": published,
+        "run_lines": runs,
+        "ceiling_lines": ceiling,
+    }
 
 
 def booktabs_table(command: str, column_spec: str, header: str, rows: list[str], note: str) -> str:
