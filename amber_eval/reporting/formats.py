@@ -259,7 +259,9 @@ def _latex_part(table: Table, columns: tuple[Column, ...], body: list[list[str]]
             top.append(rf"\multirow{{2}}{{*}}{{{_tex_header(spanned[0])}}}")
             bottom.append("")
         position += len(spanned)
-    published, runs, ceiling = [], [], []
+    published: list[str] = []
+    runs: list[str] = []
+    ceiling: list[str] = []
     for row, cells in zip(table.rows, body, strict=True):
         if row.source == "published":
             label = _tex_label(tex_escape(row.label) + r"$^\dagger$")
