@@ -188,16 +188,21 @@ def score(
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    data = result.to_json()
+    if "generative" in result.blocks:
+        from amber_eval.scoring.similarity import pipeline_provenance
+
+        data["spacy_pipeline"] = pipeline_provenance(spacy_model)
     if json_out is not None:
         from amber_eval.io import atomic_write_json
 
-        atomic_write_json(json_out, result.to_json())
+        atomic_write_json(json_out, data)
     if items_out is not None:
         write_items(items_out, result.items)
     if output_format == "upstream":
         click.echo(result.upstream_text(), nl=False)
     elif output_format == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps(data, indent=2))
     else:
         render_table(result)
     if model is not None:

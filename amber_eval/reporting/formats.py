@@ -192,6 +192,43 @@ def _fill(
     return [tuple(part) for part in parts if part]
 
 
+def pipeline_notes(table: Table) -> list[str]:
+    """Which spaCy pipeline computed the rows' generative metrics (one line per pipeline), and
+    a warning for a pipeline other than ``en_core_web_lg``, the published rows' pipeline."""
+    from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
+
+    if not any(column.block == "generative" for column in table.columns):
+        return []
+    by_pipeline: dict[tuple[str, str, str, str], list[str]] = {}
+    for row in table.rows:
+        pipeline = row.spacy_pipeline
+        if row.source == "published" or not pipeline:
+            continue
+        vectors = pipeline.get("vectors")
+        shape = "x".join(str(n) for n in vectors) if isinstance(vectors, list) else "none"
+        key = (
+            str(pipeline.get("name", "?")),
+            str(pipeline.get("version", "?")),
+            shape,
+            str(pipeline.get("sha256", ""))[:12],
+        )
+        by_pipeline.setdefault(key, []).append(row.label)
+    notes = []
+    for (name, version, shape, sha), labels in by_pipeline.items():
+        rows = f" ({', '.join(labels)})" if len(by_pipeline) > 1 else ""
+        notes.append(
+            f"Generative metrics{rows}: spaCy pipeline {name} {version}, vectors {shape}, "
+            f"sha256 {sha}."
+        )
+        if name != DEFAULT_SPACY_MODEL:
+            notes.append(
+                f"{name} is not {DEFAULT_SPACY_MODEL}, the pipeline of the published AMBER rows: "
+                "other word vectors decide other similarities, so CHAIR, Cover, Hal and Cog "
+                "are not comparable with the published ones."
+            )
+    return notes
+
+
 def to_latex(table: Table) -> str:
     """Booktabs ``tabular`` (one, or several stacked for a wide layout) with grouped headers
     (multicolumn + cmidrule); the notes follow as wrapping text. Fits the text width of a
@@ -240,7 +277,8 @@ def to_latex(table: Table) -> str:
             rf"$^\dagger$ published figures: {tex_escape(ref.title)}." for ref in table.references
         ]
         + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)]
-        + [tex_escape(note) for note in ceiling_notes(table)],
+        + [tex_escape(note) for note in ceiling_notes(table)]
+        + [tex_escape(note) for note in pipeline_notes(table)],
     )
 
 
@@ -349,6 +387,7 @@ def to_markdown(table: Table) -> str:
     footer += [markdown_escape(note) for note in _notes(table, lambda mark: mark + " ")]
     footer += [markdown_escape(f"{ALARM_MARK} {note}") for note in alarm_notes(table)]
     footer += [markdown_escape(note) for note in ceiling_notes(table)]
+    footer += [markdown_escape(note) for note in pipeline_notes(table)]
     return "\n".join(lines + footer) + "\n"
 
 
@@ -392,6 +431,7 @@ def table_json(table: Table) -> dict[str, Any]:
                 "values": {c.key: _json_number(row.values.get(c.key)) for c in table.columns},
                 "best": [c.key for c in table.columns if i in best.get(c.key, set())],
                 "warnings": list(row.warnings),
+                **({"spacy_pipeline": dict(row.spacy_pipeline)} if row.spacy_pipeline else {}),
                 **(
                     {
                         "intervals": {
@@ -409,6 +449,7 @@ def table_json(table: Table) -> dict[str, Any]:
             {"name": ref.name, "title": ref.title, "source": ref.source, "notes": ref.notes}
             for ref in table.references
         ],
+        "notes": pipeline_notes(table),
     }
 
 

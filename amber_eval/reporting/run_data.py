@@ -103,6 +103,16 @@ class RunData:
             return str(coverage.get("reason", "not computed"))
         return None
 
+    @property
+    def spacy_pipeline(self) -> Mapping[str, Any] | None:
+        """The spaCy pipeline of the run's generative metrics (``name``, ``version``,
+        ``vectors``, ``sha256``), when the run recorded it."""
+        coverage = self.metrics.get("coverage")
+        found = coverage.get("spacy_pipeline") if isinstance(coverage, Mapping) else None
+        if isinstance(found, Mapping):
+            return found
+        return self.record.spacy_pipeline
+
     def judge_warnings(self) -> list[JudgeWarning]:
         """The useless-judge alarm's warnings from ``metrics.json`` (empty when silent)."""
         from amber_eval.runs.judge_alarm import warnings_of

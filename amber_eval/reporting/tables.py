@@ -30,6 +30,8 @@ class TableRow:
     intervals: Mapping[str, Interval] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     """The useless-judge alarm's short notes for a run row (tables mark the row)."""
+    spacy_pipeline: Mapping[str, Any] | None = None
+    """The spaCy pipeline of a run row's generative metrics, when recorded."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def run_row(
         values={key: values.get(key) for key in layout.keys},
         intervals=intervals,
         warnings=tuple(warning.short for warning in run.judge_warnings()),
+        spacy_pipeline=run.spacy_pipeline if run.coverage_available else None,
     )
 
 

@@ -511,6 +511,7 @@ def _finish(
         computed=computed,
         reused=len(questions) - computed,
         per_rank_computed=per_rank,
+        spacy_pipeline=metrics["coverage"].get("spacy_pipeline"),
     )
     write_run_record(files.run, record)
     _write_reports(files.folder)
