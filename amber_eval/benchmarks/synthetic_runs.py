@@ -132,13 +132,22 @@ def _blocks(values: dict[str, float | None], *, strict: bool) -> dict[str, Any]:
     return blocks
 
 
-def synthetic_record(*, model: str, llm: str, captions: str = "synthetic") -> RunRecord:
+def synthetic_record(
+    *,
+    model: str,
+    llm: str,
+    captions: str = "synthetic",
+    images: int | None = None,
+    questions: int | None = None,
+) -> RunRecord:
     """A finished run's record for a synthetic (or hand-made) run folder."""
     return RunRecord(
         config=RunConfig(captions=captions, llm=llm, model=model),
         model=model,
         config_hash="0" * 64,
         status="success",
+        images=images,
+        questions=questions,
     )
 
 
@@ -184,7 +193,8 @@ def write_synthetic_run(
         else {"available": False, "reason": "no coverage in this synthetic run"},
     }
     target.mkdir(parents=True, exist_ok=True)
-    write_run_record(target / RUN_FILE, synthetic_record(model=model, llm=llm))
+    record = synthetic_record(model=model, llm=llm, images=images, questions=len(answers))
+    write_run_record(target / RUN_FILE, record)
     atomic_write_json(target / "metrics.json", metrics)
     atomic_write_text(
         target / "answers.jsonl",

@@ -11,7 +11,7 @@ from typing import Any
 
 from amber_eval.registry import Registry
 from amber_eval.reporting.layouts import Column
-from amber_eval.reporting.tables import Table
+from amber_eval.reporting.tables import Table, TableRow
 
 TABLE_FORMATS = ("latex", "markdown", "csv", "json")
 PUBLISHED_MARK = "†"
@@ -113,13 +113,21 @@ def ceiling_notes(table: Table) -> list[str]:
 
 
 def alarm_notes(table: Table) -> list[str]:
-    """One line per alarmed run row: its label and why its judge looks useless."""
-    return [
-        f"{row.label}: the judge looks useless ({'; '.join(row.warnings)}); "
-        "its figures are the judge's bias, not the model's (metrics.json: warnings)."
-        for row in table.rows
-        if row.warnings
-    ]
+    """One short line per alarmed run row: its label and the alarm's main reason (the
+    accuracy against always-No when it fired, else the first warning) with the count of the
+    others; every warning is in the run's ``metrics.json``."""
+    notes = []
+    for row in table.rows:
+        if not row.warnings:
+            continue
+        main = next((w for w in row.warnings if "always-No" in w), row.warnings[0])
+        more = len(row.warnings) - 1
+        others = f", and {more} more warning{'s' * (more != 1)}" if more else ""
+        notes.append(
+            f"{row.label}: the judge looks useless ({main}{others}); its figures are the "
+            "judge's bias, not the model's (metrics.json: warnings)."
+        )
+    return notes
 
 
 #: LaTeX tables are set in ``\\footnotesize`` with 3 pt column padding and a label column of
@@ -190,6 +198,34 @@ def _fill(
             parts[-1].append(column)
             used += sizes[column.key]
     return [tuple(part) for part in parts if part]
+
+
+def scope_notes(table: Table) -> list[str]:
+    """What the run rows cover (n), and which rows competed for bold when not all did."""
+    rows = [row for row in table.rows if row.source != "published"]
+    known = [row for row in rows if row.images is not None or row.questions is not None]
+    if not known:
+        return []
+    scopes = {row.scope for row in rows}
+    notes = []
+    if len(scopes) == 1:
+        notes.append(f"n: {_scope_text(rows[0])} per run.")
+    else:
+        listed = "; ".join(f"{row.label}: {_scope_text(row)}" for row in rows)
+        notes.append(f"The runs cover different questions (n: {listed}).")
+    left = [row.label for row in rows if row.source == "run" and not table.competes(row)]
+    if left and table.best():
+        notes.append(
+            "Bold compares only run rows on the same questions whose judge raised no alarm; "
+            f"not: {', '.join(left)}."
+        )
+    return notes
+
+
+def _scope_text(row: TableRow) -> str:
+    images = "?" if row.images is None else f"{row.images}"
+    questions = "?" if row.questions is None else f"{row.questions}"
+    return f"{images} images, {questions} questions"
 
 
 def pipeline_notes(table: Table) -> list[str]:
@@ -278,6 +314,7 @@ def to_latex(table: Table) -> str:
         ]
         + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)]
         + [tex_escape(note) for note in ceiling_notes(table)]
+        + [tex_escape(note) for note in scope_notes(table)]
         + [tex_escape(note) for note in pipeline_notes(table)],
     )
 
@@ -376,7 +413,7 @@ def to_markdown(table: Table) -> str:
         lines.append("| " + " | ".join([label, *cells]) + " |")
     footer = [
         "",
-        f"Layout `{table.layout.name}`, {table.rules} scores. Bold: best value per column "
+        f"Layout `{table.layout.name}`, {table.rules} scores. Bold: best value per column of the run rows "
         f"({_direction_note(table)}); `--`: not available.",
     ]
     if table.ci is not None:
@@ -387,6 +424,7 @@ def to_markdown(table: Table) -> str:
     footer += [markdown_escape(note) for note in _notes(table, lambda mark: mark + " ")]
     footer += [markdown_escape(f"{ALARM_MARK} {note}") for note in alarm_notes(table)]
     footer += [markdown_escape(note) for note in ceiling_notes(table)]
+    footer += [markdown_escape(note) for note in scope_notes(table)]
     footer += [markdown_escape(note) for note in pipeline_notes(table)]
     return "\n".join(lines + footer) + "\n"
 
@@ -431,6 +469,11 @@ def table_json(table: Table) -> dict[str, Any]:
                 "values": {c.key: _json_number(row.values.get(c.key)) for c in table.columns},
                 "best": [c.key for c in table.columns if i in best.get(c.key, set())],
                 "warnings": list(row.warnings),
+                **(
+                    {"images": row.images, "questions": row.questions}
+                    if row.scope != (None, None)
+                    else {}
+                ),
                 **({"spacy_pipeline": dict(row.spacy_pipeline)} if row.spacy_pipeline else {}),
                 **(
                     {
@@ -449,7 +492,7 @@ def table_json(table: Table) -> dict[str, Any]:
             {"name": ref.name, "title": ref.title, "source": ref.source, "notes": ref.notes}
             for ref in table.references
         ],
-        "notes": pipeline_notes(table),
+        "notes": scope_notes(table) + pipeline_notes(table),
     }
 
 

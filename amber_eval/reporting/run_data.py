@@ -104,6 +104,23 @@ class RunData:
         return None
 
     @property
+    def images(self) -> int | None:
+        """The images the run covers (from ``run.json``)."""
+        return self.record.images
+
+    @property
+    def questions(self) -> int | None:
+        """The Yes/No questions the run judged (from ``run.json``)."""
+        return self.record.questions
+
+    @property
+    def scope(self) -> str:
+        """``"1004 images, 14216 questions"`` (what the run covers; ``?`` when not recorded)."""
+        images = "?" if self.images is None else str(self.images)
+        questions = "?" if self.questions is None else str(self.questions)
+        return f"{images} images, {questions} questions"
+
+    @property
     def spacy_pipeline(self) -> Mapping[str, Any] | None:
         """The spaCy pipeline of the run's generative metrics (``name``, ``version``,
         ``vectors``, ``sha256``), when the run recorded it."""
@@ -231,9 +248,25 @@ def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
     return list(unique.values())
 
 
-def apply_names(runs: Sequence[RunData], names: Mapping[str, str]) -> list[str]:
-    """The label of each run: ``names`` maps a run folder (path or its name) to a label."""
+def unique_labels(runs: Sequence[RunData]) -> list[str]:
+    """Each run's default label, made unique where runs share one: the image and question
+    counts are added where they tell the runs apart, else the run folder's name."""
     labels = [run.default_label for run in runs]
+    for label in set(labels):
+        same = [i for i, other in enumerate(labels) if other == label]
+        if len(same) < 2:
+            continue
+        counts = [runs[i].scope for i in same]
+        for i, scope in zip(same, counts, strict=True):
+            told_apart = counts.count(scope) == 1
+            labels[i] = f"{label} ({scope})" if told_apart else f"{label} ({runs[i].path.name})"
+    return labels
+
+
+def apply_names(runs: Sequence[RunData], names: Mapping[str, str]) -> list[str]:
+    """The label of each run: ``names`` maps a run folder (path or its name) to a label; other
+    runs get their default label, made unique (:func:`unique_labels`)."""
+    labels = unique_labels(runs)
     for key, label in names.items():
         target = Path(key).resolve()
         matched = [
