@@ -72,6 +72,10 @@ def test_folder_and_record(scored: tuple[Path, Path], parity_dir: Path) -> None:
     for name in ("answers.jsonl", "coverage.jsonl", "metrics.json", "responses.json"):
         assert (folder / name).is_file()
     assert (folder / "tables.tex").is_file()  # written like a judge run's tables
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    # AMBER_1: "There is a ground ... a sky ... a dogs ... a hills ... a person ...": the dog is
+    # not in the image; the per-image view lists the nouns of each kind
+    assert '"nouns":{"covered":["ground","sky","hill","person"],"hallucinated":["dog"]}' in html
     with pytest.raises(InputError, match="not a judge run"):
         load_run_config(folder / "run.json")
 

@@ -218,8 +218,8 @@ def write_run_folder(
     data_dir: Path | None,
     no_cache: bool,
 ) -> None:
-    """``--model``: the run folder of the response file(s) and its tables."""
-    from amber_eval.reporting import write_run_tables
+    """``--model``: the run folder of the response file(s), its tables and HTML report."""
+    from amber_eval.reporting import write_run_report, write_run_tables
     from amber_eval.runs.response_run import score_response_run
 
     run = score_response_run(
@@ -232,6 +232,7 @@ def write_run_folder(
         noun_cache=not no_cache,
     )
     write_run_tables(run.folder)
+    write_run_report(run.folder)
     click.echo(
         f"run folder: {run.folder} ({run.descriptions} descriptions, {run.answers} Yes/No "
         f"answers); `amber-eval report {run.folder}` makes its tables",
