@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -39,27 +38,6 @@ def test_wide_layouts_are_cut_at_groups_into_even_parts() -> None:
     assert all(len({c.block for c in part}) == 1 for part in full[1:])
 
 
-def _alarm(folder: Path) -> None:
-    """Give a run the useless-judge alarm (two warnings, as a judge answering Yes gets)."""
-    path = folder / "metrics.json"
-    metrics = json.loads(path.read_text())
-    metrics["warnings"] = [
-        {
-            "code": "not-above-always-no",
-            "block": "overall",
-            "figures": {"accuracy": 33.7, "always_no_accuracy": 66.3},
-            "message": "accuracy 33.7 is not above the always-No baseline 66.3",
-        },
-        {
-            "code": "yes-ratio-high",
-            "block": "existence",
-            "figures": {"yes_ratio": 0.99},
-            "message": "Yes to 99.0% of existence questions",
-        },
-    ]
-    path.write_text(json.dumps(metrics))
-
-
 @pytest.mark.latex
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_every_combination_compiles_without_an_overfull_box(tmp_path: Path) -> None:
@@ -67,9 +45,12 @@ def test_every_combination_compiles_without_an_overfull_box(tmp_path: Path) -> N
         tmp_path / "llava15-sent" / "mock-yes-1", model="llava15-sent", llm="mock-yes", seed=1
     )
     alarmed = write_synthetic_run(
-        tmp_path / "llava15-sent" / "mock-no-2", model="llava15-sent", llm="mock-no", seed=2
+        tmp_path / "llava15-sent" / "mock-no-2",
+        model="llava15-sent",
+        llm="mock-no",
+        seed=2,
+        alarm=True,
     )
-    _alarm(alarmed)
     ceiling = write_synthetic_run(tmp_path / "oracle" / "mock-no-3", model="oracle", seed=3)
     runs = [load_run(plain), load_run(alarmed)]
     cache: dict = {}

@@ -10,22 +10,6 @@ from amber_eval.reporting import build_table, load_run, render_table
 from amber_eval.reporting.run_data import apply_names
 
 
-def _alarm(folder: Path) -> Path:
-    path = folder / "metrics.json"
-    metrics = json.loads(path.read_text())
-    metrics["warnings"] = [
-        {"code": "yes-ratio-high", "block": "overall", "figures": {"yes_ratio": 1.0}},
-        {
-            "code": "not-above-always-no",
-            "block": "overall",
-            "figures": {"accuracy": 33.7, "always_no_accuracy": 66.3},
-        },
-        {"code": "yes-ratio-high", "block": "existence", "figures": {"yes_ratio": 1.0}},
-    ]
-    path.write_text(json.dumps(metrics))
-    return folder
-
-
 def test_labels_are_unique_and_names_still_win(tmp_path: Path) -> None:
     full = write_synthetic_run(tmp_path / "m" / "mock-a", model="m", images=6, seed=1)
     small = write_synthetic_run(tmp_path / "m" / "mock-b", model="m", images=2, seed=2)
@@ -51,8 +35,8 @@ def test_labels_are_unique_and_names_still_win(tmp_path: Path) -> None:
 
 def test_bold_only_among_unalarmed_runs_on_the_same_questions(tmp_path: Path) -> None:
     good = write_synthetic_run(tmp_path / "a" / "mock-1", model="a", images=6, seed=1, accuracy=0.6)
-    better_but_alarmed = _alarm(
-        write_synthetic_run(tmp_path / "b" / "mock-2", model="b", images=6, seed=2, accuracy=0.99)
+    better_but_alarmed = write_synthetic_run(
+        tmp_path / "b" / "mock-2", model="b", images=6, seed=2, accuracy=0.99, alarm=True
     )
     tiny = write_synthetic_run(
         tmp_path / "c" / "mock-3", model="c", images=2, seed=3, accuracy=0.99
@@ -83,7 +67,7 @@ def test_bold_only_among_unalarmed_runs_on_the_same_questions(tmp_path: Path) ->
     # the alarm: one line naming the main reason and how many more
     alarm = [line for line in markdown.splitlines() if line.startswith("‡")]
     assert alarm == [
-        "‡ b + mock: the judge looks useless (accuracy 33.7 not above always-No 66.3, and 2 more "
+        "‡ b + mock: the judge looks useless (accuracy 33.7 not above always-No 66.3, and 7 more "
         "warnings); its figures are the judge's bias, not the model's (metrics.json: warnings)."
     ]
     data = json.loads(render_table(table, "json"))

@@ -30,6 +30,25 @@ _OBJECTS = (
     "dog", "cat", "car", "tree", "person", "ball", "table", "chair", "bird", "cup",
     "bicycle", "horse", "boat", "sky", "grass", "building", "window", "shirt", "bench", "kite",
 )  # fmt: skip
+#: The alarm of a judge that answers Yes to everything: Yes to every question of each block,
+#: and an accuracy (33.7) not above always-No's (66.3), as on AMBER's full question set.
+ALWAYS_YES_WARNINGS: tuple[dict[str, Any], ...] = (
+    *(
+        {
+            "code": "yes-ratio-high",
+            "block": block,
+            "figures": {"yes_ratio": 1.0},
+            "message": f"the judge answered Yes to 100% of the {block} questions",
+        }
+        for block in ("overall", "existence", "attribute", "state", "number", "action", "relation")
+    ),
+    {
+        "code": "not-above-always-no",
+        "block": "overall",
+        "figures": {"accuracy": 33.7, "always_no_accuracy": 66.3},
+        "message": "accuracy 33.7 is not above the always-No baseline 66.3",
+    },
+)
 _ATTRIBUTES = ("red", "running", "two", "wooden", "sitting", "three", "open", "flying")
 
 
@@ -162,8 +181,14 @@ def write_synthetic_run(
     questions_per_image: int = 14,
     total_questions: int | None = None,
     with_coverage: bool = True,
+    alarm: bool = False,
 ) -> Path:
-    """Write a complete run folder (run.json, metrics.json, answers.jsonl, coverage.jsonl)."""
+    """Write a complete run folder (run.json, metrics.json, answers.jsonl, coverage.jsonl).
+
+    ``alarm`` writes the useless-judge alarm's warnings of a judge that answers Yes to
+    everything (:data:`ALWAYS_YES_WARNINGS`) into ``metrics.json``, for trying the reports'
+    alarm marks; the figures stay the synthetic ones.
+    """
     target = Path(folder)
     answers, coverage, _ = synthetic_records(
         images,
@@ -191,6 +216,7 @@ def write_synthetic_run(
         }
         if with_coverage
         else {"available": False, "reason": "no coverage in this synthetic run"},
+        "warnings": [dict(warning) for warning in ALWAYS_YES_WARNINGS] if alarm else [],
     }
     target.mkdir(parents=True, exist_ok=True)
     record = synthetic_record(model=model, llm=llm, images=images, questions=len(answers))
