@@ -12,7 +12,7 @@ import pytest
 
 from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
 from amber_eval.reporting import build_table, load_run, render_table
-from amber_eval.reporting.formats import latex_parts
+from amber_eval.reporting.latex_fit import latex_parts
 from amber_eval.reporting.layouts import LAYOUT_NAMES, get_layout
 from amber_eval.reporting.tables import CISettings
 

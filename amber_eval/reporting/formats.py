@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 from amber_eval.registry import Registry
+from amber_eval.reporting.latex_fit import (
+    LATEX_LABEL_WIDTH,
+    TEX_UNDER,
+    column_groups,
+    latex_parts,
+    tex_label,
+    tex_stacked,
+)
 from amber_eval.reporting.layouts import Column
 from amber_eval.reporting.tables import Table, TableRow
 
@@ -50,17 +58,6 @@ def markdown_escape(text: str) -> str:
     text = _CONTROL.sub("", text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def _spans(columns: tuple[Column, ...]) -> list[tuple[str, list[Column]]]:
-    """Consecutive columns under the same group; a column without a group stands alone."""
-    spans: list[tuple[str, list[Column]]] = []
-    for column in columns:
-        if column.group and spans and spans[-1][0] == column.group:
-            spans[-1][1].append(column)
-        else:
-            spans.append((column.group, [column]))
-    return spans
 
 
 def _version() -> str:
@@ -128,76 +125,6 @@ def alarm_notes(table: Table) -> list[str]:
             "judge's bias, not the model's (metrics.json: warnings)."
         )
     return notes
-
-
-#: LaTeX tables are set in ``\\footnotesize`` with 3 pt column padding and a label column of
-#: ``LATEX_LABEL_WIDTH`` (labels wrap); a layout wider than ``LATEX_TEXT_WIDTH`` (a standard
-#: one-column article's 345 pt) is set as several tabulars one above the other, cut at column
-#: groups into parts of even width, so no ``\\resizebox`` is needed.
-LATEX_TEXT_WIDTH = 345.0
-LATEX_LABEL_WIDTH = "2.2cm"
-_PAD_PT = 6.0
-_LABEL_PT = 62.6 + _PAD_PT  # 2.2 cm and its padding
-
-
-def latex_column_width(column: Column, *, with_ci: bool) -> float:
-    """An upper estimate, in pt, of a column's width in ``\\footnotesize``: its header, a bold
-    ``100.0`` or, with intervals, ``[100.0, 100.0]`` in ``\\scriptsize`` under it; padding
-    included. (Measured with pdflatex: ``CHAIR$\\downarrow$`` 31.4 pt, bold ``100.0``
-    21.6 pt, the interval 45.9 pt.)"""
-    header = sum(3.0 if ch in "Ij" else 6.2 if ch.isupper() else 4.1 for ch in column.header)
-    header += 7.0 if column.ranked and column.lower_is_better else 0.0
-    value = 46.0 if with_ci and not column.is_count else 21.6
-    return max(header, value) + _PAD_PT
-
-
-_TEX_UNDER = r"\\"
-
-
-def _tex_label(text: str) -> str:
-    """A label cell that wraps within the label column's width."""
-    return rf"\parbox[t]{{{LATEX_LABEL_WIDTH}}}{{\raggedright {text}}}"
-
-
-def _tex_stacked(cell: str) -> str:
-    """A value with its interval under it, both centred."""
-    return rf"\begin{{tabular}}[t]{{@{{}}c@{{}}}}{cell}\end{{tabular}}"
-
-
-def latex_parts(
-    columns: tuple[Column, ...], *, with_ci: bool = False, width: float = LATEX_TEXT_WIDTH
-) -> list[tuple[Column, ...]]:
-    """``columns`` cut into consecutive parts that each fit ``width`` beside the label column,
-    at group boundaries where a group fits in a part (a wider group is cut where it must),
-    as few parts as that takes and of about even width."""
-    room = width - _LABEL_PT
-    sizes = {c.key: latex_column_width(c, with_ci=with_ci) for c in columns}
-    fewest = _fill(columns, sizes, room)
-    target = sum(sizes.values()) / len(fewest)
-    while target < room:  # the narrowest room that still takes no more parts
-        even = _fill(columns, sizes, target)
-        if len(even) == len(fewest):
-            return even
-        target += 2.0
-    return fewest
-
-
-def _fill(
-    columns: tuple[Column, ...], sizes: Mapping[str, float], room: float
-) -> list[tuple[Column, ...]]:
-    parts: list[list[Column]] = [[]]
-    used = 0.0
-    for _, group in _spans(columns):
-        if parts[-1] and used + sum(sizes[c.key] for c in group) > room:
-            parts.append([])
-            used = 0.0
-        for column in group:
-            if parts[-1] and used + sizes[column.key] > room:
-                parts.append([])
-                used = 0.0
-            parts[-1].append(column)
-            used += sizes[column.key]
-    return [tuple(part) for part in parts if part]
 
 
 def scope_notes(table: Table) -> list[str]:
@@ -274,13 +201,11 @@ def to_latex(table: Table) -> str:
     body = _cells(
         table,
         emphasise=lambda text: rf"\textbf{{{text}}}",
-        interval=lambda low, high: rf"{_TEX_UNDER}{{\scriptsize[{low}, {high}]}}",
+        interval=lambda low, high: rf"{TEX_UNDER}{{\scriptsize[{low}, {high}]}}",
         missing="--",
     )
     # an interval goes under its value: the cell becomes two centred lines
-    body = [
-        [_tex_stacked(cell) if _TEX_UNDER in cell else cell for cell in cells] for cells in body
-    ]
+    body = [[tex_stacked(cell) if TEX_UNDER in cell else cell for cell in cells] for cells in body]
     index = {column.key: i for i, column in enumerate(table.columns)}
     parts = [
         _latex_part(table, part, [[cells[index[c.key]] for c in part] for cells in body])
@@ -325,7 +250,8 @@ def _latex_part(table: Table, columns: tuple[Column, ...], body: list[list[str]]
     bottom = [""]
     rules = []
     position = 2
-    for group, spanned in _spans(columns):
+    for spanned in column_groups(columns):
+        group = spanned[0].group
         if group:
             top.append(rf"\multicolumn{{{len(spanned)}}}{{c}}{{{tex_escape(group)}}}")
             rules.append(rf"\cmidrule(lr){{{position}-{position + len(spanned) - 1}}}")
@@ -339,12 +265,12 @@ def _latex_part(table: Table, columns: tuple[Column, ...], body: list[list[str]]
     ceiling: list[str] = []
     for row, cells in zip(table.rows, body, strict=True):
         if row.source == "published":
-            label = _tex_label(tex_escape(row.label) + r"$^\dagger$")
+            label = tex_label(tex_escape(row.label) + r"$^\dagger$")
             published.append(" & ".join([label, *cells]))
         else:
             mark = r"$^\ddagger$" if row.warnings else ""
             lines = ceiling if row.source == "ceiling" else runs
-            lines.append(" & ".join([_tex_label(tex_escape(row.label) + mark), *cells]))
+            lines.append(" & ".join([tex_label(tex_escape(row.label) + mark), *cells]))
     return {
         "column_spec": "l" + "c" * len(columns),
         "header_top": " & ".join(top),
