@@ -76,3 +76,33 @@ def test_notes_name_each_pipeline_and_warn_off_the_published_one(tmp_path: Path)
     assert [row["spacy_pipeline"]["name"] for row in rows] == ["en_core_web_lg", "en_glove"]
     # a layout without generative columns says nothing about the pipeline
     assert "spaCy" not in render_table(build_table([load_run(b)], layout="attribute"), "latex")
+
+
+def test_a_judge_run_records_its_coverage_pipeline(
+    parity_dir: Path, amber_data_dir: Path, nltk_data_dir: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    del amber_data_dir, nltk_data_dir
+    from amber_eval.judge.mock import MockJudge
+    from amber_eval.runs.config import RunConfig
+    from amber_eval.runs.pipeline import run_evaluation
+    from amber_eval.runs.record import read_run_record
+
+    monkeypatch.setenv("AMBER_EVAL_CACHE", str(tmp_path / "cache"))
+    config = RunConfig(
+        captions="oracle",
+        llm="mock",
+        limit_images=2,
+        out=tmp_path / "results",
+        spacy_model=str(parity_dir / "glove50-amber-vocab"),
+        show_progress=False,
+    )
+    result = run_evaluation(config, judge=MockJudge("No"))
+    recorded = read_run_record(result.folder / "run.json").spacy_pipeline
+    assert recorded is not None and (recorded["name"], recorded["vectors"]) == (
+        "en_pipeline",
+        [404, 50],
+    )
+    metrics = json.loads((result.folder / "metrics.json").read_text())
+    assert metrics["coverage"]["spacy_pipeline"] == recorded
+    tables = (result.folder / "tables.md").read_text()
+    assert "en\\_pipeline is not en\\_core\\_web\\_lg" in tables
