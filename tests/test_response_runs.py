@@ -162,6 +162,8 @@ def test_compare_two_response_runs_paired(
     (no_folder,) = (tmp_path / "always-no").iterdir()
     run = load_run(no_folder)
     assert run.coverage_available is False and run.record.kind == "responses"
+    # a model answering No to everything is not a useless judge: no alarm, its figures stand
+    assert run.judge_warnings() == []
     compared = CliRunner().invoke(
         cli, ["compare", str(folder), str(no_folder), "--resamples", "50"]
     )

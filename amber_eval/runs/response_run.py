@@ -9,9 +9,10 @@ every reader (``report`` in every layout and format, ``--with-reference``, ``--c
 - ``answers.jsonl``: one :class:`~amber_eval.answer_line.AnswerLine` per Yes/No answer (the
   question as the prompt, the model's text as the answer, read by the strict grammar);
 - ``coverage.jsonl``: each description's counts under the strict and the official rules;
-- ``metrics.json``: ``strict`` and ``official`` scores of the answers, the descriptions'
-  generative metrics as the ``coverage`` block (as a judge run holds its captions' coverage),
-  and the useless-answer alarm's ``warnings``;
+- ``metrics.json``: ``strict`` and ``official`` scores of the answers (with the always-No
+  baseline), the descriptions' generative metrics as the ``coverage`` block (as a judge run
+  holds its captions' coverage), and no ``warnings``: the useless-judge alarm is about a judge
+  reading captions, and here a Yes-bias is the model's own, which its figures measure;
 - ``responses.json``: the scored responses in the upstream format.
 
 The descriptions (ids 1..1004) and the answers (ids from 1005) may come from one file or from
@@ -129,7 +130,6 @@ def score_response_run(
     """
     from amber_eval.data import load_benchmark
     from amber_eval.runs.config import Fingerprint, RunConfig, data_sha256, git_revision
-    from amber_eval.runs.judge_alarm import judge_warnings
     from amber_eval.runs.record import RunRecord
     from amber_eval.runs.scores import score_answers
     from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
@@ -167,7 +167,9 @@ def score_response_run(
         progress=progress,
     )
     metrics["coverage"] = coverage
-    metrics["warnings"] = [w.to_json() for w in judge_warnings(lines)] if lines else []
+    # The useless-judge alarm is about a judge reading captions: here the model answered
+    # itself, and a Yes-bias is the model's own hallucination, which the figures measure.
+    metrics["warnings"] = []
     scored = tuple(
         {"file": str(path), "sha256": sha256_file(path), "ids": count}
         for path, count in counts.items()
