@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from amber_eval.amber_images import IMAGE_COUNT, image_name
 from amber_eval.captions.records import ImageCaptions, Region
 from amber_eval.errors import InputError
 from amber_eval.scoring.responses import Scorable
@@ -32,7 +33,7 @@ from amber_eval.scoring.responses import Scorable
 Split = Literal["sentence", "clause"]
 SPLITS: tuple[Split, ...] = ("sentence", "clause")
 #: AMBER's description items: ids 1..1004, the description of ``AMBER_<id>.jpg``.
-DESCRIPTION_IDS = range(1, 1005)
+DESCRIPTION_IDS = range(1, IMAGE_COUNT + 1)
 
 _LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -84,11 +85,6 @@ def description_captions(text: str, *, split: Split = "sentence") -> list[str]:
     return [caption_case(caption) for caption in captions if caption]
 
 
-def image_of(item_id: int) -> str:
-    """The AMBER image a description id describes (``12`` -> ``AMBER_12.jpg``)."""
-    return f"AMBER_{item_id}.jpg"
-
-
 def descriptions_as_captions(
     responses: Iterable[Scorable], *, split: Split = "sentence", source: str = "responses"
 ) -> DescriptionCaptions:
@@ -115,7 +111,7 @@ def descriptions_as_captions(
             "a Yes/No answer file has no descriptions to import"
         )
     images = tuple(
-        ImageCaptions(image_of(item_id), None, None, tuple(Region(c) for c in by_id[item_id]))
+        ImageCaptions(image_name(item_id), None, None, tuple(Region(c) for c in by_id[item_id]))
         for item_id in sorted(by_id)
     )
     return DescriptionCaptions(images, left_out)

@@ -14,8 +14,6 @@ from amber_eval.reporting.run_data import RunData
 from amber_eval.reporting.tables import CISettings
 from amber_eval.terms import Rules
 
-COMPARE_FORMATS = ("markdown", "latex", "csv", "json")
-
 
 @dataclass(frozen=True)
 class ComparisonRow:
@@ -216,6 +214,7 @@ COMPARISON_RENDERERS.add("markdown", comparison_markdown, "Markdown")
 COMPARISON_RENDERERS.add("latex", comparison_latex, "LaTeX (booktabs)")
 COMPARISON_RENDERERS.add("csv", comparison_csv, "CSV")
 COMPARISON_RENDERERS.add("json", comparison_json, "JSON")
+COMPARE_FORMATS = tuple(COMPARISON_RENDERERS.names())
 
 
 def render_comparison(comparison: Comparison, fmt: str) -> str:

@@ -21,7 +21,6 @@ from amber_eval.reporting.latex_fit import (
 from amber_eval.reporting.layouts import Column
 from amber_eval.reporting.tables import Table, TableRow
 
-TABLE_FORMATS = ("latex", "markdown", "csv", "json")
 PUBLISHED_MARK = "†"
 ALARM_MARK = "‡"
 
@@ -431,6 +430,7 @@ RENDERERS.add("latex", to_latex, "LaTeX (booktabs)")
 RENDERERS.add("markdown", to_markdown, "Markdown")
 RENDERERS.add("csv", to_csv, "CSV")
 RENDERERS.add("json", to_json, "JSON")
+TABLE_FORMATS = tuple(RENDERERS.names())
 
 
 def render_table(table: Table, fmt: str) -> str:

@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
 from amber_eval.errors import InputError
-from amber_eval.io import sha256_file, sha256_text
-from amber_eval.runs.answer_store import canonical_json
+from amber_eval.io import canonical_json, sha256_file, sha256_text
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
