@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
+from amber_eval.captions.records import now_iso
 from amber_eval.errors import InputError
 from amber_eval.io import canonical_json, sha256_file, sha256_text
 
@@ -133,7 +133,7 @@ def score_response_run(
     from amber_eval.runs.scores import score_answers
     from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
 
-    started = _now()
+    started = now_iso()
     files = [Path(p) for p in paths]
     if not files:
         raise InputError("no response file to score")
@@ -208,7 +208,7 @@ def score_response_run(
         questions=len(lines),
         first_started=started,
         started=started,
-        ended=_now(),
+        ended=now_iso(),
         computed=0,
         reused=0,
         kind="responses",
@@ -302,7 +302,3 @@ def _write_folder(
 
 def _by_id(response: Response) -> int:
     return response.id
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
