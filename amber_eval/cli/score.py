@@ -124,6 +124,7 @@ def render_table(result: Any) -> None:
 @click.option(
     "--model",
     "model",
+    metavar="NAME",
     help="Also write a run folder <out>/<model>/responses-<hash>/ that report, compare and "
     "the HTML report read beside region-caption runs.",
 )
