@@ -41,8 +41,11 @@ def test_wide_layouts_are_cut_at_groups_into_even_parts() -> None:
 @pytest.mark.latex
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_every_combination_compiles_without_an_overfull_box(tmp_path: Path) -> None:
-    plain = write_synthetic_run(
-        tmp_path / "llava15-sent" / "mock-yes-1", model="llava15-sent", llm="mock-yes", seed=1
+    plain = write_synthetic_run(  # a long name with underscores: it must wrap in its column
+        tmp_path / "llava15_sent_descriptions" / "mock-yes-1",
+        model="llava15_sent_descriptions",
+        llm="mock-yes",
+        seed=1,
     )
     alarmed = write_synthetic_run(
         tmp_path / "llava15-sent" / "mock-no-2",

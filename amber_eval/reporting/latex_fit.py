@@ -32,8 +32,10 @@ TEX_UNDER = r"\\"
 
 
 def tex_label(text: str) -> str:
-    """A label cell that wraps within the label column's width."""
-    return rf"\parbox[t]{{{LATEX_LABEL_WIDTH}}}{{\raggedright {text}}}"
+    """A label cell (escaped LaTeX) that wraps within the label column's width: at spaces,
+    hyphens, and after the underscores and slashes of long names (``llava15_sent_mock``)."""
+    breakable = text.replace(r"\_", r"\_\allowbreak{}").replace("/", r"/\allowbreak{}")
+    return rf"\parbox[t]{{{LATEX_LABEL_WIDTH}}}{{\raggedright {breakable}}}"
 
 
 def tex_stacked(cell: str) -> str:
