@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from parts import requires_mark, requires_module
 
 from amber_eval.benchmarks.reporting import CHROMIUM, CHROMIUM_FLAGS
 from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
@@ -25,7 +26,7 @@ def _six_runs(root: Path) -> list:  # type: ignore[type-arg]
 
 
 def test_legend_box_does_not_overlap_the_axes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("matplotlib")
+    requires_module("matplotlib")
     import amber_eval.reporting.plots as plots
 
     seen = {}
@@ -60,9 +61,9 @@ def test_per_image_view_lists_the_nouns(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium (/usr/bin/chromium) is not installed")
+@requires_mark("browser", not CHROMIUM.exists(), "Chromium (/usr/bin/chromium) is not installed")
 def test_six_runs_in_headless_chromium(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = requires_module("playwright.sync_api", part="browser")
     runs = _six_runs(tmp_path)
     report = tmp_path / "report.html"
     report.write_text(render_html(runs, references=["amber"]), encoding="utf-8")
@@ -97,7 +98,7 @@ def test_six_runs_in_headless_chromium(tmp_path: Path) -> None:
 
 
 def test_six_cover_histograms_get_a_panel_each(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("matplotlib")
+    requires_module("matplotlib")
     import amber_eval.reporting.plots as plots
 
     seen = {}

@@ -9,6 +9,7 @@ from itertools import product
 from pathlib import Path
 
 import pytest
+from parts import requires_mark
 
 from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
 from amber_eval.reporting import build_table, load_run, render_table
@@ -39,7 +40,7 @@ def test_wide_layouts_are_cut_at_groups_into_even_parts() -> None:
 
 
 @pytest.mark.latex
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@requires_mark("latex", shutil.which("pdflatex") is None, "pdflatex is not installed")
 def test_every_combination_compiles_without_an_overfull_box(tmp_path: Path) -> None:
     plain = write_synthetic_run(  # a long name with underscores: it must wrap in its column
         tmp_path / "llava15_sent_descriptions" / "mock-yes-1",

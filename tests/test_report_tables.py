@@ -351,7 +351,9 @@ def test_every_latex_output_compiles(tmp_path: Path, run_cli: Any) -> None:
     }.items():
         (tmp_path / name).mkdir()
         # report tables fit the page as they are; the agree and sensitivity tables are scaled
-        fitted = part if name in ("tables", "ci") else f"\\resizebox{{\\textwidth}}{{!}}{{%\n{part}}}"
+        fitted = (
+            part if name in ("tables", "ci") else f"\\resizebox{{\\textwidth}}{{!}}{{%\n{part}}}"
+        )
         pdf = _pdf_text(tmp_path / name, fitted)
         texts[name] = " ".join(pdf.split()).replace("\u2212", "-")
     assert "synthetic + mock" in texts["tables"] and "AMBER" in texts["tables"]
