@@ -83,9 +83,9 @@ def test_a_judge_run_records_its_coverage_pipeline(
 ) -> None:  # type: ignore[no-untyped-def]
     del amber_data_dir, nltk_data_dir
     from amber_eval.judge.mock import MockJudge
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
+    from amber_eval.run_folder.record import read_run_record
     from amber_eval.runs.pipeline import run_evaluation
-    from amber_eval.runs.record import read_run_record
 
     monkeypatch.setenv("AMBER_EVAL_CACHE", str(tmp_path / "cache"))
     config = RunConfig(
@@ -104,5 +104,8 @@ def test_a_judge_run_records_its_coverage_pipeline(
     )
     metrics = json.loads((result.folder / "metrics.json").read_text())
     assert metrics["coverage"]["spacy_pipeline"] == recorded
+    from amber_eval.reporting import write_run_tables
+
+    write_run_tables(result.folder)  # as `amber-eval run` does after the run
     tables = (result.folder / "tables.md").read_text()
     assert "en\\_pipeline is not en\\_core\\_web\\_lg" in tables

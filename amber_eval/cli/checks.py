@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
 
 from amber_eval.checks.agreement_report import AGREEMENT_RENDERERS
 from amber_eval.checks.sensitivity import SENSITIVITY_RENDERERS
@@ -192,7 +192,7 @@ def sensitivity(
 
 def _run_config(values: dict[str, Any], **fields: Any) -> RunConfig:
     """The RunConfig of a check's judge and caption selection options and its other fields."""
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
 
     options = judge_settings(values)
     if options.load_in_4bit and options.load_in_8bit:
