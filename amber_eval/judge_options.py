@@ -39,7 +39,7 @@ def setting(
     ``backend`` names the one backend the setting belongs to (giving it with another backend
     is an error); ``command_line_only`` settings (running a repository's code, where prompts
     and the key go, which files are read) are taken from the command line only, never from a
-    config file by itself (:func:`amber_eval.run_folder.record.load_run_config`).
+    config file by itself (:func:`amber_eval.runs.config_file.load_run_config`).
 
     Every value is checked against this description when a :class:`JudgeOptions` is made
     (:func:`check_setting`), whether it came from the command line or from a file.
@@ -250,7 +250,7 @@ class JudgeOptions:
         if wrong is not None:
             raise InputError(f"judge option {wrong[0]}: {wrong[1]}")
         if self.base_url is not None:
-            from amber_eval.judge.openai_client import check_base_url
+            from amber_eval.server_urls import check_base_url
 
             check_base_url(self.base_url)
 

@@ -13,7 +13,6 @@ from amber_eval.captions.selection import SelectionSettings, select_regions
 from amber_eval.checks.agreement_report import agree_runs, render_agreement
 from amber_eval.checks.judge_card import judge_check
 from amber_eval.checks.sensitivity import sensitivity, variants
-from amber_eval.errors import InputError
 from amber_eval.judge.mock import MockJudge
 from amber_eval.judge_options import JudgeOptions
 from amber_eval.reporting.run_data import load_run
@@ -159,11 +158,47 @@ def test_agree_two_and_three_runs(tmp_path: Path, truth_of: dict[str, str]) -> N
     assert r"\begin{tabular}" in render_agreement(report, "latex")
 
 
-def test_agree_refuses_different_question_sets(tmp_path: Path) -> None:
-    a = run_evaluation(_config(tmp_path), judge=MockJudge("No"))
-    b = run_evaluation(_config(tmp_path, limit_images=4), judge=MockJudge("No"))
-    with pytest.raises(InputError, match="judged different questions"):
-        agree_runs([load_run(a.folder), load_run(b.folder)])
+def test_agree_and_compare_take_the_shared_questions_and_say_what_differs(
+    tmp_path: Path,
+) -> None:
+    six = run_evaluation(_config(tmp_path), judge=MockJudge("No", name="always-no"))
+    four = run_evaluation(
+        _config(tmp_path, limit_images=4), judge=MockJudge("Yes", name="always-yes")
+    )
+    a, b = load_run(six.folder), load_run(four.folder)
+    shared, extra = len(b.answers()), len(a.answers()) - len(b.answers())
+    assert extra > 0
+    report = agree_runs([a, b], labels=["six", "four"], resamples=50, top=0)
+    assert report.questions == shared
+    assert (
+        report.notes[0] == f"Only the shared questions are compared; left out: {extra} only in six."
+    )
+    assert report.notes[1].startswith("The judges differ (six: mock (model=always-no, ")
+    assert any(
+        note.startswith("four raised the useless-judge alarm (Yes to 100.0%")
+        for note in report.notes
+    )
+    markdown = render_agreement(report, "markdown")
+    # always No against always Yes: every shared question differs; --top 0 lists none
+    assert "No question was answered differently" not in markdown
+    assert f"{shared} question(s) were answered differently (none listed)." in markdown
+    assert json.loads(render_agreement(report, "json"))["disagreed"] == shared
+    from amber_eval.reporting.compare import compare_runs, render_comparison
+    from amber_eval.reporting.tables import CISettings
+
+    comparison = compare_runs(a, b, label_a="six", label_b="four", ci=CISettings(resamples=50))
+    assert comparison.result.images == 4 and comparison.result.only_a == 2
+    text = render_comparison(comparison, "markdown")
+    assert "Only the shared images are compared; left out: 2 only in A." in text
+    assert "four: mock (model=always-yes, " in text
+    assert "four raised the useless-judge alarm" in text
+    # always Yes has no "No" answer: its precision is n/a, so is the difference and its test
+    precision = next(line for line in text.splitlines() if line.startswith("| overall.Precision"))
+    assert precision.endswith("| -- | -- | n/a |")
+    latex = render_comparison(comparison, "latex")
+    a_precision = precision.split("|")[2].strip()
+    assert rf"overall.Precision & {a_precision} & -- & -- & -- & n/a \\" in latex
+    assert r"\begin{tabular}{lrrrcc}" in latex and "left out: 2 only in A" in latex
 
 
 def test_sensitivity_variants_go_through_the_store(tmp_path: Path) -> None:

@@ -155,7 +155,7 @@ def test_a_toml_date_is_not_a_template(tmp_path: Path, run_cli: RunCli) -> None:
 
 
 def test_the_command_line_may_give_what_the_file_cannot(tmp_path: Path) -> None:
-    from amber_eval.run_folder.record import load_run_config
+    from amber_eval.runs.config_file import load_run_config
 
     path = _write(tmp_path, "toml", {"template": "mine.jinja"}, {"trust_remote_code": True})
     config = load_run_config(path, from_command_line={"template", "trust_remote_code"})

@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "distributed",
                 "cache",
                 "judge_options",
+                "server_urls",
                 "nltk_resources",
             }
         ),

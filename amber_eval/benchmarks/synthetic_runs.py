@@ -172,7 +172,12 @@ def _values(answers: Any, coverage: Any, rules: Rules) -> dict[str, float | None
 
 
 def synthetic_record(
-    *, model: str, llm: str, captions: str = "synthetic", questions: int | None = None
+    *,
+    model: str,
+    llm: str,
+    captions: str = "synthetic",
+    images: int | None = None,
+    questions: int | None = None,
 ) -> RunRecord:
     """A finished run's record for a synthetic (or hand-made) run folder."""
     return RunRecord(
@@ -180,6 +185,7 @@ def synthetic_record(
         model=model,
         config_hash="0" * 64,
         status="success",
+        images=images,
         questions=questions,
     )
 
@@ -195,8 +201,14 @@ def write_synthetic_run(
     questions_per_image: int = 14,
     total_questions: int | None = None,
     with_coverage: bool = True,
+    alarm: bool = False,
 ) -> Path:
-    """Write a complete run folder (run.json, metrics.json, answers.jsonl, coverage.jsonl)."""
+    """Write a complete run folder (run.json, metrics.json, answers.jsonl, coverage.jsonl).
+
+    ``alarm`` makes the judge answer Yes to every question, so the run raises the
+    useless-judge alarm as a real run would (its figures and warnings computed from those
+    answers), for trying the reports' alarm marks.
+    """
     target = Path(folder)
     answers, coverage, _ = synthetic_records(
         images,
@@ -207,9 +219,14 @@ def write_synthetic_run(
     )
     if not with_coverage:
         coverage = []
+    if alarm:
+        answers = [
+            dataclasses.replace(a, answer="Yes", parsed="yes", p_yes=None, margin=None)
+            for a in answers
+        ]
     metrics = synthetic_metrics(answers, coverage)
     target.mkdir(parents=True, exist_ok=True)
-    record = synthetic_record(model=model, llm=llm, questions=len(answers))
+    record = synthetic_record(model=model, llm=llm, images=images, questions=len(answers))
     write_run_record(target / RUN_FILE, record)
     atomic_write_json(target / METRICS_FILE, metrics)
     atomic_write_text(

@@ -1,5 +1,8 @@
 """``amber-eval agree``: how much runs that judged the same questions agree.
 
+Runs over different question sets are compared on the questions every run judged, with a note
+of what was left out (as ``compare`` takes the shared images).
+
 For every block (overall, existence, attribute, state, number, action, relation): raw
 agreement and Cohen's kappa of each pair of runs, and for three or more runs Fleiss' kappa and
 the share of questions on which all agree; each with a bootstrap interval over images (all
@@ -94,6 +97,10 @@ class AgreementReport:
     seed: int | None
     blocks: tuple[BlockAgreement, ...]
     disagreements: tuple[Disagreement, ...]
+    disagreed: int = 0
+    """Questions not answered alike by every run (``disagreements`` lists the top ones)."""
+    notes: tuple[str, ...] = ()
+    """Questions left out (not judged by every run), the judges' notes (the alarm)."""
 
 
 def _statistic(interval: Interval) -> Statistic:
@@ -102,23 +109,23 @@ def _statistic(interval: Interval) -> Statistic:
     return Statistic(interval)
 
 
-def _answer_sets(runs: Sequence[RunData], labels: Sequence[str]) -> list[dict[int, AnswerLine]]:
-    """Each run's answers by id; runs over different question sets are an InputError."""
+def _answer_sets(
+    runs: Sequence[RunData], labels: Sequence[str]
+) -> tuple[list[dict[int, AnswerLine]], list[int]]:
+    """Each run's answers to the questions every run judged, by id, and how many questions of
+    each run are left out (judged by some runs only), as ``compare`` takes the shared images."""
     answers = [{line.id: line for line in run.answers()} for run in runs]
-    first = set(answers[0])
-    if not first:
-        raise InputError(f"{runs[0].path}: no answers in answers.jsonl")
-    for run, label, other in zip(runs[1:], labels[1:], answers[1:], strict=True):
-        ids = set(other)
-        if ids != first:
-            only_first, only_other = sorted(first - ids), sorted(ids - first)
-            raise InputError(
-                f"{runs[0].path} ({labels[0]}) and {run.path} ({label}) judged different "
-                f"questions: {len(only_first)} only in the first (e.g. ids {only_first[:5]}), "
-                f"{len(only_other)} only in the second (e.g. ids {only_other[:5]}); agreement "
-                "needs runs over the same questions (the same --limit-images)"
-            )
-    return answers
+    for run, found in zip(runs, answers, strict=True):
+        if not found:
+            raise InputError(f"{run.path}: no answers in answers.jsonl")
+    shared = set.intersection(*(set(found) for found in answers))
+    if not shared:
+        raise InputError(
+            f"{', '.join(labels)}: no question was judged by every run (different "
+            "--limit-images or question sets); agreement needs shared questions"
+        )
+    left_out = [len(found) - len(shared) for found in answers]
+    return [{i: found[i] for i in sorted(shared)} for found in answers], left_out
 
 
 def agree_runs(
@@ -134,7 +141,7 @@ def agree_runs(
     if len(runs) < 2:
         raise InputError("agreement needs at least two runs")
     names = list(labels) if labels is not None else [run.default_label for run in runs]
-    answers = _answer_sets(runs, names)
+    answers, left_out = _answer_sets(runs, names)
     ids = sorted(answers[0])
     base = answers[0]
     images = sorted({base[i].image for i in ids}, key=image_sort_key)
@@ -143,6 +150,7 @@ def agree_runs(
     labels_by_run = [[question_record(run[i], "strict").parsed for i in ids] for run in answers]
     raters = len(runs)
     pairs = list(itertools.combinations(range(raters), 2))
+    disagreements, disagreed = _most_disagreed(ids, answers, labels_by_run, top)
     blocks = []
     for block, dimensions in BLOCK_DIMENSIONS.items():
         chosen = [k for k, i in enumerate(ids) if base[i].dimension in dimensions]
@@ -200,8 +208,17 @@ def agree_runs(
         resamples=resamples,
         seed=seed,
         blocks=tuple(blocks),
-        disagreements=tuple(_most_disagreed(ids, answers, labels_by_run, top)),
+        disagreements=tuple(disagreements),
+        disagreed=disagreed,
+        notes=tuple(_notes(runs, names, left_out)),
     )
+
+
+def _notes(runs: Sequence[RunData], labels: Sequence[str], left_out: Sequence[int]) -> list[str]:
+    from amber_eval.reporting.cautions import judge_notes, left_out_note
+
+    left = left_out_note("questions", left_out, labels)
+    return ([left] if left else []) + judge_notes(runs, labels)
 
 
 def _share(sums: np.ndarray) -> np.ndarray:
@@ -216,8 +233,9 @@ def _most_disagreed(
     answers: Sequence[Mapping[int, AnswerLine]],
     labels_by_run: Sequence[Sequence[str]],
     top: int,
-) -> list[Disagreement]:
-    """The ``top`` questions where the fewest runs share the most common answer."""
+) -> tuple[list[Disagreement], int]:
+    """The ``top`` questions where the fewest runs share the most common answer, and how many
+    questions were not answered alike."""
     scored = []
     for k, question in enumerate(ids):
         column = [labels[k] for labels in labels_by_run]
@@ -239,7 +257,7 @@ def _most_disagreed(
                 answers=tuple(run[question].answer for run in answers),
             )
         )
-    return out
+    return out, len(scored)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -294,7 +312,7 @@ def _note(report: AgreementReport) -> str:
         f"resamples, seed {report.seed}). Agreement: the share of questions answered alike "
         "(for Fleiss: by all runs). Kappa undefined: every answer was the same category, so "
         "there is no chance agreement to correct for."
-    )
+    ) + "".join(f" {note}" for note in report.notes)
 
 
 def agreement_markdown(report: AgreementReport) -> str:
@@ -319,6 +337,8 @@ def agreement_markdown(report: AgreementReport) -> str:
         for d in report.disagreements:
             cells = [str(d.id), d.image, d.dimension, d.truth, d.prompt, *d.answers]
             lines.append("| " + " | ".join(markdown_escape(c) for c in cells) + " |")
+    elif report.disagreed:
+        lines += ["", f"{report.disagreed} question(s) were answered differently (none listed)."]
     else:
         lines += ["", "No question was answered differently."]
     return "\n".join(lines) + "\n"
@@ -373,6 +393,8 @@ def agreement_json(report: AgreementReport) -> str:
             }
             for d in report.disagreements
         ],
+        "disagreed": report.disagreed,
+        "notes": list(report.notes),
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

@@ -83,7 +83,8 @@ def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]
     import dataclasses
 
     from amber_eval.run_folder.config import RunConfig
-    from amber_eval.run_folder.record import config_file_settings, load_run_config
+    from amber_eval.run_folder.record import config_file_settings
+    from amber_eval.runs.config_file import load_run_config
 
     given = {
         name

@@ -114,10 +114,31 @@ def render_table(result: Any) -> None:
     help="Standard output: a table, the upstream script's exact text, or JSON.",
 )
 @click.option("--allow-partial", is_flag=True, help="Strict mode: score a file with missing ids.")
+@click.option(
+    "--also",
+    "also",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Another response file of the same model, scored with RESPONSES (its Yes/No answers "
+    "beside its descriptions); an id may not be in both.",
+)
+@click.option(
+    "--model",
+    "model",
+    metavar="NAME",
+    help="Also write a run folder <out>/<model>/responses-<hash>/ that report, compare and "
+    "the HTML report read beside region-caption runs.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results root of the --model run folder.  [default: results]",
+)
 @data_dir_option
 @click.option("--no-cache", is_flag=True, help="Do not read or write the noun cache.")
 @keeps_inputs(
-    inputs={"RESPONSES": "responses"}, outputs={"--json": "json_out", "--items": "items_out"}
+    inputs={"RESPONSES": "responses", "--also": "also"},
+    outputs={"--json": "json_out", "--items": "items_out"},
 )
 def score(
     responses: Path,
@@ -128,14 +149,25 @@ def score(
     items_out: Path | None,
     output_format: str,
     allow_partial: bool,
+    also: Path | None,
+    model: str | None,
+    out: Path | None,
     data_dir: Path | None,
     no_cache: bool,
 ) -> None:
-    """Score a RESPONSES file (JSON list of {id, response}, or JSONL) on AMBER."""
-    from amber_eval.data import load_benchmark
-    from amber_eval.scoring import read_responses, score_responses
+    """Score a RESPONSES file (JSON list of {id, response}, or JSONL) on AMBER.
 
-    loaded = read_responses(responses)
+    With --model NAME the scores also go to a run folder <out>/<NAME>/responses-<hash>/, which
+    `amber-eval report` and `amber-eval compare` read like a judge run's.
+    """
+    from amber_eval.data import load_benchmark
+    from amber_eval.runs.response_run import read_response_files
+    from amber_eval.scoring import score_responses
+
+    if out is not None and model is None:
+        raise click.UsageError("--out names where the --model run folder goes; give --model")
+    files = [responses] if also is None else [responses, also]
+    loaded, _ = read_response_files(files)
     benchmark = load_benchmark(data_dir)
     many = sum(1 for r in loaded if r.id in benchmark.generative) >= 50
     with rate_progress(
@@ -157,18 +189,56 @@ def score(
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    data = result.to_json()
+    if "generative" in result.blocks:
+        from amber_eval.scoring.similarity import pipeline_provenance
+
+        data["spacy_pipeline"] = pipeline_provenance(spacy_model)
     if json_out is not None:
         from amber_eval.io import atomic_write_json
 
-        atomic_write_json(json_out, result.to_json())
+        atomic_write_json(json_out, data)
     if items_out is not None:
         write_items(items_out, result.items)
     if output_format == "upstream":
         click.echo(result.upstream_text(), nl=False)
     elif output_format == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps(data, indent=2))
     else:
         render_table(result)
+    if model is not None:
+        write_run_folder(files, model, out, spacy_model, allow_partial, data_dir, no_cache)
+
+
+def write_run_folder(
+    files: list[Path],
+    model: str,
+    out: Path | None,
+    spacy_model: str,
+    allow_partial: bool,
+    data_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """``--model``: the run folder of the response file(s), its tables and HTML report."""
+    from amber_eval.reporting import write_run_report, write_run_tables
+    from amber_eval.runs.response_run import score_response_run
+
+    run = score_response_run(
+        files,
+        model=model,
+        out=out or Path("results"),
+        spacy_model=spacy_model,
+        data_dir=data_dir,
+        allow_partial=allow_partial,
+        noun_cache=not no_cache,
+    )
+    write_run_tables(run.folder)
+    write_run_report(run.folder)
+    click.echo(
+        f"run folder: {run.folder} ({run.descriptions} descriptions, {run.answers} Yes/No "
+        f"answers); `amber-eval report {run.folder}` makes its tables",
+        err=True,
+    )
 
 
 def write_items(path: Path, items: Any) -> None:

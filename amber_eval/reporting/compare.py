@@ -23,7 +23,8 @@ class ComparisonRow:
     difference: float | None
     low: float | None
     high: float | None
-    excludes_zero: bool
+    excludes_zero: bool | None
+    """None when the difference is undefined (n/a): nothing to exclude 0 from."""
     lower_is_better: bool
 
 
@@ -35,6 +36,8 @@ class Comparison:
     ci: CISettings
     columns: tuple[Column, ...]
     result: PairedComparison
+    notes: tuple[str, ...] = ()
+    """What to know first: the judges differ, a run raised the useless-judge alarm."""
 
     def rows(self) -> list[ComparisonRow]:
         rows = []
@@ -50,7 +53,7 @@ class Comparison:
                     difference=interval.estimate,
                     low=interval.low,
                     high=interval.high,
-                    excludes_zero=interval.excludes_zero,
+                    excludes_zero=None if interval.low is None else interval.excludes_zero,
                     lower_is_better=column.lower_is_better,
                 )
             )
@@ -80,18 +83,59 @@ def compare_runs(
     columns = tuple(column for column in get_layout(layout).columns if column.ranked)
     if not (run_a.coverage_available and run_b.coverage_available):
         columns = tuple(c for c in columns if c.block not in ("generative", "score"))
+    from amber_eval.reporting.cautions import judge_notes
+
+    labels = (label_a or run_a.default_label, label_b or run_b.default_label)
     return Comparison(
-        label_a or run_a.default_label,
-        label_b or run_b.default_label,
+        *labels,
         rules,
         settings,
         columns,
         result,
+        tuple(judge_notes([run_a, run_b], labels)),
     )
 
 
 def _fmt(value: float | None, sign: str = "") -> str:
     return "--" if value is None else f"{value:{sign}.1f}"
+
+
+def _excludes(row: ComparisonRow) -> str:
+    return "n/a" if row.excludes_zero is None else ("yes" if row.excludes_zero else "no")
+
+
+def _notes(comparison: Comparison) -> list[str]:
+    """The left-out images and the judge notes, each one sentence."""
+    from amber_eval.reporting.cautions import left_out_note
+
+    result = comparison.result
+    left = left_out_note("images", [result.only_a, result.only_b], ["A", "B"])
+    return ([left] if left else []) + list(comparison.notes)
+
+
+def comparison_latex(comparison: Comparison) -> str:
+    """A booktabs table of the differences; the labels, settings and notes under it."""
+    from amber_eval.reporting.formats import booktabs_table, tex_escape
+
+    level = f"{comparison.ci.level:g}\\%"
+    rows = []
+    for row in comparison.rows():
+        interval = "--" if row.low is None else f"[{_fmt(row.low, '+')}, {_fmt(row.high, '+')}]"
+        arrow = r"$\downarrow$" if row.lower_is_better else ""
+        cells = [tex_escape(row.metric) + arrow, _fmt(row.a), _fmt(row.b)]
+        cells += [_fmt(row.difference, "+"), interval, _excludes(row)]
+        rows.append(" & ".join(cells))
+    result = comparison.result
+    note = " ".join(
+        [
+            f"A: {comparison.label_a}. B: {comparison.label_b}. {result.images} images resampled "
+            f"together ({comparison.ci.resamples} resamples, seed {comparison.ci.seed}), "
+            f"{comparison.rules} scores.",
+            *_notes(comparison),
+        ]
+    )
+    header = rf"Metric & A & B & A $-$ B & {level} interval & Excludes 0"
+    return booktabs_table("compare", "lrrrcc", header, rows, note)
 
 
 def comparison_markdown(comparison: Comparison) -> str:
@@ -103,11 +147,7 @@ def comparison_markdown(comparison: Comparison) -> str:
         f"{result.images} images resampled together ({comparison.ci.resamples} resamples, "
         f"seed {comparison.ci.seed}), {comparison.rules} scores.",
     ]
-    if result.only_a or result.only_b:
-        lines.append(
-            f"Only the shared images are compared: {result.only_a} images only in A and "
-            f"{result.only_b} only in B are left out."
-        )
+    lines += [markdown_escape(note) for note in _notes(comparison)]
     lines += [
         "",
         f"| Metric | A | B | A - B | {level} interval | Excludes 0 |",
@@ -118,7 +158,7 @@ def comparison_markdown(comparison: Comparison) -> str:
         arrow = " ↓" if row.lower_is_better else ""
         lines.append(
             f"| {row.metric}{arrow} | {_fmt(row.a)} | {_fmt(row.b)} | "
-            f"{_fmt(row.difference, '+')} | {interval} | {'yes' if row.excludes_zero else 'no'} |"
+            f"{_fmt(row.difference, '+')} | {interval} | {_excludes(row)} |"
         )
     excluded = [row.metric for row in comparison.rows() if row.excludes_zero]
     lines += [
@@ -143,6 +183,7 @@ def comparison_json(comparison: Comparison) -> str:
         "images": comparison.result.images,
         "only_a": comparison.result.only_a,
         "only_b": comparison.result.only_b,
+        "notes": list(comparison.notes),
         "metrics": [asdict(row) for row in comparison.rows()],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -170,6 +211,7 @@ def comparison_csv(comparison: Comparison) -> str:
 
 COMPARISON_RENDERERS: Registry[Callable[[Comparison], str]] = Registry("format")
 COMPARISON_RENDERERS.add("markdown", comparison_markdown, "Markdown")
+COMPARISON_RENDERERS.add("latex", comparison_latex, "LaTeX (booktabs)")
 COMPARISON_RENDERERS.add("csv", comparison_csv, "CSV")
 COMPARISON_RENDERERS.add("json", comparison_json, "JSON")
 COMPARE_FORMATS = tuple(COMPARISON_RENDERERS.names())

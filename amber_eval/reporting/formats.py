@@ -10,8 +10,16 @@ from importlib import resources
 from typing import Any
 
 from amber_eval.registry import Registry
+from amber_eval.reporting.latex_fit import (
+    LATEX_LABEL_WIDTH,
+    TEX_UNDER,
+    column_groups,
+    latex_parts,
+    tex_label,
+    tex_stacked,
+)
 from amber_eval.reporting.layouts import Column
-from amber_eval.reporting.tables import Table
+from amber_eval.reporting.tables import Table, TableRow
 
 PUBLISHED_MARK = "†"
 ALARM_MARK = "‡"
@@ -49,17 +57,6 @@ def markdown_escape(text: str) -> str:
     text = _CONTROL.sub("", text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def _spans(columns: tuple[Column, ...]) -> list[tuple[str, list[Column]]]:
-    """Consecutive columns under the same group; a column without a group stands alone."""
-    spans: list[tuple[str, list[Column]]] = []
-    for column in columns:
-        if column.group and spans and spans[-1][0] == column.group:
-            spans[-1][1].append(column)
-        else:
-            spans.append((column.group, [column]))
-    return spans
 
 
 def _version() -> str:
@@ -112,48 +109,107 @@ def ceiling_notes(table: Table) -> list[str]:
 
 
 def alarm_notes(table: Table) -> list[str]:
-    """One line per alarmed run row: its label and why its judge looks useless."""
-    return [
-        f"{row.label}: the judge looks useless ({'; '.join(row.warnings)}); "
-        "its figures are the judge's bias, not the model's (metrics.json: warnings)."
-        for row in table.rows
-        if row.warnings
-    ]
+    """One short line per alarmed run row: its label and the alarm's main reason (the
+    accuracy against always-No when it fired, else the first warning) with the count of the
+    others; every warning is in the run's ``metrics.json``."""
+    notes = []
+    for row in table.rows:
+        if not row.warnings:
+            continue
+        main = next((w for w in row.warnings if "always-No" in w), row.warnings[0])
+        more = len(row.warnings) - 1
+        others = f", and {more} more warning{'s' * (more != 1)}" if more else ""
+        notes.append(
+            f"{row.label}: the judge looks useless ({main}{others}); its figures are the "
+            "judge's bias, not the model's (metrics.json: warnings)."
+        )
+    return notes
+
+
+def scope_notes(table: Table) -> list[str]:
+    """What the run rows cover (n), and which rows competed for bold when not all did."""
+    rows = [row for row in table.rows if row.source != "published"]
+    known = [row for row in rows if row.images is not None or row.questions is not None]
+    if not known:
+        return []
+    scopes = {row.scope for row in rows}
+    notes = []
+    if len(scopes) == 1:
+        notes.append(f"n: {_scope_text(rows[0])} per run.")
+    else:
+        listed = "; ".join(f"{row.label}: {_scope_text(row)}" for row in rows)
+        notes.append(f"The runs cover different questions (n: {listed}).")
+    left = [row.label for row in rows if row.source == "run" and not table.competes(row)]
+    if left and table.best():
+        notes.append(
+            "Bold compares only run rows on the same questions whose judge raised no alarm; "
+            f"not: {', '.join(left)}."
+        )
+    return notes
+
+
+def _scope_text(row: TableRow) -> str:
+    images = "?" if row.images is None else f"{row.images}"
+    questions = "?" if row.questions is None else f"{row.questions}"
+    return f"{images} images, {questions} questions"
+
+
+def pipeline_notes(table: Table) -> list[str]:
+    """Which spaCy pipeline computed the rows' generative metrics (one line per pipeline), and
+    a warning for a pipeline other than ``en_core_web_lg``, the published rows' pipeline."""
+    from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
+
+    if not any(column.block == "generative" for column in table.columns):
+        return []
+    by_pipeline: dict[tuple[str, str, str, str], list[str]] = {}
+    for row in table.rows:
+        pipeline = row.spacy_pipeline
+        if row.source == "published" or not pipeline:
+            continue
+        vectors = pipeline.get("vectors")
+        shape = "x".join(str(n) for n in vectors) if isinstance(vectors, list) else "none"
+        key = (
+            str(pipeline.get("name", "?")),
+            str(pipeline.get("version", "?")),
+            shape,
+            str(pipeline.get("sha256", ""))[:12],
+        )
+        by_pipeline.setdefault(key, []).append(row.label)
+    notes = []
+    for (name, version, shape, sha), labels in by_pipeline.items():
+        rows = f" ({', '.join(labels)})" if len(by_pipeline) > 1 else ""
+        notes.append(
+            f"Generative metrics{rows}: spaCy pipeline {name} {version}, vectors {shape}, "
+            f"sha256 {sha}."
+        )
+        if name != DEFAULT_SPACY_MODEL:
+            notes.append(
+                f"{name} is not {DEFAULT_SPACY_MODEL}, the pipeline of the published AMBER rows: "
+                "other word vectors decide other similarities, so CHAIR, Cover, Hal and Cog "
+                "are not comparable with the published ones."
+            )
+    return notes
 
 
 def to_latex(table: Table) -> str:
-    """A booktabs ``tabular`` with grouped headers (multicolumn + cmidrule)."""
+    """Booktabs ``tabular`` (one, or several stacked for a wide layout) with grouped headers
+    (multicolumn + cmidrule); the notes follow as wrapping text. Fits the text width of a
+    standard one-column article with no ``\\resizebox``."""
     import jinja2
 
-    spans = _spans(table.columns)
-    top = [r"\multirow{2}{*}{Model}"]
-    bottom = [""]
-    rules = []
-    position = 2
-    for group, columns in spans:
-        if group:
-            top.append(rf"\multicolumn{{{len(columns)}}}{{c}}{{{tex_escape(group)}}}")
-            rules.append(rf"\cmidrule(lr){{{position}-{position + len(columns) - 1}}}")
-            bottom.extend(_tex_header(column) for column in columns)
-        else:
-            top.append(rf"\multirow{{2}}{{*}}{{{_tex_header(columns[0])}}}")
-            bottom.append("")
-        position += len(columns)
     body = _cells(
         table,
         emphasise=lambda text: rf"\textbf{{{text}}}",
-        interval=lambda low, high: rf"\,{{\scriptsize[{low}, {high}]}}",
+        interval=lambda low, high: rf"{TEX_UNDER}{{\scriptsize[{low}, {high}]}}",
         missing="--",
     )
-    published, runs, ceiling = [], [], []
-    for row, cells in zip(table.rows, body, strict=True):
-        label = tex_escape(row.label)
-        if row.source == "published":
-            published.append(" & ".join([label + r"$^\dagger$", *cells]))
-        elif row.source == "ceiling":
-            ceiling.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
-        else:
-            runs.append(" & ".join([label + (r"$^\ddagger$" if row.warnings else ""), *cells]))
+    # an interval goes under its value: the cell becomes two centred lines
+    body = [[tex_stacked(cell) if TEX_UNDER in cell else cell for cell in cells] for cells in body]
+    index = {column.key: i for i, column in enumerate(table.columns)}
+    parts = [
+        _latex_part(table, part, [[cells[index[c.key]] for c in part] for cells in body])
+        for part in latex_parts(table.columns, with_ci=table.ci is not None)
+    ]
     template_text = (
         resources.files("amber_eval") / "resources" / "report_table.tex.jinja"
     ).read_text("utf-8")
@@ -175,20 +231,54 @@ def to_latex(table: Table) -> str:
         mode=table.rules,
         ci_note=ci_note,
         direction_note=_direction_note(table),
-        column_spec="l" + "c" * len(table.columns),
-        header_top=" & ".join(top),
-        rules=" ".join(rules),
-        header_bottom=" & ".join(bottom),
-        published_lines=published,
-        run_lines=runs,
-        ceiling_lines=ceiling,
+        parts=parts,
+        label_width=LATEX_LABEL_WIDTH,
         notes=[
             rf"$^\dagger$ published figures: {tex_escape(ref.title)}." for ref in table.references
         ]
         + [rf"$^\ddagger$ {tex_escape(note)}" for note in alarm_notes(table)]
-        + [tex_escape(note) for note in ceiling_notes(table)],
-        width=len(table.columns) + 1,
+        + [tex_escape(note) for note in ceiling_notes(table)]
+        + [tex_escape(note) for note in scope_notes(table)]
+        + [tex_escape(note) for note in pipeline_notes(table)],
     )
+
+
+def _latex_part(table: Table, columns: tuple[Column, ...], body: list[list[str]]) -> dict[str, Any]:
+    """One tabular's header and row lines: the label column, then ``columns``."""
+    top = [r"\multirow{2}{*}{Model}"]
+    bottom = [""]
+    rules = []
+    position = 2
+    for spanned in column_groups(columns):
+        group = spanned[0].group
+        if group:
+            top.append(rf"\multicolumn{{{len(spanned)}}}{{c}}{{{tex_escape(group)}}}")
+            rules.append(rf"\cmidrule(lr){{{position}-{position + len(spanned) - 1}}}")
+            bottom.extend(_tex_header(column) for column in spanned)
+        else:
+            top.append(rf"\multirow{{2}}{{*}}{{{_tex_header(spanned[0])}}}")
+            bottom.append("")
+        position += len(spanned)
+    published: list[str] = []
+    runs: list[str] = []
+    ceiling: list[str] = []
+    for row, cells in zip(table.rows, body, strict=True):
+        if row.source == "published":
+            label = tex_label(tex_escape(row.label) + r"$^\dagger$")
+            published.append(" & ".join([label, *cells]))
+        else:
+            mark = r"$^\ddagger$" if row.warnings else ""
+            lines = ceiling if row.source == "ceiling" else runs
+            lines.append(" & ".join([tex_label(tex_escape(row.label) + mark), *cells]))
+    return {
+        "column_spec": "l" + "c" * len(columns),
+        "header_top": " & ".join(top),
+        "rules": " ".join(rules),
+        "header_bottom": " & ".join(bottom),
+        "published_lines": published,
+        "run_lines": runs,
+        "ceiling_lines": ceiling,
+    }
 
 
 def booktabs_table(command: str, column_spec: str, header: str, rows: list[str], note: str) -> str:
@@ -248,7 +338,7 @@ def to_markdown(table: Table) -> str:
         lines.append("| " + " | ".join([label, *cells]) + " |")
     footer = [
         "",
-        f"Layout `{table.layout.name}`, {table.rules} scores. Bold: best value per column "
+        f"Layout `{table.layout.name}`, {table.rules} scores. Bold: best value per column of the run rows "
         f"({_direction_note(table)}); `--`: not available.",
     ]
     if table.ci is not None:
@@ -259,6 +349,8 @@ def to_markdown(table: Table) -> str:
     footer += [markdown_escape(note) for note in _notes(table, lambda mark: mark + " ")]
     footer += [markdown_escape(f"{ALARM_MARK} {note}") for note in alarm_notes(table)]
     footer += [markdown_escape(note) for note in ceiling_notes(table)]
+    footer += [markdown_escape(note) for note in scope_notes(table)]
+    footer += [markdown_escape(note) for note in pipeline_notes(table)]
     return "\n".join(lines + footer) + "\n"
 
 
@@ -303,6 +395,12 @@ def table_json(table: Table) -> dict[str, Any]:
                 "best": [c.key for c in table.columns if i in best.get(c.key, set())],
                 "warnings": list(row.warnings),
                 **(
+                    {"images": row.images, "questions": row.questions}
+                    if row.scope != (None, None)
+                    else {}
+                ),
+                **({"spacy_pipeline": dict(row.spacy_pipeline)} if row.spacy_pipeline else {}),
+                **(
                     {
                         "intervals": {
                             key: [interval.low, interval.high]
@@ -319,6 +417,7 @@ def table_json(table: Table) -> dict[str, Any]:
             {"name": ref.name, "title": ref.title, "source": ref.source, "notes": ref.notes}
             for ref in table.references
         ],
+        "notes": scope_notes(table) + pipeline_notes(table),
     }
 
 

@@ -86,6 +86,18 @@ def _parsed_code(parsed: Any) -> int:
     return {"no": 0, "yes": 1}.get(str(parsed), 2)
 
 
+def _alarm(run: RunData, label: str) -> dict[str, Any]:
+    """One run's alarm for the top of the report: its main reason (the accuracy against
+    always-No when it fired, else the first warning) and every warning's message."""
+    warnings = run.judge_warnings()
+    main = next((w for w in warnings if w.code == "not-above-always-no"), warnings[0])
+    return {
+        "label": label,
+        "main": main.short,
+        "messages": [w.message or w.short for w in warnings],
+    }
+
+
 def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
     """The per-image data of one run, compact: question rows are arrays."""
     answers = run.answers()
@@ -122,6 +134,11 @@ def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
             }
             if cover.description is not None and "captions" not in entry:
                 entry["description"] = cover.description
+            if cover.covered or cover.hallucinated:
+                entry["nouns"] = {
+                    "covered": list(cover.covered),
+                    "hallucinated": list(cover.hallucinated),
+                }
         images.append(entry)
     return {"label": label, "path": str(run.path), "images": images}
 
@@ -151,7 +168,8 @@ def _table_view(table: Table) -> dict[str, Any]:
             )
             cells.append({"text": text or "--", "best": i in best.get(column.key, set()), "ci": ci})
         label = row.label + (f" {PUBLISHED_MARK}" if row.source == "published" else "")
-        rows.append({"label": label, "cells": cells})
+        after = i > 0 and table.rows[i - 1].source == "published" and row.source != "published"
+        rows.append({"label": label, "cells": cells, "after_published": after})
     return {
         "name": table.layout.name,
         "description": table.layout.description,
@@ -311,7 +329,7 @@ def render_html(
         plot_note=plot_note,
         coverage_rows=_coverage_rows(runs, labels, rules),
         alarms=[
-            {"label": label, "messages": [w.message for w in run.judge_warnings()]}
+            _alarm(run, label)
             for run, label in zip(runs, labels, strict=True)
             if run.judge_warnings()
         ],

@@ -31,6 +31,12 @@ def _pyplot() -> Any:
     return plt
 
 
+def _legend_outside(axis: Any) -> None:
+    """The legend to the right of the axes, never over the data (``bbox_inches="tight"``
+    widens the figure to hold it)."""
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
 def _bar_groups(
     axis: Any, groups: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]]
 ) -> None:
@@ -58,7 +64,7 @@ def prf_bars(runs: Sequence[tuple[str, Mapping[str, float | None]]]) -> str:
         axis.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("%")
     if len(runs) > 1:
-        axes[-1].legend(fontsize=7)
+        _legend_outside(axes[-1])
     return _png(figure)
 
 
@@ -79,7 +85,7 @@ def yes_ratio_bars(
     axis.set_ylabel("Yes %")
     axis.set_ylim(0, 100)
     axis.grid(axis="y", alpha=0.3)
-    axis.legend(fontsize=7)
+    _legend_outside(axis)
     return _png(figure)
 
 
@@ -111,19 +117,43 @@ def calibration_curve(runs: Sequence[tuple[str, Sequence[float], Sequence[bool]]
     axis.set_xlim(0, 1)
     axis.set_ylim(0, 1)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=7)
+    _legend_outside(axis)
     return _png(figure)
 
 
 def coverage_histogram(runs: Sequence[tuple[str, Sequence[float]]]) -> str:
-    """Per-image Cover (share of truth objects the captions cover)."""
+    """Per-image Cover (share of truth objects the captions cover): one histogram for up to
+    three runs (outlines when several), one small panel per run beyond, so that six or more
+    runs stay readable."""
     plt = _pyplot()
+    if len(runs) > 3:
+        columns = 3
+        rows = (len(runs) + columns - 1) // columns
+        figure, grid = plt.subplots(
+            rows, columns, figsize=(10, 2.2 * rows), sharex=True, sharey=True, squeeze=False
+        )
+        panels = [axis for row in grid for axis in row]
+        for axis, (label, values) in zip(panels, runs, strict=False):
+            axis.hist(values, bins=20, range=(0, 100), alpha=0.8)
+            axis.set_title(label, fontsize=8)
+            axis.grid(alpha=0.3)
+        for axis in panels[len(runs) :]:
+            axis.set_visible(False)
+        for axis in grid[-1]:
+            axis.set_xlabel("Cover per image (%)")
+        for row in grid:
+            row[0].set_ylabel("images")
+        figure.tight_layout()
+        return _png(figure)
     figure, axis = plt.subplots(figsize=(6, 3.2))
     for label, values in runs:
-        axis.hist(values, bins=20, range=(0, 100), alpha=0.6, label=label)
+        if len(runs) == 1:
+            axis.hist(values, bins=20, range=(0, 100), alpha=0.6, label=label)
+        else:
+            axis.hist(values, bins=20, range=(0, 100), histtype="step", linewidth=1.5, label=label)
     axis.set_xlabel("Cover per image (%)")
     axis.set_ylabel("images")
     axis.grid(alpha=0.3)
     if len(runs) > 1:
-        axis.legend(fontsize=7)
+        _legend_outside(axis)
     return _png(figure)

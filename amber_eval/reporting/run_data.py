@@ -69,6 +69,8 @@ class RunData:
 
     @property
     def default_label(self) -> str:
+        if self.record.kind == "responses":  # the model answered itself: no judge to name
+            return self.model
         return f"{self.model} + {self.llm}"
 
     def answers(self) -> list[AnswerLine]:
@@ -103,6 +105,33 @@ class RunData:
     @property
     def coverage_reason(self) -> str | None:
         return self.metrics.coverage_reason
+
+    @property
+    def images(self) -> int | None:
+        """The images the run covers (from ``run.json``)."""
+        return self.record.images
+
+    @property
+    def questions(self) -> int | None:
+        """The Yes/No questions the run judged (from ``run.json``)."""
+        return self.record.questions
+
+    @property
+    def scope(self) -> str:
+        """``"1004 images, 14216 questions"`` (what the run covers; ``?`` when not recorded)."""
+        images = "?" if self.images is None else str(self.images)
+        questions = "?" if self.questions is None else str(self.questions)
+        return f"{images} images, {questions} questions"
+
+    @property
+    def spacy_pipeline(self) -> Mapping[str, Any] | None:
+        """The spaCy pipeline of the run's generative metrics (``name``, ``version``,
+        ``vectors``, ``sha256``), when the run recorded it."""
+        coverage = self.metrics.coverage
+        found = coverage.get("spacy_pipeline") if isinstance(coverage, Mapping) else None
+        if isinstance(found, Mapping):
+            return found
+        return self.record.spacy_pipeline
 
     def judge_warnings(self) -> list[JudgeWarning]:
         """The useless-judge alarm's warnings from ``metrics.json`` (empty when silent)."""
@@ -211,7 +240,9 @@ def verify_metrics(run: RunData) -> None:
                     "command again to rewrite it"
                 )
     stated_kinds = sorted(f"{w.code} ({w.block})" for w in run.judge_warnings())
-    found_kinds = sorted(f"{w.code} ({w.block})" for w in judge_warnings(answers))
+    # a response file's model answered itself: there is no judge to raise the alarm about
+    raised = [] if run.record.kind == "responses" else judge_warnings(answers)
+    found_kinds = sorted(f"{w.code} ({w.block})" for w in raised)
     if stated_kinds != found_kinds:
         raise InputError(
             f"{where}: its judge warnings ({', '.join(stated_kinds) or 'none'}) are not the "
@@ -269,9 +300,25 @@ def resolve_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
     return list(unique.values())
 
 
-def apply_names(runs: Sequence[RunData], names: Mapping[str, str]) -> list[str]:
-    """The label of each run: ``names`` maps a run folder (path or its name) to a label."""
+def unique_labels(runs: Sequence[RunData]) -> list[str]:
+    """Each run's default label, made unique where runs share one: the image and question
+    counts are added where they tell the runs apart, else the run folder's name."""
     labels = [run.default_label for run in runs]
+    for label in set(labels):
+        same = [i for i, other in enumerate(labels) if other == label]
+        if len(same) < 2:
+            continue
+        counts = [runs[i].scope for i in same]
+        for i, scope in zip(same, counts, strict=True):
+            told_apart = counts.count(scope) == 1
+            labels[i] = f"{label} ({scope})" if told_apart else f"{label} ({runs[i].path.name})"
+    return labels
+
+
+def apply_names(runs: Sequence[RunData], names: Mapping[str, str]) -> list[str]:
+    """The label of each run: ``names`` maps a run folder (path or its name) to a label; other
+    runs get their default label, made unique (:func:`unique_labels`)."""
+    labels = unique_labels(runs)
     for key, label in names.items():
         target = Path(key).resolve()
         matched = [

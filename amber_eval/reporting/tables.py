@@ -31,6 +31,15 @@ class TableRow:
     intervals: Mapping[str, Interval] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     """The useless-judge alarm's short notes for a run row (tables mark the row)."""
+    spacy_pipeline: Mapping[str, Any] | None = None
+    """The spaCy pipeline of a run row's generative metrics, when recorded."""
+    images: int | None = None
+    questions: int | None = None
+    """What a run row covers (None for published rows, and where ``run.json`` does not say)."""
+
+    @property
+    def scope(self) -> tuple[int | None, int | None]:
+        return (self.images, self.questions)
 
 
 @dataclass(frozen=True)
@@ -60,11 +69,25 @@ class Table:
             return f"{value:.0f}"
         return f"{value:.1f}"
 
+    @property
+    def ranked_scope(self) -> tuple[int | None, int | None] | None:
+        """The scope of the rows that compete for bold: that of the first run row whose judge
+        raised no alarm, among those covering the most questions."""
+        candidates = [row for row in self.rows if row.source == "run" and not row.warnings]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda row: row.questions or 0).scope
+
+    def competes(self, row: TableRow) -> bool:
+        """Whether ``row`` may hold a best value: a run row (never published figures or a
+        judge's ceiling) whose judge raised no alarm, on the questions of :attr:`ranked_scope`."""
+        return row.source == "run" and not row.warnings and row.scope == self.ranked_scope
+
     def best(self) -> dict[str, set[int]]:
         """Column key -> indices of the rows holding the best printed value (ties all win).
 
-        Printed (one-decimal) values are compared; a column with fewer than two values has no
-        best value.
+        Printed (one-decimal) values of the rows that :meth:`compete <competes>` are compared;
+        a column with fewer than two such values has no best value.
         """
         best: dict[str, set[int]] = {}
         for column in self.columns:
@@ -73,7 +96,7 @@ class Table:
             shown = [
                 (i, float(text))
                 for i, row in enumerate(self.rows)
-                if row.source != "ceiling"  # a judge's ceiling is a bound, not a competitor
+                if self.competes(row)
                 and (text := self.display(column, row.values.get(column.key))) is not None
             ]
             if len(shown) < 2:  # a best value needs something to be better than
@@ -164,6 +187,9 @@ def run_row(
         values={key: values.get(key) for key in layout.keys},
         intervals=intervals,
         warnings=tuple(warning.short for warning in run.judge_warnings()),
+        spacy_pipeline=run.spacy_pipeline if run.coverage_available else None,
+        images=run.images,
+        questions=run.questions,
     )
 
 

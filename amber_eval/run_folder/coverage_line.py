@@ -54,9 +54,16 @@ class CoverageLine:
     hallucination_free: bool
     rules: Rules = "strict"
     description: str | None = None
+    covered: tuple[str, ...] = ()
+    """The nouns counted as covering a truth object (``noun -> object`` in the record)."""
+    hallucinated: tuple[str, ...] = ()
+    """The nouns counted as hallucinated mentions."""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["covered"] = list(self.covered)
+        data["hallucinated"] = list(self.hallucinated)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, where: str) -> CoverageLine:
@@ -87,6 +94,14 @@ class CoverageLine:
         if description is not None and not isinstance(description, str):
             raise InputError(f"{place}: field 'description' must be a string")
         values["description"] = description
+        covered = data.get("covered", {})
+        if isinstance(covered, Mapping):  # the record's noun -> truth object
+            covered = list(covered)
+        hallucinated = data.get("hallucinated", [])
+        for name, nouns in (("covered", covered), ("hallucinated", hallucinated)):
+            if not isinstance(nouns, list) or not all(isinstance(n, str) for n in nouns):
+                raise InputError(f"{place}: field {name!r} must list nouns (strings)")
+            values[name] = tuple(nouns)
         return cls(**values)
 
 

@@ -25,6 +25,10 @@ RUN_FORMAT = "amber-eval/run"
 RUN_FORMAT_VERSION = 1
 RunStatus = Literal["started", "success", "error"]
 STATUSES: tuple[RunStatus, ...] = ("started", "success", "error")
+RunKind = Literal["judge", "responses"]
+#: ``judge``: ``amber-eval run`` judged region captions; ``responses``: ``amber-eval score
+#: --model`` scored an MLLM's response file(s) (no judge, no captions).
+KINDS: tuple[RunKind, ...] = ("judge", "responses")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,14 @@ class RunRecord:
     judge_requests: Mapping[str, Any] | None = None
     """Engine backends (vllm, openai): requests, retries by reason, seconds waited before
     retries and errors of the last invocation."""
+    kind: RunKind = "judge"
+    """What made the folder: ``judge`` (a judge run) or ``responses`` (a scored response file;
+    ``config.captions`` is then the first response file and ``config.llm`` is ``responses``)."""
+    responses: tuple[Mapping[str, Any], ...] | None = None
+    """``kind: responses``: each scored file as ``{"file", "sha256", "ids"}``."""
+    spacy_pipeline: Mapping[str, Any] | None = None
+    """The spaCy pipeline of the generative metrics (``name``, ``version``, ``vectors`` shape,
+    ``sha256``; :func:`amber_eval.scoring.similarity.pipeline_provenance`), when it was found."""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Fields this version does not know (kept when the record is written again)."""
 
@@ -119,6 +131,15 @@ class RunRecord:
                 if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
                     raise InputError(f"{where}: field {name!r} has the wrong type ({value!r:.40})")
                 values[name] = value
+        if values.get("kind", "judge") not in KINDS:
+            raise InputError(
+                f"{where}: field 'kind' is {values['kind']!r}; expected one of {', '.join(KINDS)}"
+            )
+        listed = data.get("responses")
+        if listed is not None:
+            if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
+                raise InputError(f"{where}: field 'responses' must be a list of objects")
+            values["responses"] = tuple(listed)
         if values.get("status", "started") not in STATUSES:
             raise InputError(
                 f"{where}: field 'status' is {values['status']!r}; expected one of "
@@ -136,6 +157,8 @@ class RunRecord:
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "judge_requests": (dict,),
+    "kind": (str,),
+    "spacy_pipeline": (dict,),
     "model": (str,),
     "config_hash": (str,),
     "status": (str,),
@@ -201,42 +224,6 @@ def read_run_record(path: str | Path) -> RunRecord:
     return RunRecord.from_json(data, where=str(source))
 
 
-def load_run_config(path: str | Path, *, from_command_line: Collection[str] = ()) -> RunConfig:
-    """The :class:`RunConfig` of a ``run.json`` file, or of a TOML file with its config's
-    fields (``captions``, ``llm``, ``answer_mode``, ``limit_images``, ... and a
-    ``[judge_options]`` table).
-
-    A config file is data, not a program: a setting that runs code, picks where prompts and
-    the key go or which files are read (:meth:`JudgeOptions.command_line_only`, and a template
-    that is a file rather than a shipped name) is refused unless its option is also given on
-    the command line (``from_command_line`` names those settings), whose value then wins.
-    """
-    config = _read_run_config(Path(path))
-    _refuse_command_line_only(config, str(path), set(from_command_line))
-    return config
-
-
-def _refuse_command_line_only(config: RunConfig, where: str, given: set[str]) -> None:
-    from amber_eval.judge_options import JudgeOptions
-    from amber_eval.prompting import template_names
-
-    chosen = config.judge_options.changed()
-    for name in JudgeOptions.command_line_only():
-        if name in chosen and name not in given:
-            flag = JudgeOptions.flag_of(name)
-            raise InputError(
-                f"{where}: config field 'judge_options.{name}' is set, and a config file cannot "
-                f"choose it by itself (it decides what code runs, where the prompts and the key "
-                f"go, or which files are read): give {flag} on the command line as well"
-            )
-    if config.template not in template_names() and "template" not in given:
-        raise InputError(
-            f"{where}: config field 'template' names a file ({config.template!r}), and a config "
-            "file cannot choose a file to read into the prompts by itself: give --template on "
-            f"the command line as well (shipped templates: {', '.join(template_names())})"
-        )
-
-
 def config_file_settings(config: RunConfig, overridden: Collection[str]) -> list[str]:
     """``name=value`` for each setting of ``config`` (as :meth:`RunConfig.to_json` writes it)
     away from its default that the command line did not override (``overridden``: field and
@@ -255,9 +242,18 @@ def config_file_settings(config: RunConfig, overridden: Collection[str]) -> list
     return shown
 
 
-def _read_run_config(source: Path) -> RunConfig:
+def read_run_config(source: Path) -> RunConfig:
+    """The :class:`RunConfig` a ``run.json`` or TOML file holds, read and checked as data
+    (the settings a config file may not choose are refused by
+    :func:`amber_eval.runs.config_file.load_run_config`)."""
     if source.suffix.lower() != ".toml":
-        return read_run_record(source).config
+        record = read_run_record(source)
+        if record.kind != "judge":
+            raise InputError(
+                f"{source}: this folder holds a scored response file (kind {record.kind!r}), "
+                "not a judge run; score the file again with `amber-eval score FILE --model NAME`"
+            )
+        return record.config
     try:
         import tomllib
     except ImportError:  # Python 3.10

@@ -237,6 +237,7 @@ def _finish(
         computed=computed,
         reused=len(questions) - computed,
         per_rank_computed=per_rank,
+        spacy_pipeline=(metrics.coverage or {}).get("spacy_pipeline"),
     )
     write_run_record(files.run, record)
     return dataclasses.replace(

@@ -54,13 +54,19 @@ def coverage_block(
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """The ``coverage`` block and its per-image records (None when it is not available)."""
     from amber_eval.captions.coverage import caption_coverage
+    from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL, pipeline_provenance
 
     try:
         result = caption_coverage(benchmark, selected, images=list(images), spacy_model=spacy_model)
     except AmberEvalError as exc:
         log.info("caption coverage is not available: %s", exc)
         return _unavailable(str(exc)), None
-    return result.to_json(), [dict(item) for item in result.items]
+    block = result.to_json()
+    try:
+        block["spacy_pipeline"] = pipeline_provenance(spacy_model or DEFAULT_SPACY_MODEL)
+    except AmberEvalError as exc:
+        log.info("the spaCy pipeline's provenance is not available: %s", exc)
+    return block, [dict(item) for item in result.items]
 
 
 def _unavailable(reason: str) -> dict[str, Any]:
