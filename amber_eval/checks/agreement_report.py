@@ -1,10 +1,12 @@
 """``amber-eval agree``: how much runs that judged the same questions agree.
 
 For every block (overall, existence, attribute, state, number, action, relation): raw
-agreement and Cohen's kappa of each pair of runs, and for three or more runs Fleiss' kappa and
-the share of questions on which all agree; each with a bootstrap interval over images (all
-statistics under the same image resamples). Then the questions with the most disagreement.
-A kappa that is undefined (every answer the same category) is reported as undefined.
+agreement, Cohen's kappa and Krippendorff's alpha of each pair of runs, and for three or more
+runs Fleiss' kappa, Krippendorff's alpha of all runs and the share of questions on which all
+agree; each with a bootstrap interval over images (all statistics under the same image
+resamples). Then the questions with the most disagreement. Kappa compares the answers as Yes,
+No and unparsed; alpha takes an unparsed answer as missing. A statistic that is undefined
+(every answer the same category) is reported as undefined.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval
 from amber_eval.reporting.run_data import RunData
 from amber_eval.statistics.agreement import (
     UNDEFINED_SAME,
+    alpha_undefined,
     category_index,
     cohen_from_counts,
+    coincidence_counts,
     fleiss_counts,
     fleiss_from_counts,
+    krippendorff_from_counts,
     pair_counts,
     raw_agreement_from_counts,
 )
@@ -57,6 +62,8 @@ class PairAgreement:
     b: int
     raw: Statistic
     kappa: Statistic
+    alpha: Statistic
+    """Krippendorff's alpha (nominal; unparsed answers missing)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,8 @@ class BlockAgreement:
     pairs: tuple[PairAgreement, ...]
     fleiss: Statistic | None
     all_agree: Statistic | None
+    alpha: Statistic | None = None
+    """Krippendorff's alpha of all runs (three or more)."""
 
 
 @dataclass(frozen=True)
@@ -166,9 +175,21 @@ def agree_runs(
                     _statistic(
                         interval_over_images(counts, cohen_from_counts, weights, level=level)
                     ),
+                    _alpha(
+                        per_image(
+                            [
+                                coincidence_counts(
+                                    [[by_run[k]] for by_run in (labels_by_run[a], labels_by_run[b])]
+                                )
+                                for k in chosen
+                            ]
+                        ),
+                        weights,
+                        level,
+                    ),
                 )
             )
-        fleiss = all_agree = None
+        fleiss = all_agree = alpha = None
         if raters >= 3:
             counts = per_image(
                 [fleiss_counts([[labels_by_run[r][k]] for r in range(raters)]) for k in chosen]
@@ -185,7 +206,16 @@ def agree_runs(
                 ]
             )
             all_agree = _statistic(interval_over_images(same, _share, weights, level=level))
-        blocks.append(BlockAgreement(block, len(chosen), tuple(pair_results), fleiss, all_agree))
+            alpha = _alpha(
+                per_image(
+                    [coincidence_counts([[labels[k]] for labels in labels_by_run]) for k in chosen]
+                ),
+                weights,
+                level,
+            )
+        blocks.append(
+            BlockAgreement(block, len(chosen), tuple(pair_results), fleiss, all_agree, alpha)
+        )
     return AgreementReport(
         labels=tuple(names),
         images=len(images),
@@ -196,6 +226,14 @@ def agree_runs(
         blocks=tuple(blocks),
         disagreements=tuple(_most_disagreed(ids, answers, labels_by_run, top)),
     )
+
+
+def _alpha(counts: np.ndarray, weights: np.ndarray, level: float) -> Statistic:
+    """Krippendorff's alpha of per-image coincidence sums, with its interval over images."""
+    interval = interval_over_images(counts, krippendorff_from_counts, weights, level=level)
+    if interval.estimate is None:
+        return Statistic(interval, alpha_undefined(counts.sum(axis=0)))
+    return Statistic(interval)
 
 
 def _share(sums: np.ndarray) -> np.ndarray:
@@ -259,8 +297,8 @@ def _figure(stat: Statistic | None, *, percent: bool = False) -> str:
     return text
 
 
-def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
-    """(block, statistic: Cohen or Fleiss, runs, agreement %, kappa) per table row."""
+def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str, str]]:
+    """(block, statistic: Cohen or Fleiss, runs, agreement %, kappa, alpha) per table row."""
     rows = []
     for block in report.blocks:
         for pair in block.pairs:
@@ -271,6 +309,7 @@ def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
                     f"{report.labels[pair.a]} / {report.labels[pair.b]}",
                     _figure(pair.raw, percent=True),
                     _figure(pair.kappa),
+                    _figure(pair.alpha),
                 )
             )
         if block.fleiss is not None:
@@ -281,6 +320,7 @@ def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
                     f"all {len(report.labels)}",
                     _figure(block.all_agree, percent=True),
                     _figure(block.fleiss),
+                    _figure(block.alpha),
                 )
             )
     return rows
@@ -291,8 +331,10 @@ def _note(report: AgreementReport) -> str:
         f"{report.questions} questions on {report.images} images; brackets: "
         f"{report.level:g}% bootstrap percentile intervals over images ({report.resamples} "
         f"resamples, seed {report.seed}). Agreement: the share of questions answered alike "
-        "(for Fleiss: by all runs). Kappa undefined: every answer was the same category, so "
-        "there is no chance agreement to correct for."
+        "(for Fleiss: by all runs). Kappa: Yes, No and unparsed answers as three categories; "
+        "alpha: Krippendorff's alpha (nominal), an unparsed answer counted as missing. "
+        "Undefined: every answer was the same category, so there is no chance agreement to "
+        "correct for (alpha: or no question has two readable answers)."
     )
 
 
@@ -300,8 +342,8 @@ def agreement_markdown(report: AgreementReport) -> str:
     from amber_eval.reporting.formats import markdown_escape
 
     lines = [
-        "| Block | Statistic | Runs | Agreement % | Kappa |",
-        "| :--- | :--- | :--- | ---: | ---: |",
+        "| Block | Statistic | Runs | Agreement % | Kappa | Alpha |",
+        "| :--- | :--- | :--- | ---: | ---: | ---: |",
     ]
     for row in _rows(report):
         lines.append("| " + " | ".join(markdown_escape(cell) for cell in row) + " |")
@@ -328,8 +370,8 @@ def agreement_latex(report: AgreementReport) -> str:
 
     return booktabs_table(
         "agree",
-        "lllrr",
-        r"Block & Statistic & Runs & Agreement (\%) & $\kappa$",
+        "lllrrr",
+        r"Block & Statistic & Runs & Agreement (\%) & $\kappa$ & $\alpha$",
         [" & ".join(tex_escape(cell) for cell in row) for row in _rows(report)],
         _note(report),
     )
@@ -353,11 +395,13 @@ def agreement_json(report: AgreementReport) -> str:
                         "b": report.labels[pair.b],
                         "agreement": stat(pair.raw),
                         "cohen_kappa": stat(pair.kappa),
+                        "krippendorff_alpha": stat(pair.alpha),
                     }
                     for pair in block.pairs
                 ],
                 "fleiss_kappa": stat(block.fleiss),
                 "all_agree": stat(block.all_agree),
+                "krippendorff_alpha": stat(block.alpha),
             }
             for block in report.blocks
         },

@@ -98,9 +98,9 @@ def agree(
 ) -> None:
     """Agreement between runs that judged the same questions (other LLMs, templates or captions).
 
-    Per block: raw agreement and Cohen's kappa of each pair, Fleiss' kappa for three or more
-    runs, each with a bootstrap interval over images; then the questions with the most
-    disagreement. Each RUN is a run folder or a model folder (all its runs).
+    Per block: raw agreement, Cohen's kappa and Krippendorff's alpha (unparsed answers
+    missing) of each pair, Fleiss' kappa and alpha of all runs for three or more runs, each
+    with a bootstrap interval over images; then the questions with the most disagreement. Each RUN is a run folder or a model folder (all its runs).
     """
     from amber_eval.checks.agreement_report import agree_runs, render_agreement
     from amber_eval.reporting.run_data import apply_names, load_run, resolve_run_dirs
