@@ -34,6 +34,10 @@ ANSWER_MODES: tuple[AnswerMode, ...] = ("score", "generate")
 Rules = Literal["strict", "official"]
 """Scoring's rules: ``strict`` (fixed rules) or ``official`` (the upstream scorer's)."""
 RULES: tuple[Rules, ...] = ("strict", "official")
+UnknownPolicy = Literal["wrong", "exclude"]
+"""The parse policy of strict Yes/No metrics: an unparsed answer counts as wrong (``wrong``, the
+default and the rule of ``metrics.json``'s blocks) or is left out (``exclude``)."""
+UNKNOWN_POLICIES: tuple[UnknownPolicy, ...] = ("wrong", "exclude")
 
 # Strict grammar: the first word decides, case-insensitively, after any non-word characters.
 STRICT_ANSWER = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)

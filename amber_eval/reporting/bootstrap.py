@@ -35,7 +35,7 @@ from amber_eval.scoring.discriminative import (
     tally_start,
 )
 from amber_eval.scoring.generative import GenerativeTally, generative_metrics
-from amber_eval.terms import DIMENSION_NAMES, Rules
+from amber_eval.terms import DIMENSION_NAMES, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
@@ -76,9 +76,11 @@ def image_counts(
     descriptions: Iterable[CoverageLine] = (),
     *,
     rules: Rules = "strict",
+    unknown: UnknownPolicy = "wrong",
 ) -> ImageCounts:
     """Count rows per image from answer lines and the description (coverage) lines scored
-    under ``rules``."""
+    under ``rules``; ``unknown="exclude"`` leaves out the answers that read as neither Yes nor
+    No (an image whose answers are all left out keeps its description counts)."""
     rows: dict[str, np.ndarray] = {}
 
     def row(image: str) -> np.ndarray:
@@ -88,8 +90,12 @@ def image_counts(
 
     tallies: dict[tuple[str, str], Tally] = {}
     for line in answers:  # counted by scoring's own Tally.add, per image and dimension
+        reading = line.reading(rules)
+        if unknown == "exclude" and reading == "unknown":
+            row(line.image)
+            continue
         key = (line.image, line.dimension)
-        tallies.setdefault(key, Tally.empty(0)).add(line.reading(rules), line.truth)
+        tallies.setdefault(key, Tally.empty(0)).add(reading, line.truth)
     for (image, dimension), tally in tallies.items():
         target = row(image)
         for count in QUESTION_COUNTS:
