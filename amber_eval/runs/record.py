@@ -63,6 +63,9 @@ class RunRecord:
     judge_requests: Mapping[str, Any] | None = None
     """Engine backends (vllm, openai): requests, retries by reason, seconds waited before
     retries and errors of the last invocation."""
+    jury: Mapping[str, Any] | None = None
+    """A jury folder (``amber-eval jury``): ``members`` (each run's ``folder``, ``label`` and
+    ``config_hash``) and the ``tie`` rule; its answers are the members' majority."""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Fields this version does not know (kept when the record is written again)."""
 
@@ -136,6 +139,7 @@ class RunRecord:
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "judge_requests": (dict,),
+    "jury": (dict,),
     "model": (str,),
     "config_hash": (str,),
     "status": (str,),
