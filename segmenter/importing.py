@@ -1,6 +1,6 @@
 """Convert another model's region captions into the caption dump format.
 
-Two input formats (``amber-eval captions import --from jsonl|coco``):
+Three input formats (``amber-eval captions import --from jsonl|coco|descriptions``):
 
 ``jsonl``: per-image records, as JSON Lines, a JSON list, or one JSON object mapping image names
 to region lists. A record is ``{"image": name, "width": int, "height": int, "regions": [...]}``
@@ -16,6 +16,10 @@ merged in file order). A region is a string (the caption) or an object with ``ca
 "annotations": [...]}``. Image ids map to file names through the ``images`` list
 (``{"id", "file_name", "width", "height"}``), a separate mapping file, or else ``n`` ->
 ``AMBER_n.jpg``.
+
+``descriptions``: an AMBER response file (a JSON list or JSON Lines of ``{"id", "response"}``);
+each description (ids 1..1004) becomes the captions of ``AMBER_<id>.jpg``, one region per
+sentence or clause (:mod:`amber_eval.captions.descriptions`); Yes/No answers are left out.
 
 Boxes are clipped to the image when its size is known. Every problem is reported with the input
 file and line (or list position); nothing is written unless the whole dump is valid.
@@ -34,7 +38,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from amber_eval import __version__
+from amber_eval.captions.descriptions import Split, descriptions_as_captions
 from amber_eval.captions.dump import (
+    CaptionDump,
     CaptionerInfo,
     DumpHeader,
     ImageCaptions,
@@ -45,6 +51,7 @@ from amber_eval.captions.dump import (
 )
 from amber_eval.errors import InputError
 from amber_eval.io import JsonProblem, load_json, parse_json, read_text
+from amber_eval.scoring.responses import read_responses
 from amber_eval.segmenter import rle
 
 AMBER_IMAGES = frozenset(f"AMBER_{n}.jpg" for n in range(1, 1005))
@@ -65,6 +72,7 @@ class ImportSummary:
     images: int
     regions: int
     clipped_boxes: int
+    left_out: int = 0  # descriptions: Yes/No answers of the response file, not imported
 
 
 class _Problems:
@@ -313,14 +321,20 @@ def import_captions(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
-    from_format: Literal["jsonl", "coco"],
+    from_format: Literal["jsonl", "coco", "descriptions"],
     name: str = "imported",
     version: str | None = None,
     bbox_format: Literal["xyxy", "xywh"] = "xyxy",
     image_names: str | os.PathLike[str] | None = None,
     amber_images_only: bool = True,
+    split: Split = "sentence",
 ) -> ImportSummary:
-    """Convert ``source`` into the dump ``out`` (validated with ``read_dump`` before it appears)."""
+    """Convert ``source`` into the dump ``out`` (validated with ``read_dump`` before it appears).
+
+    ``split`` applies to ``from_format="descriptions"`` only (see :func:`import_descriptions`).
+    """
+    if from_format == "descriptions":
+        return import_descriptions(source, out, split=split, name=name, version=version)
     path = Path(source)
     problems = _Problems()
     if from_format == "jsonl":
@@ -328,7 +342,7 @@ def import_captions(
     elif from_format == "coco":
         images = _read_coco(path, problems, None if image_names is None else Path(image_names))
     else:
-        raise InputError(f"unknown import format {from_format!r}: use jsonl or coco")
+        raise InputError(f"unknown import format {from_format!r}: use jsonl, coco or descriptions")
     entries = []
     clipped = [0]
     for entry in images.values():
@@ -349,19 +363,49 @@ def import_captions(
     if not images:
         problems.add(str(path), "no images found")
     problems.raise_if_any(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    header = DumpHeader(
-        CaptionerInfo(
-            name,
-            version,
-            {
-                "imported_from": from_format,
-                "source_file": path.name,
-                "source_sha256": digest,
-                "amber_eval": __version__,
-            },
-        )
+    target, dump = _write_validated(
+        path, out, entries, CaptionerInfo(name, version, {"imported_from": from_format})
     )
+    return ImportSummary(target, len(dump.images), dump.region_count, clipped[0])
+
+
+def import_descriptions(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    split: Split = "sentence",
+    name: str = "descriptions",
+    version: str | None = None,
+) -> ImportSummary:
+    """Turn an AMBER response file into the caption dump ``out``: one region per sentence.
+
+    ``source`` is a JSON list or JSON Lines of ``{"id", "response"}`` (what ``amber-eval score``
+    reads); each description (ids 1..1004) becomes the regions of ``AMBER_<id>.jpg``, cut by
+    ``split`` (``"sentence"`` or ``"clause"``) as
+    :func:`amber_eval.captions.descriptions.description_captions` does; Yes/No answers (ids
+    above 1004) are counted in ``ImportSummary.left_out``. The header's settings record
+    ``imported_from: "descriptions"``, the split, the file name and its sha256.
+    """
+    path = Path(source)
+    made = descriptions_as_captions(read_responses(path), split=split, source=str(path))
+    info = CaptionerInfo(name, version, {"imported_from": "descriptions", "split": split})
+    target, dump = _write_validated(path, out, list(made.images), info)
+    return ImportSummary(target, len(dump.images), dump.region_count, 0, made.left_out)
+
+
+def _write_validated(
+    path: Path, out: str | os.PathLike[str], entries: list[ImageCaptions], info: CaptionerInfo
+) -> tuple[Path, CaptionDump]:
+    """Write the dump of ``entries`` atomically, read back with ``read_dump`` before it appears;
+    the header's settings gain the source file's name and sha256 and the package version."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    settings = {
+        **info.settings,
+        "source_file": path.name,
+        "source_sha256": digest,
+        "amber_eval": __version__,
+    }
+    header = DumpHeader(CaptionerInfo(info.name, info.version, settings))
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -373,4 +417,4 @@ def import_captions(
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    return ImportSummary(target, len(dump.images), dump.region_count, clipped[0])
+    return target, dump

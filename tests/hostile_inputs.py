@@ -329,6 +329,19 @@ READERS = [
         )
         for mode in ("strict", "official")
     ],
+    Reader(
+        "captions-import-descriptions",
+        "responses",
+        lambda f, w: [
+            "captions",
+            "import",
+            "--from",
+            "descriptions",
+            str(f),
+            "--out",
+            str(w / "captions.jsonl"),
+        ],
+    ),
     Reader("captions-check", "dump", lambda f, w: ["captions", "check", str(f)]),
     Reader(
         "captions-score",

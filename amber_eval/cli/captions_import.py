@@ -14,10 +14,11 @@ from amber_eval.cli.options import keeps_inputs
 @click.option(
     "--from",
     "from_format",
-    type=click.Choice(["jsonl", "coco"]),
+    type=click.Choice(["jsonl", "coco", "descriptions"]),
     required=True,
     help="jsonl: per-image region captions (JSONL, a JSON list or {image: regions}); "
-    "coco: COCO-style results with captions.",
+    "coco: COCO-style results with captions; "
+    "descriptions: an AMBER response file ({id, response}), one region per sentence.",
 )
 @click.option(
     "--out",
@@ -42,6 +43,13 @@ from amber_eval.cli.options import keeps_inputs
     help='coco: JSON {"<image_id>": "<file name>"} or a COCO file with an "images" list.',
 )
 @click.option(
+    "--split",
+    type=click.Choice(["sentence", "clause"]),
+    default="sentence",
+    show_default=True,
+    help="descriptions: one region per sentence, or per clause.",
+)
+@click.option(
     "--any-images/--amber-images",
     "any_images",
     default=False,
@@ -57,6 +65,7 @@ def import_captions(
     version: str | None,
     bbox_format: str,
     image_names: Path | None,
+    split: str,
     any_images: bool,
 ) -> None:
     """Convert SOURCE into the caption dump format, validated before it is written."""
@@ -71,8 +80,16 @@ def import_captions(
         bbox_format=bbox_format,  # type: ignore[arg-type]
         image_names=image_names,
         amber_images_only=not any_images,
+        split=split,  # type: ignore[arg-type]
     )
     clipped = (
         f", {summary.clipped_boxes} box(es) clipped to the image" if summary.clipped_boxes else ""
     )
-    click.echo(f"{summary.out}: {summary.images} image(s), {summary.regions} region(s){clipped}")
+    left_out = (
+        f", {summary.left_out} Yes/No answer(s) left out (not descriptions)"
+        if summary.left_out
+        else ""
+    )
+    click.echo(
+        f"{summary.out}: {summary.images} image(s), {summary.regions} region(s){clipped}{left_out}"
+    )

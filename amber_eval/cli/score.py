@@ -114,10 +114,30 @@ def render_table(result: Any) -> None:
     help="Standard output: a table, the upstream script's exact text, or JSON.",
 )
 @click.option("--allow-partial", is_flag=True, help="Strict mode: score a file with missing ids.")
+@click.option(
+    "--also",
+    "also",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Another response file of the same model, scored with RESPONSES (its Yes/No answers "
+    "beside its descriptions); an id may not be in both.",
+)
+@click.option(
+    "--model",
+    "model",
+    help="Also write a run folder <out>/<model>/responses-<hash>/ that report, compare and "
+    "the HTML report read beside region-caption runs.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results root of the --model run folder.  [default: results]",
+)
 @data_dir_option
 @click.option("--no-cache", is_flag=True, help="Do not read or write the noun cache.")
 @keeps_inputs(
-    inputs={"RESPONSES": "responses"}, outputs={"--json": "json_out", "--items": "items_out"}
+    inputs={"RESPONSES": "responses", "--also": "also"},
+    outputs={"--json": "json_out", "--items": "items_out"},
 )
 def score(
     responses: Path,
@@ -128,14 +148,25 @@ def score(
     items_out: Path | None,
     output_format: str,
     allow_partial: bool,
+    also: Path | None,
+    model: str | None,
+    out: Path | None,
     data_dir: Path | None,
     no_cache: bool,
 ) -> None:
-    """Score a RESPONSES file (JSON list of {id, response}, or JSONL) on AMBER."""
-    from amber_eval.data import load_benchmark
-    from amber_eval.scoring import read_responses, score_responses
+    """Score a RESPONSES file (JSON list of {id, response}, or JSONL) on AMBER.
 
-    loaded = read_responses(responses)
+    With --model NAME the scores also go to a run folder <out>/<NAME>/responses-<hash>/, which
+    `amber-eval report` and `amber-eval compare` read like a judge run's.
+    """
+    from amber_eval.data import load_benchmark
+    from amber_eval.runs.response_run import read_response_files
+    from amber_eval.scoring import score_responses
+
+    if out is not None and model is None:
+        raise click.UsageError("--out names where the --model run folder goes; give --model")
+    files = [responses] if also is None else [responses, also]
+    loaded, _ = read_response_files(files)
     benchmark = load_benchmark(data_dir)
     many = sum(1 for r in loaded if r.id in benchmark.generative) >= 50
     with rate_progress(
@@ -169,6 +200,38 @@ def score(
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         render_table(result)
+    if model is not None:
+        write_run_folder(files, model, out, spacy_model, allow_partial, data_dir, no_cache)
+
+
+def write_run_folder(
+    files: list[Path],
+    model: str,
+    out: Path | None,
+    spacy_model: str,
+    allow_partial: bool,
+    data_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """``--model``: the run folder of the response file(s) and its tables."""
+    from amber_eval.reporting import write_run_tables
+    from amber_eval.runs.response_run import score_response_run
+
+    run = score_response_run(
+        files,
+        model=model,
+        out=out or Path("results"),
+        spacy_model=spacy_model,
+        data_dir=data_dir,
+        allow_partial=allow_partial,
+        noun_cache=not no_cache,
+    )
+    write_run_tables(run.folder)
+    click.echo(
+        f"run folder: {run.folder} ({run.descriptions} descriptions, {run.answers} Yes/No "
+        f"answers); `amber-eval report {run.folder}` makes its tables",
+        err=True,
+    )
 
 
 def write_items(path: Path, items: Any) -> None:

@@ -68,6 +68,8 @@ class RunData:
 
     @property
     def default_label(self) -> str:
+        if self.record.kind == "responses":  # the model answered itself: no judge to name
+            return self.model
         return f"{self.model} + {self.llm}"
 
     def answers(self) -> list[AnswerLine]:

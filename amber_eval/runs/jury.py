@@ -202,6 +202,7 @@ def make_jury(
         questions=len(lines),
         first_started=_now(),
         started=_now(),
+        kind="jury",
         jury={
             "members": [
                 {"folder": path, "label": label, "config_hash": run.record.config_hash}

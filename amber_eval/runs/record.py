@@ -25,6 +25,11 @@ RUN_FORMAT = "amber-eval/run"
 RUN_FORMAT_VERSION = 1
 RunStatus = Literal["started", "success", "error"]
 STATUSES: tuple[RunStatus, ...] = ("started", "success", "error")
+RunKind = Literal["judge", "responses", "jury"]
+#: ``judge``: ``amber-eval run`` judged region captions; ``responses``: ``amber-eval score
+#: --model`` scored an MLLM's response file(s) (no judge, no captions); ``jury``: ``amber-eval
+#: jury`` took the majority of several runs' answers.
+KINDS: tuple[RunKind, ...] = ("judge", "responses", "jury")
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,14 @@ class RunRecord:
     jury: Mapping[str, Any] | None = None
     """A jury folder (``amber-eval jury``): ``members`` (each run's ``folder``, ``label`` and
     ``config_hash``) and the ``tie`` rule; its answers are the members' majority."""
+    kind: RunKind = "judge"
+    """What made the folder: ``judge`` (a judge run) or ``responses`` (a scored response file;
+    ``config.captions`` is then the first response file and ``config.llm`` is ``responses``)."""
+    responses: tuple[Mapping[str, Any], ...] | None = None
+    """``kind: responses``: each scored file as ``{"file", "sha256", "ids"}``."""
+    spacy_pipeline: Mapping[str, Any] | None = None
+    """The spaCy pipeline of the generative metrics (``name``, ``version``, ``vectors`` shape,
+    ``sha256``; :func:`amber_eval.scoring.similarity.pipeline_provenance`), when it was found."""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Fields this version does not know (kept when the record is written again)."""
 
@@ -122,6 +135,15 @@ class RunRecord:
                 if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
                     raise InputError(f"{where}: field {name!r} has the wrong type ({value!r:.40})")
                 values[name] = value
+        if values.get("kind", "judge") not in KINDS:
+            raise InputError(
+                f"{where}: field 'kind' is {values['kind']!r}; expected one of {', '.join(KINDS)}"
+            )
+        listed = data.get("responses")
+        if listed is not None:
+            if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
+                raise InputError(f"{where}: field 'responses' must be a list of objects")
+            values["responses"] = tuple(listed)
         if values.get("status", "started") not in STATUSES:
             raise InputError(
                 f"{where}: field 'status' is {values['status']!r}; expected one of "
@@ -140,6 +162,8 @@ class RunRecord:
 _SCALARS: dict[str, tuple[type, ...]] = {
     "judge_requests": (dict,),
     "jury": (dict,),
+    "kind": (str,),
+    "spacy_pipeline": (dict,),
     "model": (str,),
     "config_hash": (str,),
     "status": (str,),
@@ -211,7 +235,18 @@ def load_run_config(path: str | Path) -> RunConfig:
     ``[judge_options]`` table)."""
     source = Path(path)
     if source.suffix.lower() != ".toml":
-        return read_run_record(source).config
+        record = read_run_record(source)
+        if record.kind == "jury":
+            raise InputError(
+                f"{source}: this folder is a jury of other runs (kind 'jury'), not a judge run; "
+                "make it again with `amber-eval jury RUN RUN...`"
+            )
+        if record.kind != "judge":
+            raise InputError(
+                f"{source}: this folder holds a scored response file (kind {record.kind!r}), "
+                "not a judge run; score the file again with `amber-eval score FILE --model NAME`"
+            )
+        return record.config
     try:
         import tomllib
     except ImportError:  # Python 3.10

@@ -178,6 +178,25 @@ def pipeline_fingerprint(info: PipelineInfo) -> str:
     return digest.hexdigest()
 
 
+def pipeline_provenance(spacy_model: str) -> dict[str, Any]:
+    """What identifies a spaCy pipeline's similarities, for a result's notes: the name and
+    version from its ``meta.json``, the word vectors' shape (``[rows, dimensions]``, None
+    without static vectors) and the :func:`pipeline_fingerprint` sha256. Published AMBER rows
+    used ``en_core_web_lg`` (:data:`DEFAULT_SPACY_MODEL`)."""
+    info = locate_pipeline(spacy_model)
+    shape: list[int] | None = None
+    with contextlib.suppress(OSError, ValueError):
+        vectors = np.load(info.path / "vocab" / "vectors", mmap_mode="r", allow_pickle=False)
+        if vectors.ndim == 2 and vectors.size:
+            shape = [int(n) for n in vectors.shape]
+    return {
+        "name": info.name,
+        "version": info.version,
+        "vectors": shape,
+        "sha256": pipeline_fingerprint(info),
+    }
+
+
 def _words_digest(words: tuple[str, ...]) -> str:
     return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
 
