@@ -137,14 +137,33 @@ def agree_runs(
     if len(runs) < 2:
         raise InputError("agreement needs at least two runs")
     names = list(labels) if labels is not None else [run.default_label for run in runs]
-    answers = _answer_sets(runs, names)
+    return agreement_of(
+        _answer_sets(runs, names),
+        names,
+        level=level,
+        resamples=resamples,
+        seed=seed,
+        top=top,
+    )
+
+
+def agreement_of(
+    answers: Sequence[Mapping[int, AnswerLine]],
+    names: Sequence[str],
+    *,
+    level: float = 95.0,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int | None = 0,
+    top: int = DEFAULT_TOP,
+) -> AgreementReport:
+    """Agreement of answer sets keyed by question id (each with the same ids), per block."""
     ids = sorted(answers[0])
     base = answers[0]
     images = sorted({base[i].image for i in ids}, key=_image_key)
     position = {image: k for k, image in enumerate(images)}
     weights = image_weights(len(images), resamples, seed)
     labels_by_run = [[run[i].parsed for i in ids] for run in answers]
-    raters = len(runs)
+    raters = len(answers)
     pairs = list(itertools.combinations(range(raters), 2))
     blocks = []
     for block, dimensions in BLOCK_DIMENSIONS.items():
