@@ -197,6 +197,9 @@ def test_cli_and_errors(tmp_path: Path, parity_dir: Path, run_cli: Any) -> None:
     assert code == 0, err
     data = json.loads(out)
     assert data["judge"] == "mock-no" and data["images"] == 2
+    assert data["judge_alarm"]  # always "No": the alarm, said in the table's note too
+    code, out, err = run_cli(args)
+    assert code == 0 and "is the judge's bias, not the protocol's" in out
     overall = data["blocks"]["overall"]["Accuracy"]
     assert overall["difference"]["estimate"] == pytest.approx(
         overall["protocol"] - overall["direct"]

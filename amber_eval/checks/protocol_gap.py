@@ -81,6 +81,8 @@ class ProtocolGap:
     seed: int | None
     rows: tuple[GapRow, ...]
     agreement: AgreementReport
+    alarm: tuple[str, ...] = ()
+    """The useless-judge alarm's short notes for the protocol run (empty when silent)."""
 
 
 def descriptions_dump(out: Path, model: str, descriptions: Path, split: str) -> Path:
@@ -196,6 +198,7 @@ def gap_of_runs(
         seed=seed,
         rows=rows,
         agreement=agreement,
+        alarm=tuple(warning.short for warning in protocol.judge_warnings()),
     )
 
 
@@ -239,6 +242,12 @@ def _note(gap: ProtocolGap) -> str:
         f"both answered; strict scores, unparsed answers counted wrong. Protocol - direct with "
         f"{gap.level:g}% bootstrap percentile intervals over images ({gap.resamples} "
         f"resamples, seed {gap.seed}); both sides resampled with the same images.{left}"
+        + (
+            f" The judge raised the useless-judge alarm ({'; '.join(gap.alarm)}): this gap "
+            "is the judge's bias, not the protocol's."
+            if gap.alarm
+            else ""
+        )
     )
 
 
@@ -287,6 +296,7 @@ def gap_json(gap: ProtocolGap) -> str:
         "images": gap.images,
         "questions": gap.questions,
         "left_out": {"only_protocol": gap.only_protocol, "only_direct": gap.only_direct},
+        "judge_alarm": list(gap.alarm),
         "mode": "strict",
         "ci": {"level": gap.level, "resamples": gap.resamples, "seed": gap.seed},
         "blocks": {
