@@ -96,7 +96,10 @@ def test_jury_of_three_runs_is_a_run(tmp_path: Path, run_cli: Any) -> None:
         str(b.folder),
         str(c.folder),
     ]
-    assert record["jury"]["tie"] == "unknown"
+    assert record["jury"]["tie"] == "unknown" and record["kind"] == "jury"
+    # a jury is made again by `jury`, not by `run --config`
+    code, _, err = run_cli(["run", "--config", str(folder / "run.json")])
+    assert code == 2 and "jury" in err
     run = load_run(folder)  # every report reads it
     assert run.metrics["coverage"] == load_run(a.folder).metrics["coverage"]
     code, out, err = run_cli(["report", str(folder), "--layout", "full", "--format", "json"])

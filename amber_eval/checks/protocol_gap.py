@@ -130,11 +130,12 @@ def protocol_gap(
 
     if not config.model:
         raise InputError("protocol-gap needs the MLLM's name (--model NAME)")
+    # both files are read before the judge runs: a bad one fails before any judge work
     dump = descriptions_dump(Path(config.out), config.model, Path(descriptions), split)
-    protocol = run_evaluation(replace(config, captions=str(dump)), judge=judge)
     direct = score_response_run(
         [answers], model=config.model, out=config.out, data_dir=config.data_dir, allow_partial=True
     )
+    protocol = run_evaluation(replace(config, captions=str(dump)), judge=judge)
     return gap_of_runs(
         load_run(protocol.folder),
         load_run(direct.folder),
