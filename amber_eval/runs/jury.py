@@ -29,6 +29,7 @@ from amber_eval.errors import InputError
 from amber_eval.terms import AnswerLabel
 
 if TYPE_CHECKING:
+    from amber_eval.data.benchmark import Benchmark
     from amber_eval.reporting.run_data import RunData
 
 TieRule = Literal["unknown", "no", "yes"]
@@ -157,7 +158,7 @@ def make_jury(
     labels: Sequence[str] | None = None,
     tie: TieRule = "unknown",
     model: str | None = None,
-    benchmark: Any = None,
+    benchmark: Benchmark | None = None,
     write_tables: bool = True,
 ) -> JuryResult:
     """Write ``<out>/<model>/jury-<hash>/`` from two or more runs over the same questions."""
