@@ -133,7 +133,12 @@ def protocol_gap(
     # both files are read before the judge runs: a bad one fails before any judge work
     dump = descriptions_dump(Path(config.out), config.model, Path(descriptions), split)
     direct = score_response_run(
-        [answers], model=config.model, out=config.out, data_dir=config.data_dir, allow_partial=True
+        [answers],
+        model=config.model,
+        out=config.out,
+        spacy_model=config.spacy_model,
+        data_dir=config.data_dir,
+        allow_partial=True,
     )
     protocol = run_evaluation(replace(config, captions=str(dump)), judge=judge)
     return gap_of_runs(
