@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.errors import InputError
 from amber_eval.runs.run_folder import METRICS_FILE, RUN_FILE, RunFiles
 from amber_eval.scoring.result import amber_score
-from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules, UnknownPolicy
+from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, QUESTION_BLOCKS, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
     from amber_eval.answer_line import AnswerLine
@@ -139,6 +139,8 @@ class RunData:
                 "count every answer as the upstream scorer does (use --mode strict)"
             )
         blocks = score.get(UNKNOWN_EXCLUDED)
+        if not any(name in score for name in QUESTION_BLOCKS):
+            return {}  # no Yes/No answers: nothing to leave out
         if not isinstance(blocks, Mapping):
             raise InputError(
                 f"{self.path / METRICS_FILE}: no strict {UNKNOWN_EXCLUDED!r} blocks (written by "
