@@ -197,9 +197,7 @@ def agreement_of(
                     _alpha(
                         per_image(
                             [
-                                coincidence_counts(
-                                    [[by_run[k]] for by_run in (labels_by_run[a], labels_by_run[b])]
-                                )
+                                coincidence_counts([[labels_by_run[a][k]], [labels_by_run[b][k]]])
                                 for k in chosen
                             ]
                         ),
