@@ -100,3 +100,26 @@ def test_exclude_refused_for_official_and_for_an_older_metrics_file(
     code, _, err = run_cli(["report", str(run_folder), "--unknown", "exclude"])
     assert code == 2 and str(metrics_file) in err and "unknown_excluded" in err
     assert run_cli(["report", str(run_folder)])[0] == 0  # the default policy still reads it
+
+
+def test_synthetic_run_gives_both_policies(tmp_path: Path, run_cli: Any) -> None:
+    from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
+
+    folder = write_synthetic_run(tmp_path / "synthetic" / "mock-0", images=60, seed=3)
+    lines = _lines(folder)
+    readable = [line for line in lines if line["parsed"] != "unknown"]
+    assert 0 < len(readable) < len(lines)  # about 2% of its answers are unparsed
+    right = sum(line["parsed"] == line["truth"] for line in lines)
+    # by hand: the same right answers over all questions, or over the readable ones
+    figures = {}
+    for policy in ("wrong", "exclude"):
+        code, out, err = run_cli(
+            ["report", str(folder), "--layout", "full", "--format", "json", "--unknown", policy]
+        )
+        assert code == 0, err
+        figures[policy] = json.loads(out)["rows"][0]["values"]
+    assert figures["wrong"]["overall.Accuracy"] == pytest.approx(100 * right / len(lines))
+    assert figures["exclude"]["overall.Accuracy"] == pytest.approx(100 * right / len(readable))
+    assert figures["exclude"]["overall.n"] == len(readable)
+    assert figures["exclude"]["overall.parse_failure_rate"] == 0.0
+    assert figures["wrong"]["overall.parse_failure_rate"] > 0.0

@@ -24,6 +24,7 @@ from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
 from amber_eval.runs.config import RunConfig
 from amber_eval.runs.record import RunRecord
 from amber_eval.runs.run_folder import RUN_FILE, write_run_record
+from amber_eval.scoring.result import UNKNOWN_EXCLUDED
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
 
 _OBJECTS = (
@@ -183,6 +184,15 @@ def write_synthetic_run(
         if with_coverage
         else {"available": False, "reason": "no coverage in this synthetic run"},
     }
+    readable = metrics_from_sums(image_counts(answers, unknown="exclude").counts.sum(axis=0))
+    metrics["strict"][UNKNOWN_EXCLUDED] = _blocks(
+        {
+            k: (float(v) if np.isfinite(v) else None)
+            for k, v in readable.items()
+            if not k.startswith(("generative.", "score."))
+        },
+        strict=True,
+    )
     target.mkdir(parents=True, exist_ok=True)
     write_run_record(target / RUN_FILE, synthetic_record(model=model, llm=llm))
     atomic_write_json(target / "metrics.json", metrics)
