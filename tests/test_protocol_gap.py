@@ -92,6 +92,17 @@ def test_a_judge_that_always_says_no(tmp_path: Path, parity_dir: Path) -> None:
         resamples=200,
     )
     assert again.protocol_run == gap.protocol_run and again.rows == gap.rows
+    # a damaged earlier import is made again, and gives the same figures
+    dump.write_text("not a dump\n")
+    mended = protocol_gap(
+        parity_dir / "descriptions.json",
+        parity_dir / "answers_exact.json",
+        _config(tmp_path),
+        judge=MockJudge("No", name="always-no"),
+        resamples=200,
+    )
+    assert mended.rows == gap.rows
+    assert json.loads(dump.read_text().splitlines()[0])["captioner"]["name"] == "parity-mllm"
 
 
 def test_a_protocol_that_reproduces_the_direct_answers_has_no_gap(

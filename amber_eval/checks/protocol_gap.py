@@ -96,7 +96,10 @@ def descriptions_dump(out: Path, model: str, descriptions: Path, split: str) -> 
 
     target = model_results_dir(out, model) / f"descriptions-{split}.jsonl"
     if target.is_file():
-        settings = read_dump(target).header.captioner.settings
+        try:
+            settings = read_dump(target).header.captioner.settings
+        except InputError:  # a damaged earlier import: made again below
+            settings = {}
         if settings.get("source_sha256") == sha256_file(descriptions) and (
             settings.get("split") == split
         ):

@@ -167,6 +167,8 @@ def make_jury(
     from amber_eval.runs.judge_alarm import judge_warnings
     from amber_eval.runs.record import RunRecord
     from amber_eval.runs.run_folder import (
+        RunFiles,
+        check_writable,
         run_dir,
         run_lock,
         write_json,
@@ -212,24 +214,25 @@ def make_jury(
             "tie": tie,
         },
     )
-    folder.mkdir(parents=True, exist_ok=True)
+    complete = len(lines) == len(benchmark.questions)
+    coverage, coverage_file = _carried_coverage(runs)
+    metrics: dict[str, Any] = {  # scored before anything is written
+        "strict": score_answers(benchmark, lines, rules="strict", complete=complete),
+        "official": score_answers(benchmark, lines, rules="official", complete=complete),
+        "coverage": coverage,
+        "warnings": [warning.to_json() for warning in judge_warnings(lines)],
+    }
+    check_writable(folder)
+    files = RunFiles(folder)
     with run_lock(folder):
-        write_run_record(folder / "run.json", record)
-        write_jsonl(folder / "answers.jsonl", [line.to_json() for line in lines])
-        write_responses(folder / "responses.json", lines)
-        complete = len(lines) == len(benchmark.questions)
-        coverage, coverage_file = _carried_coverage(runs)
+        write_run_record(files.run, record)
+        write_jsonl(files.answers, [line.to_json() for line in lines])
+        write_responses(files.responses, lines)
         if coverage_file is not None:  # the members selected the same captions
-            write_selected_captions(folder / "selected-captions.json", runs[0].captions())
-            atomic_write_text(folder / coverage_file.name, read_text(coverage_file, "coverage"))
-        metrics: dict[str, Any] = {
-            "strict": score_answers(benchmark, lines, rules="strict", complete=complete),
-            "official": score_answers(benchmark, lines, rules="official", complete=complete),
-            "coverage": coverage,
-            "warnings": [warning.to_json() for warning in judge_warnings(lines)],
-        }
-        write_json(folder / "metrics.json", metrics)
-        write_run_record(folder / "run.json", record.replace(status="success", ended=_now()))
+            write_selected_captions(files.captions, runs[0].captions())
+            atomic_write_text(files.coverage, read_text(coverage_file, "coverage"))
+        write_json(files.metrics, metrics)
+        write_run_record(files.run, record.replace(status="success", ended=_now()))
     if write_tables:
         from amber_eval.reporting import write_run_report, write_run_tables
 
