@@ -7,26 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_checks import _config
 
 from amber_eval.answer_line import AnswerLine
 from amber_eval.errors import InputError
 from amber_eval.judge.mock import MockJudge
 from amber_eval.reporting.run_data import load_run
-from amber_eval.runs.config import RunConfig
 from amber_eval.runs.jury import majority, make_jury, verdict_line
 from amber_eval.runs.pipeline import run_evaluation
-
-
-def _config(tmp_path: Path, **change: Any) -> RunConfig:
-    base: dict[str, Any] = {
-        "captions": "oracle",
-        "llm": "mock",
-        "limit_images": 6,
-        "out": tmp_path / "results",
-        "show_progress": False,
-    }
-    base.update(change)
-    return RunConfig(**base)
 
 
 def _line(parsed: str, p_yes: float | None, answer: str = "x") -> AnswerLine:

@@ -32,6 +32,17 @@ def _config(tmp_path: Path, **change: Any) -> RunConfig:
     return RunConfig(**base)
 
 
+def _gap(tmp_path: Path, parity_dir: Path, judge: MockJudge, **settings: Any) -> Any:
+    """The gap of the parity fixture's descriptions and exact answers under ``judge``."""
+    return protocol_gap(
+        parity_dir / "descriptions.json",
+        parity_dir / "answers_exact.json",
+        _config(tmp_path),
+        judge=judge,
+        **settings,
+    )
+
+
 def _direct(parity_dir: Path) -> dict[int, str]:
     data = json.loads((parity_dir / "answers_exact.json").read_text())
     return {item["id"]: item["response"] for item in data}
@@ -42,13 +53,7 @@ def _answers(folder: Path) -> list[dict[str, Any]]:
 
 
 def test_a_judge_that_always_says_no(tmp_path: Path, parity_dir: Path) -> None:
-    gap = protocol_gap(
-        parity_dir / "descriptions.json",
-        parity_dir / "answers_exact.json",
-        _config(tmp_path),
-        judge=MockJudge("No", name="always-no"),
-        resamples=200,
-    )
+    gap = _gap(tmp_path, parity_dir, MockJudge("No", name="always-no"), resamples=200)
     lines = _answers(Path(gap.protocol_run))
     direct = _direct(parity_dir)
     assert gap.questions == len(lines) and gap.images == 4 and gap.only_protocol == 0
@@ -84,23 +89,11 @@ def test_a_judge_that_always_says_no(tmp_path: Path, parity_dir: Path) -> None:
     dump = tmp_path / "results" / "parity-mllm" / "descriptions-sentence.jsonl"
     assert json.loads(dump.read_text().splitlines()[1])["image"] == "AMBER_1.jpg"
     # the same call again reuses the dump, so the same run folder
-    again = protocol_gap(
-        parity_dir / "descriptions.json",
-        parity_dir / "answers_exact.json",
-        _config(tmp_path),
-        judge=MockJudge("No", name="always-no"),
-        resamples=200,
-    )
+    again = _gap(tmp_path, parity_dir, MockJudge("No", name="always-no"), resamples=200)
     assert again.protocol_run == gap.protocol_run and again.rows == gap.rows
     # a damaged earlier import is made again, and gives the same figures
     dump.write_text("not a dump\n")
-    mended = protocol_gap(
-        parity_dir / "descriptions.json",
-        parity_dir / "answers_exact.json",
-        _config(tmp_path),
-        judge=MockJudge("No", name="always-no"),
-        resamples=200,
-    )
+    mended = _gap(tmp_path, parity_dir, MockJudge("No", name="always-no"), resamples=200)
     assert mended.rows == gap.rows
     assert json.loads(dump.read_text().splitlines()[0])["captioner"]["name"] == "parity-mllm"
 
@@ -111,25 +104,13 @@ def test_a_protocol_that_reproduces_the_direct_answers_has_no_gap(
     """A judge whose answer depends on the question: it gives, for each prompt, what the MLLM
     answered directly, except on a known set of questions where it says the opposite."""
     direct = _direct(parity_dir)
-    probe = protocol_gap(
-        parity_dir / "descriptions.json",
-        parity_dir / "answers_exact.json",
-        _config(tmp_path),
-        judge=MockJudge("No", name="probe"),
-        resamples=50,
-    )
+    probe = _gap(tmp_path, parity_dir, MockJudge("No", name="probe"), resamples=50)
     by_prompt = {line["prompt"]: line["id"] for line in _answers(Path(probe.protocol_run))}
 
     def echo(prompt: str) -> str:
         return direct[by_prompt[prompt]]
 
-    same = protocol_gap(
-        parity_dir / "descriptions.json",
-        parity_dir / "answers_exact.json",
-        _config(tmp_path),
-        judge=MockJudge(echo, name="echo"),
-        resamples=200,
-    )
+    same = _gap(tmp_path, parity_dir, MockJudge(echo, name="echo"), resamples=200)
     for row in same.rows:
         assert row.difference.estimate in (0.0, None)
         if row.difference.estimate is not None:
@@ -150,12 +131,8 @@ def test_a_protocol_that_reproduces_the_direct_answers_has_no_gap(
 
     gap = gap_of_runs(
         load_run(
-            protocol_gap(
-                parity_dir / "descriptions.json",
-                parity_dir / "answers_exact.json",
-                _config(tmp_path),
-                judge=MockJudge(echo_but_flip, name="flip"),
-                resamples=50,
+            _gap(
+                tmp_path, parity_dir, MockJudge(echo_but_flip, name="flip"), resamples=50
             ).protocol_run
         ),
         load_run(same.direct_run),
