@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
-from amber_eval.terms import Rules
+from amber_eval.terms import RULES, Rules
 
 if TYPE_CHECKING:
     from amber_eval.scoring.records import DescriptionRecord
@@ -38,7 +38,6 @@ DESCRIPTION_COUNTS = (
     "cog_score",
     "cog_num",
 )
-RULES: tuple[Rules, ...] = ("strict", "official")
 
 
 @dataclass(frozen=True)

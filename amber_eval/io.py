@@ -95,26 +95,69 @@ def read_jsonl(path: str | os.PathLike[str], *, repair: bool = False) -> list[di
         return []
     data = source.read_bytes()
     complete = data[: data.rfind(b"\n") + 1]  # everything up to the last newline
-    records: list[dict[str, Any]] = []
-    for number, raw in enumerate(complete.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = parse_json(decode_utf8(raw, source, number))
-        except (JsonProblem, InputError) as exc:
-            raise InputError(
-                f"{source}:{number}: not a JSON line ({exc}); delete the line, or the file, "
-                "to continue"
-            ) from exc
-        if not isinstance(record, dict):
-            raise InputError(f"{source}:{number}: expected a JSON object, not {raw[:40]!r}")
-        records.append(record)
+    try:
+        records = [record for _, record in iter_jsonl(source, text=decode_utf8(complete, source))]
+    except InputError as exc:
+        raise InputError(f"{exc}; delete the line, or the file, to continue") from None
     if repair and len(complete) < len(data):  # torn by a kill mid-write: cut off, asked again
         with source.open("r+b") as handle:
             handle.truncate(len(complete))
             handle.flush()
             os.fsync(handle.fileno())
     return records
+
+
+def iter_jsonl(
+    path: str | os.PathLike[str],
+    *,
+    what: str = "JSON-lines file",
+    text: str | None = None,
+    objects: str | None = "",
+) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` of every non-blank line of a JSON-lines file, in file order.
+
+    The file is streamed line by line, or ``text`` (the file's text, when the caller has read
+    it already) is split. Bytes that are not UTF-8 and a line that is not JSON raise
+    :class:`~amber_eval.errors.InputError` naming ``file:line``, and so does a line that is not
+    a JSON object, unless ``objects`` is None; ``objects`` says what an object holds
+    (``"with id and response"``). A missing file or a folder is named as ``what``.
+    """
+    source = Path(path)
+    lines = iter_lines(source, what) if text is None else split_lines(text)
+    for number, line in lines:
+        if not line.strip():
+            continue
+        value = load_json(line, f"{source}:{number}")
+        if objects is not None and not isinstance(value, dict):
+            raise InputError(
+                f"{source}:{number}: expected a JSON object{' ' if objects else ''}{objects}, "
+                f"not {line.strip()[:40]!r}"
+            )
+        yield number, value
+
+
+def split_lines(text: str) -> list[tuple[int, str]]:
+    """``(line number, line)`` of ``text``, split at newlines only (a JSON string may hold
+    U+2028, which :meth:`str.splitlines` would split at), a ``\r`` before a newline dropped;
+    nothing after a final newline."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [(number, line.removesuffix("\r")) for number, line in enumerate(lines, start=1)]
+
+
+def iter_lines(path: str | os.PathLike[str], what: str = "file") -> Iterator[tuple[int, str]]:
+    """``(line number, text without its newline)`` of a UTF-8 input file, streamed; a missing
+    or unreadable file, and bytes that are not UTF-8, raise :class:`InputError` naming it."""
+    source = Path(path)
+    with _input_errors(source, what), source.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            yield number, decode_utf8(raw, source, number).removesuffix("\n")
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 kept: equal data gives equal text (hashes, store keys)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def sha256_text(text: str) -> str:
@@ -138,15 +181,22 @@ def read_text(path: str | os.PathLike[str], what: str = "file") -> str:
     """The UTF-8 text of an input file; unreadable or undecodable files raise
     :class:`InputError` naming the file (``what`` says what it should be)."""
     source = Path(path)
-    try:
+    with _input_errors(source, what):
         data = source.read_bytes()
+    return decode_utf8(data, source)
+
+
+@contextlib.contextmanager
+def _input_errors(source: Path, what: str) -> Iterator[None]:
+    """Opening or reading ``source`` failing as an :class:`InputError` naming it as ``what``."""
+    try:
+        yield
     except FileNotFoundError:
         raise InputError(f"{what} not found: {source}") from None
     except IsADirectoryError:
         raise InputError(f"{source} is a folder; expected a {what}") from None
     except OSError as exc:
         raise InputError(f"cannot read {what} {source}: {describe_os_error(exc)}") from None
-    return decode_utf8(data, source)
 
 
 def decode_utf8(data: bytes, source: str | os.PathLike[str], first_line: int = 1) -> str:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.captions.selection import clean_caption
 from amber_eval.errors import InputError, UnknownNameError
-from amber_eval.io import atomic_open, load_json, read_text, sha256_text
+from amber_eval.io import atomic_open, iter_jsonl, read_text, sha256_text
 from amber_eval.registry import Registry
 
 if TYPE_CHECKING:
@@ -245,14 +245,8 @@ def write_prompts(path: str | os.PathLike[str], records: Iterable[PromptRecord])
 def read_prompts(path: str | os.PathLike[str]) -> list[PromptRecord]:
     """Read a ``prompts.jsonl`` file; a malformed line raises :class:`InputError`."""
     file = Path(path)
-    lines = read_text(file, "prompts file").splitlines()
     records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        data = load_json(line, f"{file}:{number}")
-        if not isinstance(data, dict):
-            raise InputError(f"{file}:{number}: expected a JSON object")
+    for number, data in iter_jsonl(file, what="prompts file"):
         try:
             record = PromptRecord(
                 id=data["id"],

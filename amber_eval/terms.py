@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Literal
+from typing import Literal, get_args
 
 AnswerLabel = Literal["yes", "no", "unknown"]
 """How an answer reads: yes, no, or neither (a parse failure)."""
@@ -30,14 +30,14 @@ TRUTH_LABELS: tuple[Truth, ...] = ("yes", "no")
 
 AnswerMode = Literal["score", "generate"]
 """The judge's answer mode: ``score`` (the Yes/No token logits decide) or ``generate``."""
-ANSWER_MODES: tuple[AnswerMode, ...] = ("score", "generate")
+ANSWER_MODES: tuple[AnswerMode, ...] = get_args(AnswerMode)
 Rules = Literal["strict", "official"]
 """Scoring's rules: ``strict`` (fixed rules) or ``official`` (the upstream scorer's)."""
-RULES: tuple[Rules, ...] = ("strict", "official")
+RULES: tuple[Rules, ...] = get_args(Rules)
 UnknownPolicy = Literal["wrong", "exclude"]
 """The parse policy of strict Yes/No metrics: an unparsed answer counts as wrong (``wrong``, the
 default and the rule of ``metrics.json``'s blocks) or is left out (``exclude``)."""
-UNKNOWN_POLICIES: tuple[UnknownPolicy, ...] = ("wrong", "exclude")
+UNKNOWN_POLICIES: tuple[UnknownPolicy, ...] = get_args(UnknownPolicy)
 
 # Strict grammar: the first word decides, case-insensitively, after any non-word characters.
 STRICT_ANSWER = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)

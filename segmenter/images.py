@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from amber_eval.amber_images import image_sort_key
 from amber_eval.errors import InputError
 from amber_eval.segmenter.types import SourceImage
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
-_AMBER_NAME = re.compile(r"^AMBER_(\d+)\.[A-Za-z]+$")
 
 
 class UnreadableImageError(InputError):
@@ -26,16 +25,8 @@ class ImageFile:
     path: Path | None
 
 
-def sort_key(name: str) -> tuple[int, int, str]:
-    """AMBER names first, by id (``AMBER_2`` before ``AMBER_10``); then the others by name."""
-    match = _AMBER_NAME.match(name)
-    if match:
-        return (0, int(match.group(1)), name)
-    return (1, 0, name)
-
-
 def list_images(folder: str | os.PathLike[str]) -> list[ImageFile]:
-    """The image files directly inside ``folder`` (by suffix), in :func:`sort_key` order.
+    """The image files directly inside ``folder`` (by suffix), in :func:`~amber_eval.amber_images.image_sort_key` order.
 
     Symbolic links that point outside the folder are left out.
     """
@@ -50,7 +41,7 @@ def list_images(folder: str | os.PathLike[str]) -> list[ImageFile]:
         if not path.resolve().is_relative_to(resolved_root):
             continue
         found.append(ImageFile(path.name, path))
-    found.sort(key=lambda f: sort_key(f.name))
+    found.sort(key=lambda f: image_sort_key(f.name))
     return found
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from amber_eval import __version__
+from amber_eval.amber_images import AMBER_IMAGES, image_name
 from amber_eval.captions.descriptions import Split, descriptions_as_captions
 from amber_eval.captions.dump import (
     CaptionDump,
@@ -50,11 +51,10 @@ from amber_eval.captions.dump import (
     write_dump,
 )
 from amber_eval.errors import InputError
-from amber_eval.io import JsonProblem, load_json, parse_json, read_text
+from amber_eval.io import JsonProblem, iter_jsonl, load_json, parse_json, read_text
 from amber_eval.scoring.responses import read_responses
 from amber_eval.segmenter import rle
 
-AMBER_IMAGES = frozenset(f"AMBER_{n}.jpg" for n in range(1, 1005))
 _MAX_LISTED = 20
 
 
@@ -116,10 +116,8 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
             for name, regions in whole.items():
                 yield f"{path}[{name!r}]", {"image": name, "regions": regions}
             return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        yield f"{path}:{number}", load_json(line, f"{path}:{number}")
+    for number, record in iter_jsonl(path, text=text, objects=None):
+        yield f"{path}:{number}", record
 
 
 def _looks_like_record(data: dict[str, Any]) -> bool:
@@ -137,7 +135,7 @@ def _image_name(record: dict[str, Any], names: dict[str, str] | None) -> str | N
     if names is not None:
         return names.get(str(image_id))
     if isinstance(image_id, int) or image_id.isdigit():
-        return f"AMBER_{int(image_id)}.jpg"
+        return image_name(int(image_id))
     return image_id
 
 

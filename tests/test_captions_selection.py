@@ -4,6 +4,7 @@ import pytest
 
 from amber_eval.captions.dump import CaptionDump, CaptionerInfo, DumpHeader, ImageCaptions, Region
 from amber_eval.captions.selection import SelectionSettings, clean_caption, select_captions
+from amber_eval.errors import InputError
 
 REGIONS = (
     Region("a dog.", 0.5),
@@ -76,3 +77,45 @@ def test_settings_are_recorded_and_validated() -> None:
         SelectionSettings(top_k=0)
     with pytest.raises(ValueError, match="order"):
         SelectionSettings(order="random")  # type: ignore[arg-type]
+
+
+def test_from_options_reads_the_command_line_names() -> None:
+    settings = SelectionSettings.from_options(
+        top_k=2, min_score=0.5, order="shuffled", order_seed=7, keep_duplicates=True
+    )
+    assert settings == SelectionSettings(2, 0.5, "shuffled", dedupe=False, seed=7)
+    assert settings.to_options() == {
+        "top_k": 2,
+        "min_score": 0.5,
+        "order": "shuffled",
+        "order_seed": 7,
+        "keep_duplicates": True,
+    }
+    assert SelectionSettings.from_options(**settings.to_options()) == settings
+    # None (an old run.json's null) is the default
+    assert SelectionSettings.from_options(order=None, order_seed=None) == SelectionSettings()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"order": "random"}, "unknown caption order 'random'; use dump, score, reversed"),
+        ({"top_k": 0}, "top_k must be a positive integer"),
+        ({"top_k": "3"}, "top_k must be a positive integer, got '3'"),
+        ({"min_score": "high"}, "min_score must be a number"),
+        ({"order_seed": 1.5}, "order_seed must be an integer"),
+        ({"keep_duplicates": "yes"}, "keep_duplicates must be true or false"),
+    ],
+)
+def test_from_options_refuses_bad_values_as_input_errors(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        SelectionSettings.from_options(**options)  # type: ignore[arg-type]
+
+
+def test_the_package_exports_the_selection() -> None:
+    import amber_eval.captions as captions
+
+    selected = captions.select_captions(DUMP, captions.SelectionSettings(top_k=1, order="score"))
+    assert selected == select_captions(DUMP, SelectionSettings(top_k=1, order="score"))

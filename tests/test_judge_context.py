@@ -81,7 +81,10 @@ def test_ask_refuses_a_prompt_past_the_context_before_any_forward() -> None:
     assert judge.stats.forwards == 0
     message = str(info.value)
     assert "1 of 3 prompts" in message and "(1024 tokens)" in message
-    assert "image AMBER_2.jpg, question 2" in message and "amber-eval prompts --top-k" in message
+    assert (
+        "image AMBER_2.jpg, question 2" in message
+        and "amber-eval prompts --order score --top-k" in message
+    )
     assert info.value.report.tokens[1] > 1024
     assert len(answer_records(judge, [records[0], records[2]])) == 2
 

@@ -126,3 +126,25 @@ def test_ask_and_run_write_the_same_answers_line(tmp_path: Path) -> None:
         log.append([AnswerLine.of(PROMPT, answer)])
     assert (tmp_path / "ask.jsonl").read_bytes() == (tmp_path / "run.jsonl").read_bytes()
     assert read_answer_lines(tmp_path / "ask.jsonl") == [_line()]
+
+
+def test_a_run_config_holds_its_caption_selection() -> None:
+    from amber_eval.captions.selection import SelectionSettings
+
+    config = RunConfig(captions="oracle", llm="mock", out="x", store="s.sqlite")
+    assert config.out == Path("x") and config.store == Path("s.sqlite")
+    assert config.selection == SelectionSettings()
+    shuffled = SelectionSettings.from_options(top_k=3, order="shuffled", order_seed=2)
+    data = dataclasses.replace(config, selection=shuffled).to_json()
+    assert {key: data[key] for key in ("top_k", "order", "order_seed", "keep_duplicates")} == {
+        "top_k": 3,
+        "order": "shuffled",
+        "order_seed": 2,
+        "keep_duplicates": False,
+    }
+    assert RunConfig.from_json(data, where="run.json").selection == shuffled
+    # a config written before keep_duplicates, with the old nulls, is the default selection
+    old = {"captions": "oracle", "llm": "mock", "top_k": None, "order": None, "order_seed": None}
+    assert RunConfig.from_json(old, where="old.toml").selection == SelectionSettings()
+    with pytest.raises(InputError, match=r"bad\.toml: unknown caption order 'best'"):
+        RunConfig.from_json({**old, "order": "best"}, where="bad.toml")

@@ -30,15 +30,15 @@ def test_reads_json_list_and_jsonl(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ('[{"id": 1, "response": "x"}', r"r\.json: not valid JSON \(line 1"),
-        ('{"id": 1}', r"r\.json: line 1: missing field 'response'"),
+        ('{"id": 1}', r"r\.json:1: missing field 'response'"),
         ('[{"id": 1, "response": "x"}, {"response": "x"}]', r"item 1: missing field 'id'"),
         ('[{"id": "7", "response": "x"}]', r"item 0: id must be an integer, got '7'"),
         ('[{"id": 7.0, "response": "x"}]', r"item 0: id must be an integer, got 7.0"),
         ('[{"id": true, "response": "x"}]', r"item 0: id must be an integer, got True"),
         ('[{"id": 7, "response": null}]', r"item 0 \(id 7\): response must be a string"),
         ("[1, 2]", r"item 0: expected an object"),
-        ('{"a": 1}', r"line 1: missing field 'id' and 'response'"),
-        ('{"id": 1, "response": "x"}\nnot json\n', r"line 2: not valid JSON"),
+        ('{"a": 1}', r"r\.json:1: missing field 'id' and 'response'"),
+        ('{"id": 1, "response": "x"}\nnot json\n', r"r\.json:2: not valid JSON"),
         ("", r"empty file"),
     ],
 )

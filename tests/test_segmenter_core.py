@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from amber_eval.amber_images import image_sort_key as sort_key
 from amber_eval.captions.dump import read_dump
 from amber_eval.errors import InputError, UnknownNameError
 from amber_eval.segmenter import (
@@ -22,7 +23,7 @@ from amber_eval.segmenter import (
     rle,
     segment_folder,
 )
-from amber_eval.segmenter.images import list_images, sort_key
+from amber_eval.segmenter.images import list_images
 
 
 def four_colour_image(width: int = 40, height: int = 30) -> Image.Image:

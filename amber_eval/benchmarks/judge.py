@@ -30,8 +30,8 @@ def oracle_records(
     benchmark: Benchmark, questions: int | None, *, template: str = "paper"
 ) -> list[PromptRecord]:
     """Prompts with oracle captions for whole images in id order until ``questions`` (all: None)."""
-    from amber_eval.captions.oracle import oracle_dump
     from amber_eval.captions.selection import select_captions
+    from amber_eval.captions.sources import ORACLE, load_captions
     from amber_eval.prompting import render_prompts
 
     images: list[str] = []
@@ -43,8 +43,7 @@ def oracle_records(
         if asked:
             images.append(image)
             count += asked
-    dump, _report = oracle_dump(benchmark)
-    captions = select_captions(dump)
+    captions = select_captions(load_captions(ORACLE, benchmark).dump)
     return render_prompts(benchmark, captions, template=template, images=images)
 
 

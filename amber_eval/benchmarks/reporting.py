@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from amber_eval.amber_images import IMAGE_COUNT
 from amber_eval.benchmarks.synthetic_runs import synthetic_records, write_synthetic_run
 from amber_eval.reporting.bootstrap import bootstrap, image_counts, metrics_from_sums
 
-IMAGES = 1004
+IMAGES = IMAGE_COUNT
 QUESTIONS = 14216
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

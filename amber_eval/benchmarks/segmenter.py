@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from amber_eval.amber_images import image_name
 from amber_eval.benchmarks.random_models import (
     write_random_blip,
     write_random_clip,
@@ -101,7 +102,7 @@ def generate_images(
             colour = tuple(int(v) for v in rng.integers(0, 256, size=3))
             shape = draw.rectangle if rng.random() < 0.5 else draw.ellipse
             shape((x0, y0, x1, y1), fill=colour)
-        path = folder / f"AMBER_{n}.jpg"
+        path = folder / image_name(n)
         picture.save(path, quality=90)
         files.append(ImageFile(path.name, path))
     return files

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from amber_eval.amber_images import image_name
 from amber_eval.answer_line import AnswerLine
 from amber_eval.coverage_line import CoverageLine
 from amber_eval.io import atomic_write_json, atomic_write_text
@@ -26,6 +27,7 @@ from amber_eval.runs.record import RunRecord
 from amber_eval.runs.run_folder import RUN_FILE, write_run_record
 from amber_eval.scoring.result import UNKNOWN_EXCLUDED
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
+from amber_eval.terms import RULES
 
 _OBJECTS = (
     "dog", "cat", "car", "tree", "person", "ball", "table", "chair", "bird", "cup",
@@ -62,7 +64,7 @@ def synthetic_records(
     captions: dict[str, list[str]] = {}
     question_id = 1005
     for number in range(1, images + 1):
-        image = f"AMBER_{number}.jpg"
+        image = image_name(number)
         present = [_OBJECTS[int(i)] for i in rng.choice(len(_OBJECTS), size=4, replace=False)]
         captions[image] = [f"a {obj} in the scene" for obj in present[:3]]
         caption_text = ", ".join(captions[image])
@@ -205,7 +207,7 @@ def write_synthetic_run(
             target / "coverage.jsonl",
             "".join(
                 json.dumps(c.to_json() | {"rules": rules}, ensure_ascii=False) + "\n"
-                for rules in ("strict", "official")
+                for rules in RULES
                 for c in coverage
             ),
         )

@@ -22,8 +22,8 @@ then one line per image::
 
 from __future__ import annotations
 
+from amber_eval.amber_images import AMBER_IMAGES
 from amber_eval.captions.records import (
-    AMBER_IMAGES,
     FORMAT,
     SCHEMA_RESOURCE,
     VERSION,

@@ -29,13 +29,19 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from amber_eval.captions.dump import CaptionDump, CaptionerInfo, DumpHeader, ImageCaptions, Region
+from amber_eval.captions.records import (
+    ORACLE,
+    CaptionDump,
+    CaptionerInfo,
+    DumpHeader,
+    ImageCaptions,
+    Region,
+)
 from amber_eval.data.benchmark import Dimension
 
 if TYPE_CHECKING:
     from amber_eval.data.benchmark import Benchmark, Question
 
-ORACLE_NAME = "oracle"
 ORACLE_VERSION = "1"
 MAX_EXAMPLES = 10
 
@@ -156,7 +162,7 @@ def oracle_header() -> DumpHeader:
 
     return DumpHeader(
         CaptionerInfo(
-            name=ORACLE_NAME,
+            name=ORACLE,
             version=ORACLE_VERSION,
             settings={
                 "source": "AMBER annotations",

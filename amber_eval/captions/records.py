@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError
+from amber_eval.io import canonical_json
 
 FORMAT = "amber-eval/region-captions"
 VERSION = 1
 SCHEMA_RESOURCE = "caption-dump.schema.json"
+ORACLE = "oracle"
+"""The built-in oracle captioner's name, and the caption source that asks for it
+(``--captions oracle``)."""
 
-# AMBER's image file names, as in its query files (AMBER_1.jpg .. AMBER_1004.jpg).
-AMBER_IMAGES: tuple[str, ...] = tuple(f"AMBER_{i}.jpg" for i in range(1, 1005))
 
 _HEADER_KEYS = ("format", "version", "captioner", "created")
 _CAPTIONER_KEYS = ("name", "version", "settings")
@@ -26,8 +28,9 @@ _REGION_KEYS = ("caption", "score", "bbox", "mask", "label")
 _MAX_PROBLEMS_IN_MESSAGE = 25
 
 
-def _canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def clean_caption(caption: str) -> str:
+    """One line, trimmed, without trailing periods: ``" a  dog. "`` -> ``"a dog"``."""
+    return " ".join(caption.split()).rstrip(". ").strip()
 
 
 def now_iso() -> str:
@@ -142,7 +145,8 @@ class DumpHeader:
         return (
             self.format == other.format
             and self.version == other.version
-            and _canonical(self.captioner.to_json()) == _canonical(other.captioner.to_json())
+            and canonical_json(self.captioner.to_json())
+            == canonical_json(other.captioner.to_json())
         )
 
 

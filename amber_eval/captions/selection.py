@@ -18,12 +18,16 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from amber_eval.captions.dump import CaptionDump, ImageCaptions, Region
+from amber_eval.captions.records import CaptionDump, ImageCaptions, Region, clean_caption
+from amber_eval.errors import InputError
 
 Order = Literal["dump", "score", "reversed", "shuffled"]
-ORDERS: tuple[str, ...] = ("dump", "score", "reversed", "shuffled")
+ORDERS: tuple[str, ...] = get_args(Order)
+SELECTION_OPTIONS = ("top_k", "min_score", "order", "order_seed", "keep_duplicates")
+"""The selection's options, by their names on the command line (``--top-k`` ...) and in a run
+config: :meth:`SelectionSettings.from_options` and :meth:`SelectionSettings.to_options`."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class SelectionSettings:
     min_score: float | None = None
     """Drop regions scored below this (and regions without a score); None keeps all."""
     order: Order = "dump"
-    """``dump``: the captioner's order; ``score``: highest score first."""
+    """``dump``: the captioner's order; ``score``: highest score first; ``reversed``: the
+    captioner's order reversed; ``shuffled``: shuffled per image by ``seed``."""
     dedupe: bool = True
     """Drop a caption equal to an earlier one once cleaned, ignoring case."""
     seed: int = 0
@@ -47,6 +52,59 @@ class SelectionSettings:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
 
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        top_k: int | None = None,
+        min_score: float | None = None,
+        order: str | None = None,
+        order_seed: int | None = None,
+        keep_duplicates: bool = False,
+    ) -> SelectionSettings:
+        """The selection of the options ``--top-k``, ``--min-score``, ``--order``,
+        ``--order-seed`` and ``--keep-duplicates`` (the same names in a run config); None takes
+        the default. A value of the wrong kind is an :class:`InputError` naming the option.
+
+        >>> SelectionSettings.from_options(order="shuffled", order_seed=1).to_json()
+        {'top_k': None, 'min_score': None, 'order': 'shuffled', 'dedupe': True, 'seed': 1}
+        """
+        if order is not None and order not in ORDERS:
+            raise InputError(f"unknown caption order {order!r}; use {', '.join(ORDERS)}")
+        if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool)):
+            raise InputError(f"top_k must be a positive integer, got {top_k!r}")
+        if min_score is not None and (
+            not isinstance(min_score, (int, float)) or isinstance(min_score, bool)
+        ):
+            raise InputError(f"min_score must be a number, got {min_score!r}")
+        if order_seed is not None and (
+            not isinstance(order_seed, int) or isinstance(order_seed, bool)
+        ):
+            raise InputError(f"order_seed must be an integer, got {order_seed!r}")
+        if not isinstance(keep_duplicates, bool):
+            raise InputError(f"keep_duplicates must be true or false, got {keep_duplicates!r}")
+        try:
+            return cls(
+                top_k=top_k,
+                min_score=min_score,
+                order=order or "dump",  # type: ignore[arg-type]
+                dedupe=not keep_duplicates,
+                seed=0 if order_seed is None else order_seed,
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def to_options(self) -> dict[str, Any]:
+        """The options of :meth:`from_options` that give this selection (a run config's
+        fields)."""
+        return {
+            "top_k": self.top_k,
+            "min_score": self.min_score,
+            "order": self.order,
+            "order_seed": self.seed,
+            "keep_duplicates": not self.dedupe,
+        }
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "top_k": self.top_k,
@@ -57,11 +115,6 @@ class SelectionSettings:
         if self.order == "shuffled":  # other orders have no seed (and keep their run hashes)
             data["seed"] = self.seed
         return data
-
-
-def clean_caption(caption: str) -> str:
-    """One line, trimmed, without trailing periods: ``" a  dog. "`` -> ``"a dog"``."""
-    return " ".join(caption.split()).rstrip(". ").strip()
 
 
 def _score_key(region: Region) -> tuple[int, float]:

@@ -25,17 +25,18 @@ from amber_eval.captions.records import (
     ImageCaptions,
     Region,
     RleMask,
+    clean_caption,
 )
 from amber_eval.captions.rle_counts import counts_problem
-from amber_eval.captions.selection import clean_caption
-from amber_eval.io import parse_json, read_text
+from amber_eval.io import parse_json, read_text, split_lines
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
-def _loads(text: str) -> Any:
+def parse_dump_json(text: str) -> Any:
+    """One line of a dump as JSON; NaN and infinities are refused (``ValueError``)."""
     return parse_json(text, parse_constant=_reject_constant)
 
 
@@ -67,7 +68,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class _Validator:
+class DumpValidator:
     """Collects problems for one file; each ``check_*`` returns the parsed value or None."""
 
     def __init__(self, path: str) -> None:
@@ -363,36 +364,27 @@ def _json_problem(exc: ValueError) -> str:
     return str(exc)
 
 
-def _split_lines(text: str) -> list[tuple[int, str, bool]]:
-    """(line number, text, ended by a newline) for each line of ``text``."""
-    raw = text.split("\n")
-    result = []
-    for index, line in enumerate(raw):
-        last = index == len(raw) - 1
-        if last and line == "":
-            break
-        result.append((index + 1, line.rstrip("\r"), not last))
-    return result
-
-
-def _parse(
+def parse_dump_text(
     path: str, text: str, known_images: Collection[str] | None
 ) -> tuple[DumpHeader | None, list[ImageCaptions], list[DumpProblem]]:
-    validator = _Validator(path)
+    """The header, the valid image lines and every problem of a dump's ``text``."""
+    validator = DumpValidator(path)
     header: DumpHeader | None = None
     images: list[ImageCaptions] = []
     first_line: dict[str, int] = {}
     known = None if known_images is None else frozenset(known_images)
-    lines = [entry for entry in _split_lines(text) if entry[1].strip()]
+    numbered = split_lines(text)
+    torn = len(numbered) if numbered and not text.endswith("\n") else None  # no final newline
+    lines = [(number, line) for number, line in numbered if line.strip()]
     if not lines:
         validator.add(1, "empty file: expected a header line and one line per image")
         return None, [], validator.problems
-    for position, (number, line, ended) in enumerate(lines):
+    for position, (number, line) in enumerate(lines):
         try:
-            data = _loads(line)
+            data = parse_dump_json(line)
         except ValueError as exc:
             message = _json_problem(exc)
-            if not ended and position == len(lines) - 1:
+            if number == torn:
                 message += (
                     " (the last line is cut off: the writer was interrupted; resuming the "
                     "captioner repairs it)"
@@ -418,7 +410,7 @@ def _parse(
 
 
 def _note_image(
-    validator: _Validator,
+    validator: DumpValidator,
     line: int,
     image: str,
     first_line: dict[str, int],
@@ -447,7 +439,7 @@ def read_dump(
     ``known_images`` (e.g. ``benchmark.images``) makes an image name outside it a problem.
     """
     file = Path(path)
-    header, images, problems = _parse(str(file), _read_text(file), known_images)
+    header, images, problems = parse_dump_text(str(file), _read_text(file), known_images)
     if problems or header is None:
         raise CaptionDumpError(file, problems)
     return CaptionDump(header=header, images=tuple(images), path=file)

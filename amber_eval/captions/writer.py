@@ -14,15 +14,14 @@ from amber_eval.captions.records import (
     CaptionDumpError,
     DumpHeader,
     ImageCaptions,
-    _canonical,
 )
 from amber_eval.captions.validation import (
-    _loads,
-    _parse,
-    _Validator,
+    DumpValidator,
+    parse_dump_json,
+    parse_dump_text,
 )
 from amber_eval.errors import InputError
-from amber_eval.io import atomic_open
+from amber_eval.io import atomic_open, canonical_json
 
 
 def dump_line(data: Mapping[str, Any]) -> str:
@@ -32,9 +31,9 @@ def dump_line(data: Mapping[str, Any]) -> str:
 
 def entry_problems(entry: ImageCaptions) -> list[str]:
     """What :func:`read_dump` would report about ``entry`` as an image line (empty: valid)."""
-    validator = _Validator("<entry>")
+    validator = DumpValidator("<entry>")
     try:
-        data = _loads(dump_line(entry.to_json()))
+        data = parse_dump_json(dump_line(entry.to_json()))
     except ValueError as exc:  # NaN or infinity
         return [f"not valid JSON: {exc}"]
     validator.check_image(0, data)
@@ -133,11 +132,11 @@ class DumpWriter:
                 "dump"
             )
         try:
-            data = _loads(first.decode("utf-8"))
+            data = parse_dump_json(first.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             found = None
         else:
-            found = _Validator(str(self.path)).check_header(1, data)
+            found = DumpValidator(str(self.path)).check_header(1, data)
         if found is None or b"\n" not in raw:
             raise InputError(
                 f"{self.path} exists and is not a caption dump (its first line is not a dump "
@@ -146,8 +145,8 @@ class DumpWriter:
         if not found.same_source(self.header):
             raise InputError(
                 f"{self.path}: cannot resume: the existing dump was made by "
-                f"{_canonical(found.captioner.to_json())}, not by "
-                f"{_canonical(self.header.captioner.to_json())}. It was left as it is: write to "
+                f"{canonical_json(found.captioner.to_json())}, not by "
+                f"{canonical_json(self.header.captioner.to_json())}. It was left as it is: write to "
                 "another file, or delete this one to start again."
             )
 
@@ -158,7 +157,7 @@ class DumpWriter:
             body = raw[:-1]
             start = body.rfind(b"\n") + 1
             try:
-                _loads(body[start:].decode("utf-8"))
+                parse_dump_json(body[start:].decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 return start  # the last line is complete but garbled: drop it
             return len(raw)
@@ -174,14 +173,14 @@ class DumpWriter:
                 f"{self.path}: the existing file has no complete header line; delete it to start "
                 "a new dump"
             )
-        header, images, problems = _parse(str(self.path), text, self.known_images)
+        header, images, problems = parse_dump_text(str(self.path), text, self.known_images)
         if problems or header is None:
             raise CaptionDumpError(self.path, problems)
         if not header.same_source(self.header):
             raise InputError(
                 f"{self.path}: cannot resume: the existing dump was made by "
-                f"{_canonical(header.captioner.to_json())}, not by "
-                f"{_canonical(self.header.captioner.to_json())}. Write to another file, or delete "
+                f"{canonical_json(header.captioner.to_json())}, not by "
+                f"{canonical_json(self.header.captioner.to_json())}. Write to another file, or delete "
                 "this one to start again."
             )
         self.header = header

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from amber_eval.amber_images import image_sort_key
 from amber_eval.errors import InputError
 from amber_eval.registry import Registry
 from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval
@@ -159,7 +160,7 @@ def agreement_of(
     """Agreement of answer sets keyed by question id (each with the same ids), per block."""
     ids = sorted(answers[0])
     base = answers[0]
-    images = sorted({base[i].image for i in ids}, key=_image_key)
+    images = sorted({base[i].image for i in ids}, key=image_sort_key)
     position = {image: k for k, image in enumerate(images)}
     weights = image_weights(len(images), resamples, seed)
     labels_by_run = [[run[i].parsed for i in ids] for run in answers]
@@ -289,11 +290,6 @@ def _most_disagreed(
             )
         )
     return out
-
-
-def _image_key(image: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in image if ch.isdigit())
-    return (int(digits) if digits else -1, image)
 
 
 # --- rendering ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """``amber-eval sensitivity``: how much the protocol's open choices move the scores.
 
 The CRTNet paper leaves choices open, and its own text words the instruction two ways. The same
-captions are judged under variants of the default protocol (template ``paper``, captions in
-dump order, no system prompt):
+captions are judged under variants of the default protocol (template ``paper``, the caption
+selection given, by default in dump order; no system prompt):
 
 - template ``paper-alt`` (the paper's other wording);
 - caption order reversed, and shuffled with seeds 1, 2 and 3;
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from amber_eval.captions.selection import Order
 from amber_eval.errors import InputError
 from amber_eval.judge.base import Judge
 from amber_eval.judge.options import JudgeOptions
@@ -63,19 +64,17 @@ class SensitivityReport:
 
 
 def variants(base: RunConfig, *, system_prompt: str = SYSTEM_PROMPT) -> list[Variant]:
-    """The default protocol (``base`` with template ``paper``, dump order, no system prompt)
-    and its variants."""
+    """The default protocol (``base`` with template ``paper``, its caption selection, no
+    system prompt) and its variants."""
     options = replace(base.judge_options, system_prompt=None)
-    default = replace(base, template="paper", order="dump", order_seed=None, judge_options=options)
+    default = replace(base, template="paper", judge_options=options)
     listed = [
         Variant("default", default),
         Variant("template paper-alt", replace(default, template="paper-alt")),
-        Variant("order reversed", replace(default, order="reversed")),
+        Variant("order reversed", _ordered(default, "reversed")),
     ]
     listed += [
-        Variant(
-            f"order shuffled (seed {seed})", replace(default, order="shuffled", order_seed=seed)
-        )
+        Variant(f"order shuffled (seed {seed})", _ordered(default, "shuffled", seed))
         for seed in SHUFFLE_SEEDS
     ]
     listed.append(
@@ -85,6 +84,11 @@ def variants(base: RunConfig, *, system_prompt: str = SYSTEM_PROMPT) -> list[Var
         )
     )
     return listed
+
+
+def _ordered(config: RunConfig, order: Order, seed: int = 0) -> RunConfig:
+    """``config`` with its captions in ``order`` (the rest of its selection kept)."""
+    return replace(config, selection=replace(config.selection, order=order, seed=seed))
 
 
 def default_judge_factory() -> JudgeFactory:

@@ -98,12 +98,9 @@ def score(
     source: str,
     spacy_model: str | None,
     limit_images: int | None,
-    top_k: int | None,
-    min_score: float | None,
-    order: str,
-    keep_duplicates: bool,
     json_out: Path | None,
     data_dir: Path | None,
+    **selection: Any,
 ) -> None:
     """Caption coverage: each image's captions scored as a description (CHAIR, Cover, Hal, Cog).
 
@@ -117,8 +114,9 @@ def score(
     from amber_eval.io import atomic_write_json
 
     benchmark = load_benchmark(data_dir)
-    dump, report = load_captions(source, benchmark)
-    settings = selection_settings(top_k, min_score, order, keep_duplicates)
+    captions = load_captions(source, benchmark)
+    dump, report = captions.dump, captions.oracle_report
+    settings = selection_settings(selection)
     selected = select_captions(dump, settings)
     if limit_images is None:
         images = [image for image in benchmark.images if image in selected]
@@ -147,10 +145,11 @@ def format_coverage(block: dict[str, Any]) -> str:
     if not block.get("available", True):
         return f"caption coverage: n/a ({block.get('reason')})"
     from amber_eval.captions.coverage import METRICS
+    from amber_eval.terms import RULES
 
     lines = [f"caption coverage of {block['images']} images ({block.get('similarity')})"]
     lines.append(f"{'mode':<10}" + "".join(f"{m:>9}" for m in METRICS))
-    for mode in ("strict", "official"):
+    for mode in RULES:
         values = block[mode]
         digits = 2 if mode == "strict" else 1  # official values are rounded like the upstream
         cells = "".join(

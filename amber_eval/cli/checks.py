@@ -16,11 +16,13 @@ from amber_eval.checks.protocol_gap import GAP_RENDERERS
 from amber_eval.checks.sensitivity import SENSITIVITY_RENDERERS
 from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
+    caption_selection_options,
     captions_option,
     data_dir_option,
     limit_images_option,
     progress_option,
     run_output_options,
+    selection_settings,
 )
 from amber_eval.cli.report import emit_text, paired_interval_options, run_label_pairs
 
@@ -30,6 +32,7 @@ from amber_eval.cli.report import emit_text, paired_interval_options, run_label_
 @limit_images_option
 @run_output_options
 @click.option("--template", default="paper", show_default=True, help="Prompt template.")
+@caption_selection_options
 @data_dir_option
 @progress_option
 def judge_check(
@@ -127,6 +130,7 @@ def agree(
 @limit_images_option
 @run_output_options
 @click.option("--model", help="Caption model name for <out>/<model> (default: from --captions).")
+@caption_selection_options
 @data_dir_option
 @progress_option
 @click.option(
@@ -157,8 +161,8 @@ def sensitivity(
 ) -> None:
     """How much the protocol's open choices move F1: the same captions under variants.
 
-    Variants of the default (template paper, dump order, no system prompt): template paper-alt,
-    captions reversed and shuffled (seeds 1, 2, 3), a system prompt (--system-prompt, else
+    Variants of the default (template paper, the caption selection given, by default in dump
+    order; no system prompt): template paper-alt, captions reversed and shuffled (seeds 1, 2, 3), a system prompt (--system-prompt, else
     "You are a helpful assistant."). Each variant is a run through the answer store; per variant
     and block the F1 and its paired bootstrap difference from the default are printed, with
     its interval, marking those that exclude 0.
@@ -213,6 +217,7 @@ def sensitivity(
 @limit_images_option
 @run_output_options
 @click.option("--template", default="paper", show_default=True, help="Prompt template.")
+@caption_selection_options
 @data_dir_option
 @progress_option
 @click.option("--format", "fmt", type=click.Choice(GAP_RENDERERS.names()), default="markdown")
@@ -292,11 +297,11 @@ def protocol_gap(
     emit_text(render_gap(gap, fmt), table)
 
 
-def _run_config(judge_kwargs: dict[str, Any], **fields: Any) -> RunConfig:
-    """The RunConfig of a check's judge options and its other fields."""
+def _run_config(values: dict[str, Any], **fields: Any) -> RunConfig:
+    """The RunConfig of a check's judge and caption selection options and its other fields."""
     from amber_eval.runs.config import RunConfig
 
-    options = judge_settings(judge_kwargs)
+    options = judge_settings(values)
     if options.load_in_4bit and options.load_in_8bit:
         raise click.UsageError("give --load-in-4bit or --load-in-8bit, not both")
-    return RunConfig(judge_options=options, **fields)
+    return RunConfig(judge_options=options, selection=selection_settings(values), **fields)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from amber_eval.captions.selection import ORDERS
+from amber_eval.captions.selection import ORDERS, SELECTION_OPTIONS
 
 if TYPE_CHECKING:
     from amber_eval.captions.selection import SelectionSettings
@@ -77,46 +77,54 @@ def limit_images_option(function: F) -> F:
     )(function)
 
 
-def top_k_option(function: F) -> F:
-    return click.option(
-        "--top-k", type=click.IntRange(min=1), help="At most K captions per image."
-    )(function)
-
-
-def min_score_option(function: F) -> F:
-    return click.option(
-        "--min-score", type=float, help="Drop regions scored below S (and regions without a score)."
-    )(function)
-
-
 def caption_selection_options(function: F) -> F:
-    """``--top-k``, ``--min-score``, ``--order`` and ``--keep-duplicates``: see
-    :func:`selection_settings`."""
-    function = click.option(
-        "--keep-duplicates", is_flag=True, help="Keep repeated captions (default: drop them)."
-    )(function)
-    function = click.option(
-        "--order",
-        type=click.Choice(ORDERS),
-        default="dump",
-        show_default=True,
-        help="Caption order: the dump's, or highest score first.",
-    )(function)
-    return top_k_option(min_score_option(function))
+    """``--top-k``, ``--min-score``, ``--order``, ``--order-seed`` and ``--keep-duplicates``:
+    the caption selection of every command that selects captions (:func:`selection_settings`
+    turns them into a :class:`~amber_eval.captions.selection.SelectionSettings`)."""
+    options = [
+        click.option("--top-k", type=click.IntRange(min=1), help="At most K captions per image."),
+        click.option(
+            "--min-score",
+            type=float,
+            help="Drop regions scored below S (and regions without a score).",
+        ),
+        click.option(
+            "--order",
+            type=click.Choice(ORDERS),
+            default="dump",
+            show_default=True,
+            help="Caption order: the dump's, highest score first, the dump's reversed, or "
+            "shuffled per image by --order-seed.",
+        ),
+        click.option(
+            "--order-seed",
+            type=int,
+            metavar="N",
+            help="Seed of --order shuffled (default 0).",
+        ),
+        click.option(
+            "--keep-duplicates", is_flag=True, help="Keep repeated captions (default: drop them)."
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 def selection_settings(
-    top_k: int | None, min_score: float | None, order: str, keep_duplicates: bool
+    values: dict[str, Any],
+    *,
+    base: SelectionSettings | None = None,
+    given: Collection[str] = (),
 ) -> SelectionSettings:
-    """The caption selection that :func:`caption_selection_options` describes."""
+    """Remove the :func:`caption_selection_options` values from ``values`` as the selection
+    they describe; on top of ``base`` (a config file's), only the options in ``given`` count."""
     from amber_eval.captions.selection import SelectionSettings
 
-    return SelectionSettings(
-        top_k=top_k,
-        min_score=min_score,
-        order="score" if order == "score" else "dump",
-        dedupe=not keep_duplicates,
-    )
+    options = {name: values.pop(name) for name in SELECTION_OPTIONS}
+    if base is not None:
+        options = {**base.to_options(), **{k: v for k, v in options.items() if k in given}}
+    return SelectionSettings.from_options(**options)
 
 
 def keeps_inputs(*, inputs: dict[str, str], outputs: dict[str, str]) -> Callable[[F], F]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -47,12 +48,9 @@ def prompts(
     captions_source: str,
     template: str,
     limit_images: int | None,
-    top_k: int | None,
-    min_score: float | None,
-    order: str,
-    keep_duplicates: bool,
     out: Path,
     data_dir: Path | None,
+    **selection: Any,
 ) -> None:
     """Render one prompt per Yes/No question: id, image, dimension, truth, prompt."""
     from amber_eval.captions.selection import select_captions
@@ -62,11 +60,11 @@ def prompts(
 
     benchmark = load_benchmark(data_dir)
     loaded = load_template(template)
-    dump, report = load_captions(captions_source, benchmark)
+    captions = load_captions(captions_source, benchmark)
+    report = captions.oracle_report
     if report is not None and report.unmatched_count:
         click.echo(report.summary(), err=True)
-    settings = selection_settings(top_k, min_score, order, keep_duplicates)
-    selected = select_captions(dump, settings)
+    selected = select_captions(captions.dump, selection_settings(selection))
     images = benchmark.first_images(limit_images)
     loaded.compiled  # noqa: B018 - compile before timing the rendering
     start = time.perf_counter()

@@ -8,18 +8,18 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from amber_eval.captions.selection import ORDERS
 from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
+    caption_selection_options,
     data_dir_option,
     limit_images_option,
-    min_score_option,
     progress_option,
     run_output_options,
-    top_k_option,
+    selection_settings,
 )
 
-# command-line parameter -> RunConfig field (the judge options go to RunConfig.judge_options)
+# command-line parameter -> RunConfig field (the judge options go to RunConfig.judge_options,
+# the caption selection options to RunConfig.selection)
 _CONFIG_FIELDS = {
     "captions": "captions",
     "llm": "llm",
@@ -27,10 +27,6 @@ _CONFIG_FIELDS = {
     "out": "out",
     "model": "model",
     "template": "template",
-    "top_k": "top_k",
-    "min_score": "min_score",
-    "order": "order",
-    "order_seed": "order_seed",
     "spacy_model": "spacy_model",
     "store": "store",
     "data_dir": "data_dir",
@@ -58,15 +54,7 @@ _CONFIG_FIELDS = {
 @run_output_options
 @click.option("--model", help="Caption model name for <out>/<model> (default: from --captions).")
 @click.option("--template", default="paper", show_default=True, help="Prompt template.")
-@top_k_option
-@min_score_option
-@click.option(
-    "--order",
-    type=click.Choice(ORDERS),
-    help="Caption order (default: dump; reversed: the dump's, reversed; shuffled: seeded by "
-    "--order-seed).",
-)
-@click.option("--order-seed", type=int, help="Seed of --order shuffled (default 0).", metavar="N")
+@caption_selection_options
 @click.option("--spacy-model", help="spaCy pipeline for caption-coverage scoring.")
 @data_dir_option
 @progress_option
@@ -109,10 +97,13 @@ def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]
                 param = next(p for p in ctx.command.params if p.name == name)
                 raise click.MissingParameter(ctx=ctx, param=param)
         fields = {field: values[name] for name, field in _CONFIG_FIELDS.items()}
-        return RunConfig(judge_options=options, **fields)
+        return RunConfig(judge_options=options, selection=selection_settings(values), **fields)
     base = load_run_config(config_file)
     changed = {field: values[name] for name, field in _CONFIG_FIELDS.items() if name in given}
     judge = {name: getattr(options, name) for name in options.names() if name in given}
     return dataclasses.replace(
-        base, judge_options=dataclasses.replace(base.judge_options, **judge), **changed
+        base,
+        judge_options=dataclasses.replace(base.judge_options, **judge),
+        selection=selection_settings(values, base=base.selection, given=given),
+        **changed,
     )

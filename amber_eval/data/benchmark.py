@@ -11,13 +11,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from amber_eval.amber_images import IMAGE_COUNT
 from amber_eval.data.location import DATA_ENV, resolve_data_dir
 from amber_eval.data.manifest import FILES, FILES_BY_PATH
 from amber_eval.errors import DataError
 from amber_eval.io import sha256_file
 from amber_eval.terms import Dimension
 
-GENERATIVE_IDS = range(1, 1005)
+GENERATIVE_IDS = range(1, IMAGE_COUNT + 1)
 
 
 # Annotation ``type`` -> dimension. Both relation types are one dimension.

@@ -18,8 +18,9 @@ from amber_eval.judge.base import Answer, Judge, Progress
 from amber_eval.judge.context import check_context
 
 ASK_HINT = (
-    "render the prompts again with shorter caption lists (amber-eval prompts --top-k N keeps "
-    "the N best-scored captions per image, --min-score S drops captions scored below S)"
+    "render the prompts again with shorter caption lists (amber-eval prompts --order score "
+    "--top-k N keeps the N best-scored captions per image, --min-score S drops captions scored "
+    "below S)"
 )
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from amber_eval.terms import ANSWER_LABELS, AnswerLabel, parse_answer
+from amber_eval.terms import ANSWER_LABELS, ANSWER_MODES, AnswerLabel, parse_answer
 
 __all__ = ["Answer", "Judge", "Progress", "check_groups", "parse_answer"]
 
@@ -55,13 +55,12 @@ class Answer:
 
 
 Progress = Callable[[int], None]
-MODES = ("score", "generate")
 
 
 def check_decoding(mode: str, max_new_tokens: int) -> None:
     """A known answer mode and at least one new token."""
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if mode not in ANSWER_MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(ANSWER_MODES)}")
     if max_new_tokens < 1:
         raise ValueError("max_new_tokens must be at least 1")
 

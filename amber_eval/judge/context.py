@@ -16,8 +16,8 @@ from amber_eval.errors import InputError
 from amber_eval.judge.base import Judge
 
 RUN_HINT = (
-    "shorten the caption lists: --top-k N keeps the N best-scored captions per image, "
-    "--min-score S drops captions scored below S"
+    "shorten the caption lists: --order score --top-k N keeps the N best-scored captions per "
+    "image, --min-score S drops captions scored below S"
 )
 """How ``run`` (and ``prompts``) shorten prompts."""
 

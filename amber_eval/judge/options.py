@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from amber_eval.terms import ANSWER_MODES
+
 
 def setting(
     default: Any,
@@ -57,7 +59,7 @@ class JudgeOptions:
         "score",
         "The judge's answer mode. score: one forward pass, greedy-exact first token, P(yes); "
         "generate: greedy generate() per question.",
-        choices=("score", "generate"),
+        choices=ANSWER_MODES,
         flag="--mode",
     )
     dtype: str | None = setting(None, "float32, bfloat16 or float16 (default: fp32 CPU, bf16 GPU).")

@@ -2,5 +2,5 @@
 fraction discarded (``amber-eval filter-pairs``; see ``docs/filter-pairs.md``).
 
 Nothing heavy is imported here; the library entry point is
-:func:`amber_eval.pairs.pipeline.filter_pairs` with :class:`~amber_eval.pairs.pipeline.FilterSettings`.
+:func:`amber_eval.pairs.pipeline.filter_pairs` with :class:`~amber_eval.pairs.settings.FilterSettings`.
 """

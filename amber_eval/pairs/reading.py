@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError
-from amber_eval.io import decode_utf8, load_json
+from amber_eval.io import iter_jsonl, iter_lines
 
 FIELDS = ("id", "image", "caption")
 
@@ -60,27 +60,9 @@ def _field(value: object, name: str, where: str) -> str:
     return text
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of a UTF-8 file, streamed; bytes that are not UTF-8 are an
-    :class:`InputError` naming the line."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            yield number, decode_utf8(raw, path, number).removesuffix("\n")
-
-
-def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
-    for number, raw in _lines(path):
-        if not raw.strip():
-            continue
-        record = load_json(raw, f"{path}:{number}")
-        if not isinstance(record, dict):
-            raise InputError(f"{path}:{number}: expected a JSON object with {FIELDS}")
-        yield number, record
-
-
 def _iter_csv(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
     reader = csv.reader(
-        (text + "\n" for _, text in _lines(path)),
+        (text + "\n" for _, text in iter_lines(path, "pairs file")),
         delimiter="\t" if path.suffix.lower() == ".tsv" else ",",
         strict=True,
     )
@@ -124,7 +106,11 @@ def read_pairs(path: str | Path) -> Iterator[Pair]:
     source = Path(path)
     if not source.is_file():
         raise InputError(f"{source}: pairs file not found")
-    rows = _iter_jsonl(source) if pairs_format(source) == "jsonl" else _iter_csv(source)
+    rows = (
+        iter_jsonl(source, what="pairs file", objects=f"with {', '.join(FIELDS)}")
+        if pairs_format(source) == "jsonl"
+        else _iter_csv(source)
+    )
     seen: set[bytes] = set()
     count = 0
     for ordinal, (number, record) in enumerate(rows):

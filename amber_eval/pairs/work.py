@@ -14,8 +14,8 @@ from amber_eval.progress import rate_progress
 if TYPE_CHECKING:
     from amber_eval.pairs.encoders import PhraseEncoder
     from amber_eval.pairs.phrases import PhraseParser
-    from amber_eval.pairs.pipeline import FilterSettings
     from amber_eval.pairs.regions import RegionProvider
+    from amber_eval.pairs.settings import FilterSettings
 
 
 class ShardWorker:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from amber_eval.amber_images import image_sort_key
 from amber_eval.coverage_line import DESCRIPTION_COUNTS, CoverageLine
 from amber_eval.errors import InputError
 from amber_eval.scoring.discriminative import (
@@ -108,14 +109,9 @@ def image_counts(
             target[_INDEX[f"generative.{count}"]] += float(getattr(description, count))
         target[_INDEX["generative.hallucination_free"]] += float(description.hallucination_free)
         target[_INDEX["generative.descriptions"]] += 1.0
-    images = tuple(sorted(rows, key=_image_order))
+    images = tuple(sorted(rows, key=image_sort_key))
     counts = np.array([rows[image] for image in images]).reshape(len(images), len(COUNT_NAMES))
     return ImageCounts(images, counts, rules)
-
-
-def _image_order(image: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in image if ch.isdigit())
-    return (int(digits) if digits else -1, image)
 
 
 def _tally(counts: Sequence[float], start: float) -> Tally:

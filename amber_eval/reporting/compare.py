@@ -14,8 +14,6 @@ from amber_eval.reporting.run_data import RunData
 from amber_eval.reporting.tables import CISettings
 from amber_eval.terms import Rules
 
-COMPARE_FORMATS = ("markdown", "csv", "json")
-
 
 @dataclass(frozen=True)
 class ComparisonRow:
@@ -174,6 +172,7 @@ COMPARISON_RENDERERS: Registry[Callable[[Comparison], str]] = Registry("format")
 COMPARISON_RENDERERS.add("markdown", comparison_markdown, "Markdown")
 COMPARISON_RENDERERS.add("csv", comparison_csv, "CSV")
 COMPARISON_RENDERERS.add("json", comparison_json, "JSON")
+COMPARE_FORMATS = tuple(COMPARISON_RENDERERS.names())
 
 
 def render_comparison(comparison: Comparison, fmt: str) -> str:

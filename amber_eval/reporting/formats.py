@@ -13,7 +13,6 @@ from amber_eval.registry import Registry
 from amber_eval.reporting.layouts import Column
 from amber_eval.reporting.tables import Table
 
-TABLE_FORMATS = ("latex", "markdown", "csv", "json")
 PUBLISHED_MARK = "†"
 ALARM_MARK = "‡"
 
@@ -333,6 +332,7 @@ RENDERERS.add("latex", to_latex, "LaTeX (booktabs)")
 RENDERERS.add("markdown", to_markdown, "Markdown")
 RENDERERS.add("csv", to_csv, "CSV")
 RENDERERS.add("json", to_json, "JSON")
+TABLE_FORMATS = tuple(RENDERERS.names())
 
 
 def render_table(table: Table, fmt: str) -> str:

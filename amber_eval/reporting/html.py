@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from amber_eval.amber_images import image_sort_key
 from amber_eval.coverage_line import DESCRIPTION_COUNTS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import RunData, apply_names
@@ -92,7 +93,7 @@ def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
     grouped: dict[str, list[AnswerLine]] = {}
     for line in answers:
         grouped.setdefault(line.image, []).append(line)
-    order = sorted(set(grouped) | set(coverage), key=_image_key)
+    order = sorted(set(grouped) | set(coverage), key=image_sort_key)
     images = []
     for image in order:
         lines = sorted(grouped.get(image, []), key=lambda r: r.id)
@@ -122,11 +123,6 @@ def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
                 entry["description"] = cover.description
         images.append(entry)
     return {"label": label, "path": str(run.path), "images": images}
-
-
-def _image_key(image: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in image if ch.isdigit())
-    return (int(digits) if digits else -1, image)
 
 
 def _table_view(table: Table) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from amber_eval.io import atomic_write_text
 from amber_eval.reporting.formats import to_latex, to_markdown
 from amber_eval.reporting.run_data import load_run
 from amber_eval.reporting.tables import build_table
-from amber_eval.terms import Rules
+from amber_eval.terms import RULES, Rules
 
 TABLES_TEX = "tables.tex"
 TABLES_MD = "tables.md"
@@ -28,7 +28,7 @@ def write_run_tables(run_dir: str | Path, *, rules: Rules = "strict") -> list[Pa
     layouts = ("amber", "attribute", "expressiveness")
     tables = [build_table([run], layout=name, rules=rules) for name in layouts]
     tex = "\n".join(to_latex(table) for table in tables)
-    full = [build_table([run], layout="full", rules=m) for m in ("strict", "official")]
+    full = [build_table([run], layout="full", rules=m) for m in RULES]
     markdown = "\n".join(
         f"## {table.layout.name}\n\n{to_markdown(table)}" for table in [*tables, full[0]]
     )

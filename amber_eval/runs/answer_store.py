@@ -17,7 +17,6 @@ cache, ``$AMBER_EVAL_CACHE/answers.sqlite``).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import InputError, OutputError, ResourceError, describe_os_error
+from amber_eval.io import canonical_json, sha256_text
 from amber_eval.judge.base import Answer
 
 STORE_FILE = ".answers.sqlite"
@@ -50,18 +50,9 @@ CREATE TABLE IF NOT EXISTS answers (
 """
 
 
-def canonical_json(data: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 kept: equal data gives equal text."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def judge_key(identity: Mapping[str, Any]) -> str:
     """The sha256 of a judge identity's canonical JSON."""
-    return _sha256(canonical_json(dict(identity)))
+    return sha256_text(canonical_json(dict(identity)))
 
 
 def answer_key(identity: Mapping[str, Any], rendered: str) -> str:
@@ -71,7 +62,7 @@ def answer_key(identity: Mapping[str, Any], rendered: str) -> str:
 
 def _answer_key(judge: str, rendered: str) -> str:
     """sha256 over the identity's sha256 and the rendered prompt (unambiguous: fixed length)."""
-    return _sha256(judge + "\n" + rendered)
+    return sha256_text(judge + "\n" + rendered)
 
 
 def default_store_path(out: str | os.PathLike[str] = "results") -> Path:

@@ -18,12 +18,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amber_eval.captions.records import ORACLE
+from amber_eval.captions.selection import SELECTION_OPTIONS, SelectionSettings
 from amber_eval.errors import InputError
+from amber_eval.io import canonical_json
 from amber_eval.judge.options import JudgeOptions
-from amber_eval.runs.answer_store import canonical_json
 from amber_eval.terms import ANSWER_MODES, AnswerMode
 
-ORACLE = "oracle"
+_PATH_FIELDS = ("out", "store", "data_dir")
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,10 @@ class RunConfig:
     """The caption model's name in ``<out>/<model>``; derived from ``captions`` when None."""
     template: str = "paper"
     """The prompt template (a shipped name or a ``.jinja`` file)."""
-    top_k: int | None = None
-    """Selection: at most this many captions per image (None: the selection default)."""
-    min_score: float | None = None
-    """Selection: drop captions scored below this (None: the selection default)."""
-    order: str | None = None
-    """Selection: the caption order (None: the selection default)."""
-    order_seed: int | None = None
-    """Selection: the seed of ``order="shuffled"`` (None: 0)."""
+    selection: SelectionSettings = field(default_factory=SelectionSettings)
+    """Which captions go into the prompts (:class:`SelectionSettings`; ``run.json`` and a
+    TOML config hold it as the options ``top_k``, ``min_score``, ``order``, ``order_seed`` and
+    ``keep_duplicates``)."""
     spacy_model: str | None = None
     """The spaCy pipeline used to score caption coverage (None: the scoring default)."""
     judge_options: JudgeOptions = field(default_factory=JudgeOptions)
@@ -67,8 +65,14 @@ class RunConfig:
     """Show a progress bar on stderr."""
 
     def __post_init__(self) -> None:
+        for name in _PATH_FIELDS:  # a path given as a string is a path
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Path(value))
         if not isinstance(self.judge_options, JudgeOptions):
             raise TypeError("judge_options must be a JudgeOptions")
+        if not isinstance(self.selection, SelectionSettings):
+            raise TypeError("selection must be a SelectionSettings")
         if self.answer_mode not in ANSWER_MODES:
             raise ValueError(f"answer mode must be 'score' or 'generate', not {self.answer_mode!r}")
         if self.limit_images is not None and self.limit_images < 1:
@@ -106,6 +110,9 @@ class RunConfig:
                 changed = self.judge_options.changed()
                 changed.pop("answer_mode", None)
                 value = changed
+            elif item.name == "selection":
+                data.update(self.selection.to_options())
+                continue
             elif isinstance(value, Path):
                 value = str(value)
             data[item.name] = value
@@ -118,12 +125,20 @@ class RunConfig:
         Fields left out take their defaults; a field this version does not know, or a value
         of the wrong type, is an :class:`InputError` naming it.
         """
-        known = {f.name: f for f in dataclasses.fields(cls)}
+        known = [
+            name
+            for item in dataclasses.fields(cls)
+            for name in (SELECTION_OPTIONS if item.name == "selection" else (item.name,))
+        ]
         values: dict[str, Any] = {}
         options: dict[str, Any] = {}
+        selection: dict[str, Any] = {}
         for name, value in data.items():
             if name == "answer_mode":
                 options["answer_mode"] = value
+                continue
+            if name in SELECTION_OPTIONS:
+                selection[name] = value
                 continue
             if name not in known:
                 raise InputError(
@@ -144,14 +159,16 @@ class RunConfig:
                     )
                 options.update(value)
                 continue
-            if name in ("out", "store", "data_dir") and value is not None:
-                if not isinstance(value, str):
-                    raise InputError(f"{where}: config field {name!r} must be a path string")
-                value = Path(value)
+            if name in _PATH_FIELDS and value is not None and not isinstance(value, str):
+                raise InputError(f"{where}: config field {name!r} must be a path string")
             values[name] = value
         for name in ("captions", "llm"):
             if not isinstance(values.get(name), str):
                 raise InputError(f"{where}: config field {name!r} is missing or not a string")
+        try:
+            values["selection"] = SelectionSettings.from_options(**selection)
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
         try:
             return cls(judge_options=JudgeOptions(**options), **values)
         except (TypeError, ValueError) as exc:

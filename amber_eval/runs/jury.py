@@ -106,7 +106,7 @@ def _tied(readings: Sequence[str]) -> bool:
 def jury_hash(runs: Sequence[RunData], tie: TieRule, model: str) -> str:
     """The digest naming the jury folder: the members' config hashes, the tie rule, the model."""
     from amber_eval import __version__
-    from amber_eval.runs.answer_store import canonical_json
+    from amber_eval.io import canonical_json
 
     key = {
         "members": [run.record.config_hash for run in runs],

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
+from amber_eval.amber_images import image_sort_key
 from amber_eval.answer_line import AnswerLine, read_answer_lines
-from amber_eval.errors import AmberEvalError, InputError
+from amber_eval.errors import AmberEvalError
 from amber_eval.io import refuse_inputs_as_outputs
 from amber_eval.judge.base import Judge
 from amber_eval.judge.context import check_context
@@ -101,11 +101,13 @@ def run_evaluation(
         },
     )
 
+    from amber_eval.captions.selection import select_captions
+    from amber_eval.captions.sources import load_captions
     from amber_eval.data import load_benchmark
 
     benchmark = load_benchmark(config.data_dir)
-    dump, captions_sha = _load_captions(config, benchmark)
-    selection, selected = _select(config, dump)
+    captions = load_captions(config.captions, benchmark)
+    selected = select_captions(captions.dump, config.selection)
     images = list(benchmark.first_images(config.limit_images))
     template_name, template_sha = _template_info(config.template)
     records = _render(benchmark, selected, config.template, images)
@@ -121,8 +123,8 @@ def run_evaluation(
     )
     fingerprint = Fingerprint(
         judge_identity=identity,
-        captions_sha256=captions_sha,
-        selection=selection,
+        captions_sha256=captions.sha256,
+        selection=config.selection.to_json(),
         template=template_name,
         template_sha256=template_sha,
         limit_images=config.limit_images,
@@ -207,56 +209,6 @@ def _llm_label(llm: str) -> str:
     if len(path.parts) > 1 or path.suffix == ".gguf":
         return path.stem if path.suffix == ".gguf" else path.name
     return llm
-
-
-def _load_captions(config: RunConfig, benchmark: Benchmark) -> tuple[Any, str]:
-    """The caption dump and the sha256 of its file (oracle: of its canonical JSON)."""
-    import hashlib
-
-    if config.captions == ORACLE:
-        from amber_eval.captions.oracle import oracle_dump
-
-        dump, _report = oracle_dump(benchmark)
-        text = "\n".join(
-            json.dumps(line, sort_keys=True)
-            for line in [dump.header.captioner.to_json()] + [i.to_json() for i in dump.images]
-        )
-        return dump, hashlib.sha256(text.encode("utf-8")).hexdigest()
-    from amber_eval.captions.dump import read_dump
-    from amber_eval.io import sha256_file
-
-    path = Path(config.captions)
-    if path.is_dir():
-        raise InputError(
-            f"--captions {path} is a folder; give the caption dump file itself (for example "
-            f"{path / 'captions.jsonl'}), or --captions oracle"
-        )
-    if not path.is_file():
-        raise InputError(
-            f"captions file {path} does not exist; give a caption dump (amber-eval segment "
-            "writes one) or --captions oracle"
-        )
-    dump = read_dump(path, known_images=benchmark.images)
-    return dump, sha256_file(path)
-
-
-def _select(config: RunConfig, dump: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    from dataclasses import replace
-
-    from amber_eval.captions.selection import ORDERS, SelectionSettings, select_captions
-
-    settings = SelectionSettings()
-    if config.top_k is not None:
-        settings = replace(settings, top_k=config.top_k)
-    if config.min_score is not None:
-        settings = replace(settings, min_score=config.min_score)
-    if config.order is not None:
-        if config.order not in ORDERS:
-            raise InputError(f"unknown caption order {config.order!r}; use {', '.join(ORDERS)}")
-        settings = replace(settings, order=config.order)  # type: ignore[arg-type]
-    if config.order_seed is not None:
-        settings = replace(settings, seed=config.order_seed)
-    return settings.to_json(), dict(select_captions(dump, settings))
 
 
 def _template_info(template: str) -> tuple[str, str]:
@@ -493,7 +445,7 @@ def _finish(
         benchmark,
         wanted,
         selected=selected,
-        images=sorted({q.image for q in questions.prompts}, key=_image_number),
+        images=sorted({q.image for q in questions.prompts}, key=image_sort_key),
         complete=config.limit_images is None,
         spacy_model=config.spacy_model,
     )
@@ -525,11 +477,6 @@ def _finish(
         metrics=metrics,
         judge_requests=result.judge_requests,
     )
-
-
-def _image_number(image: str) -> int:
-    digits = "".join(ch for ch in image if ch.isdigit())
-    return int(digits) if digits else 0
 
 
 def _write_reports(folder: Path) -> None:

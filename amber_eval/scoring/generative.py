@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from amber_eval.scoring.records import DescriptionRecord
 from amber_eval.scoring.similarity import SimilarityTable
+from amber_eval.terms import RULES
 
 if TYPE_CHECKING:
     from amber_eval.data.benchmark import Benchmark
@@ -232,7 +233,7 @@ def score_generative(
     from amber_eval.errors import InputError
     from amber_eval.scoring.nouns import extract_nouns_many
 
-    if rules not in ("strict", "official"):
+    if rules not in RULES:
         raise ValueError(f"rules must be 'strict' or 'official', not {rules!r}")
     if benchmark is None:
         from amber_eval.data import load_benchmark

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from amber_eval.errors import InputError
-from amber_eval.io import load_json, read_text
+from amber_eval.io import iter_jsonl, load_json, read_text
 
 
 class Scorable(Protocol):
@@ -45,31 +45,25 @@ def read_responses(path: str | os.PathLike[str]) -> list[Response]:
         data = load_json(text, str(source))
         if not isinstance(data, list):
             raise InputError(f"{source}: expected a JSON list of {{id, response}} objects")
-        return [_entry(source, f"item {index}", entry) for index, entry in enumerate(data)]
-    responses = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        entry = load_json(line, f"{source}: line {number}")
-        responses.append(_entry(source, f"line {number}", entry))
-    return responses
+        return [_entry(f"{source}: item {index}", entry) for index, entry in enumerate(data)]
+    return [
+        _entry(f"{source}:{number}", entry)
+        for number, entry in iter_jsonl(source, text=text, objects=None)
+    ]
 
 
-def _entry(source: Path, where: str, entry: Any) -> Response:
+def _entry(where: str, entry: Any) -> Response:
     if not isinstance(entry, dict):
         raise InputError(
-            f"{source}: {where}: expected an object with 'id' and 'response', "
-            f"got {type(entry).__name__}"
+            f"{where}: expected an object with 'id' and 'response', got {type(entry).__name__}"
         )
     missing = [key for key in ("id", "response") if key not in entry]
     if missing:
-        raise InputError(f"{source}: {where}: missing field {' and '.join(map(repr, missing))}")
+        raise InputError(f"{where}: missing field {' and '.join(map(repr, missing))}")
     item_id = entry["id"]
     if isinstance(item_id, bool) or not isinstance(item_id, int):
-        raise InputError(f"{source}: {where}: id must be an integer, got {item_id!r}")
+        raise InputError(f"{where}: id must be an integer, got {item_id!r}")
     response = entry["response"]
     if not isinstance(response, str):
-        raise InputError(
-            f"{source}: {where} (id {item_id}): response must be a string, got {response!r:.60}"
-        )
+        raise InputError(f"{where} (id {item_id}): response must be a string, got {response!r:.60}")
     return Response(id=item_id, response=response)
