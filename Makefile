@@ -34,7 +34,7 @@ BENCH_ARGS ?=
 BACKEND ?=
 JUDGE_ARGS ?=
 
-.PHONY: help setup vllm-env quickstart test test-fast check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
+.PHONY: help setup vllm-env quickstart test test-fast mutants check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ test: ## run the test suite
 
 test-fast: ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
+
+mutants: ## apply each mutation of tests/mutations.toml in a scratch copy; list the survivors
+	$(BIN)/python tests/mutants.py
 
 bench-score: ## time full-set scoring against the upstream algorithm
 	$(AMBER) bench-score --responses $(AMBER_EVAL_PARITY)/all_yes.json --vectors $(AMBER_EVAL_PARITY)/glove50-amber-vocab

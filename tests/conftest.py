@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from parts import (  # noqa: F401 (the skip policy's hooks, see tests/parts.py)
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+    requires,
+    requires_module,
+)
 
 
 def _env_dir(name: str) -> Path | None:
@@ -19,7 +29,7 @@ def amber_data_dir() -> Path:
     """AMBER's data folder (``AMBER_EVAL_DATA``)."""
     folder = _env_dir("AMBER_EVAL_DATA")
     if folder is None:
-        pytest.skip("AMBER_EVAL_DATA is not set to AMBER's data folder (make test sets it)")
+        requires("data", "AMBER_EVAL_DATA is not set to AMBER's data folder (make test sets it)")
     return folder
 
 
@@ -35,7 +45,10 @@ def parity_dir() -> Path:
     """The official-scorer parity fixture (``AMBER_EVAL_PARITY``)."""
     folder = _env_dir("AMBER_EVAL_PARITY")
     if folder is None:
-        pytest.skip("AMBER_EVAL_PARITY is not set to the parity fixture folder (make test sets it)")
+        requires(
+            "parity",
+            "AMBER_EVAL_PARITY is not set to the parity fixture folder (make test sets it)",
+        )
     return folder
 
 
@@ -43,7 +56,7 @@ def parity_dir() -> Path:
 def nltk_data_dir() -> Path:
     folder = _env_dir("NLTK_DATA")
     if folder is None:
-        pytest.skip("NLTK_DATA is not set (make test sets it)")
+        requires("data", "NLTK_DATA is not set (make test sets it)")
     return folder
 
 
@@ -53,10 +66,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     "Yes" and "No" are both pushed up as the first answer token: the context decides.
     """
-    pytest.importorskip("transformers")
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
+    requires_module("transformers")
     from llm_fixtures import tiny_llama, tiny_tokenizer
 
     folder = tmp_path_factory.mktemp("tiny-llama")

@@ -70,9 +70,18 @@ def test_judge_card_of_a_good_judge(tmp_path: Path, truth_of: dict[str, str]) ->
     assert card.questions == len(truth_of) and card.images == 6
     assert overall.n == len(truth_of) and 80 < (overall.accuracy or 0) < 100
     assert overall.parse_failures == 0 and overall.flagged == 0.0
+    # one question in eight (sorted(truth_of)[::8]) is answered wrong: the card follows exactly
+    wrong = set(sorted(truth_of)[::8])
+    yes_truth = [p for p, t in truth_of.items() if t == "yes"]
+    no_truth = [p for p, t in truth_of.items() if t == "no"]
+    said_yes = [p for p in truth_of if (truth_of[p] == "yes") != (p in wrong)]
+    assert overall.yes_ratio == pytest.approx(len(said_yes) / len(truth_of))
     # the mock's P(yes) is 1 or 0: AUC = (TPR + TNR) / 2 of its decisions
-    assert overall.auc is not None and 0.8 < overall.auc < 1.0
-    assert overall.ece is not None and 0 < overall.ece < 0.2
+    tpr = sum(p not in wrong for p in yes_truth) / len(yes_truth)
+    tnr = sum(p not in wrong for p in no_truth) / len(no_truth)
+    assert overall.auc == pytest.approx((tpr + tnr) / 2)
+    # two bins (P = 0 and P = 1): each is off by its share of wrong answers, so ECE = wrong / n
+    assert overall.ece == pytest.approx(len(wrong) / len(truth_of))
     folder = Path(card.run)
     data = json.loads((folder / "judge-card.json").read_text())
     assert data["format"] == "amber-eval/judge-card" and data["blocks"]["overall"]["n"] == overall.n
@@ -225,3 +234,34 @@ def test_sensitivity_variants_go_through_the_store(tmp_path: Path) -> None:
     again = sensitivity(config, judge_factory=factory, resamples=200)
     assert len(seen) == asked  # everything came from the store or the run folders
     assert again.rows == report.rows
+
+
+def test_sensitivity_difference_is_variant_minus_default(
+    tmp_path: Path, truth_of: dict[str, str]
+) -> None:
+    """A judge right on every default question and wrong on one in eight with the system
+    prompt: the system-prompt row's difference is its F1 minus the default's, negative."""
+    mostly_right = _mostly_right(truth_of)
+
+    def factory(variant: RunConfig) -> MockJudge:
+        def rule(prompt: str) -> str:
+            if prompt not in truth_of:  # other templates and orders: not compared here
+                return "No"
+            if variant.judge_options.system_prompt is None:
+                return "Yes" if truth_of[prompt] == "yes" else "No"
+            return str(mostly_right(prompt))
+
+        return MockJudge(rule, system_prompt=variant.judge_options.system_prompt)
+
+    report = sensitivity(_config(tmp_path), judge_factory=factory, resamples=50, seed=0)
+    rows = {(r.variant, r.block): r for r in report.rows}
+    default, changed = rows[("default", "overall")], rows[("system prompt on", "overall")]
+    wrong = set(sorted(truth_of)[::8])
+    # AMBER's positive class is "No"
+    tp = sum(t == "no" and p not in wrong for p, t in truth_of.items())
+    fp = sum(t == "yes" and p in wrong for p, t in truth_of.items())
+    fn = sum(t == "no" and p in wrong for p, t in truth_of.items())
+    assert default.f1 == pytest.approx(100.0)
+    assert changed.f1 == pytest.approx(100 * 2 * tp / (2 * tp + fp + fn))
+    assert changed.difference == pytest.approx(changed.f1 - 100.0)
+    assert changed.difference < 0

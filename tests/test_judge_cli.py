@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from parts import requires, requires_module
 
 RunCli = Callable[[list[str]], tuple[int, str, str]]
 
@@ -89,10 +90,10 @@ def test_bad_input_exits_2_with_a_clear_message(
 
 
 def test_quantization_without_cuda_is_refused(tmp_path: Path, run_cli: RunCli) -> None:
-    torch = pytest.importorskip("torch")
+    torch = requires_module("torch")
     if torch.cuda.is_available():
-        pytest.skip("this checks the CPU-only behaviour")
-    pytest.importorskip("transformers")
+        requires("no-gpu", "this checks the CPU-only behaviour")
+    requires_module("transformers")
     folder = save_tiny_model(tmp_path / "tiny")
     prompts = write_prompts(tmp_path / "prompts.jsonl")
     for flag in ("--load-in-4bit", "--load-in-8bit"):
@@ -114,8 +115,8 @@ def save_tiny_model(folder: Path) -> Path:
 
 
 def test_ask_with_a_model_folder_in_both_modes(tmp_path: Path, run_cli: RunCli) -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
+    requires_module("torch")
+    requires_module("transformers")
     folder = save_tiny_model(tmp_path / "tiny")
     prompts = write_prompts(tmp_path / "prompts.jsonl")
     results = {}
@@ -137,7 +138,7 @@ def test_unreachable_gated_model_says_how_to_get_access(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    pytest.importorskip("transformers")
+    requires_module("transformers")
     prompts = write_prompts(tmp_path / "prompts.jsonl")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     env["HF_HOME"] = str(tmp_path / "hf")  # an empty hub cache: nothing is found offline

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires_module
 
 from amber_eval.judge.batching import Row, batch_cost, make_batches
 from amber_eval.judge.context import PromptTooLongError, check_context, measure_context
@@ -52,7 +53,7 @@ def test_mock_judge_counts_and_refuses_long_prompts() -> None:
 
 
 def _tiny_judge(mode: str = "score") -> Any:
-    pytest.importorskip("transformers")
+    requires_module("transformers")
     from llm_fixtures import tiny_llama, tiny_tokenizer
 
     from amber_eval.judge.hf import HFJudge
@@ -90,7 +91,7 @@ def test_ask_refuses_a_prompt_past_the_context_before_any_forward() -> None:
 
 
 def test_ask_cli_exits_2_naming_the_longest_prompt(tmp_path: Path, run_cli: Any) -> None:
-    pytest.importorskip("transformers")
+    requires_module("transformers")
     from test_judge_cli import save_tiny_model
 
     folder = save_tiny_model(tmp_path / "tiny")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from parts import requires, requires_module
 
 from amber_eval.distributed import shard
 
@@ -26,7 +27,7 @@ def test_shard_is_a_balanced_partition() -> None:
 
 
 def test_single_process_rank() -> None:
-    pytest.importorskip("accelerate")
+    requires_module("accelerate")
     from amber_eval.distributed import gather, my_shard, rank
 
     current = rank()
@@ -49,10 +50,10 @@ if current.is_main:
 
 @pytest.mark.slow
 def test_two_cpu_ranks_each_do_work(tmp_path: Path) -> None:
-    pytest.importorskip("accelerate")
+    requires_module("accelerate")
     launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
     if launcher is None:
-        pytest.skip("the accelerate launcher is not installed")
+        requires("packages", "the accelerate launcher is not installed")
     script = tmp_path / "ranks.py"
     script.write_text(SCRIPT, encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}

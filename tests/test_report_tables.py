@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from parts import requires_mark
 
 from amber_eval import __version__
 from amber_eval.benchmarks.synthetic_runs import synthetic_record
@@ -209,7 +211,15 @@ def _normalise(text: str) -> str:
 @pytest.mark.parametrize("fmt", list(FORMAT_EXT))
 @pytest.mark.parametrize("layout", LAYOUT_NAMES)
 def test_golden_files(tmp_path: Path, layout: str, fmt: str) -> None:
-    """Every layout x format against its golden file (AMBER_EVAL_UPDATE_GOLDEN=1 rewrites)."""
+    """Every layout x format against its golden file (AMBER_EVAL_UPDATE_GOLDEN=1 rewrites).
+
+    How the files were checked: the runs' metrics are hand-picked (``_blocks``: block k of
+    overall, existence, attribute, state, number, action, relation has Accuracy base + k,
+    Precision base + k + 0.25, Recall base + k - 10, F1 base + k - 4.04), so every run cell
+    follows from them; ``test_golden_markdown_rows_by_hand`` asserts the run rows of the three
+    Markdown layouts against values worked out by hand, the reference rows were compared with
+    the published tables, and the LaTeX, CSV and JSON files hold the same cells in their
+    formats (``test_golden_latex_is_escaped``, ``test_latex_compiles_with_pdflatex``)."""
     text = _normalise(render_table(_golden_case(tmp_path, layout), fmt))
     path = GOLDEN / f"{layout}.{FORMAT_EXT[fmt]}"
     if UPDATE:
@@ -217,6 +227,39 @@ def test_golden_files(tmp_path: Path, layout: str, fmt: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"{path} missing: run with AMBER_EVAL_UPDATE_GOLDEN=1 once"
     assert text == path.read_text(encoding="utf-8")
+
+
+def _markdown_row(layout: str, label_start: str) -> list[str]:
+    for line in (GOLDEN / f"{layout}.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"| {label_start}"):
+            return [cell.strip().strip("*") for cell in line.strip("|").split(" | ")[-100:]]
+    raise AssertionError(f"no row {label_start!r} in {layout}.md")
+
+
+def test_golden_markdown_rows_by_hand() -> None:
+    """The run rows of the golden Markdown tables, worked out by hand from ``_golden_case``."""
+    # amber layout, run a (base 70): CHAIR 7.84, Cover 51.0, Hal 36.4, Cog 4.2; overall block
+    # Acc 70, P 70.25, R 60, F1 65.96; AMBER = (100 - CHAIR + F1) / 2 = (100 - 7.84 + 65.96) / 2
+    # = 79.06. Cells have one decimal (70.25 -> 70.2: the float rounds half to even).
+    assert _markdown_row("amber", "ours")[-9:] == [
+        "7.8", "51.0", "36.4", "4.2", "70.0", "70.2", "60.0", "66.0", "79.1"
+    ]  # fmt: skip
+    # run b (base 60, no Cog): AMBER = (100 - 7.76 + 55.96) / 2 = 74.1
+    assert _markdown_row("amber", "other")[-9:] == [
+        "7.8", "60.0", "40.0", "--", "60.0", "60.2", "50.0", "56.0", "74.1"
+    ]  # fmt: skip
+    # attribute layout: P, R, F1 of attribute (k=2), state (3), number (4), action (5)
+    expected = []
+    for k in (2, 3, 4, 5):
+        expected += [f"{70 + k + 0.25:.1f}", f"{70 + k - 10:.1f}", f"{70 + k - 4.04:.1f}"]
+    assert _markdown_row("attribute", "ours")[-12:] == expected == [
+        "72.2", "62.0", "68.0", "73.2", "63.0", "69.0", "74.2", "64.0", "70.0", "75.2", "65.0",
+        "71.0"
+    ]  # fmt: skip
+    # expressiveness layout: Cover, then existence (k=1) and attribute (k=2) P, R, F1
+    assert _markdown_row("expressiveness", "other")[-7:] == [
+        "60.0", "61.2", "51.0", "57.0", "62.2", "52.0", "58.0"
+    ]  # fmt: skip
 
 
 def test_golden_latex_is_escaped() -> None:
@@ -244,29 +287,71 @@ def _compile(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+NO_LATEX = shutil.which("pdflatex") is None or shutil.which("pdftotext") is None
+needs_latex = requires_mark("latex", NO_LATEX, "pdflatex or pdftotext is not installed")
+
+
+def _pdf_text(tmp_path: Path, body: str) -> str:
+    """Compile ``body`` with pdflatex (it must compile) and return the PDF's text."""
+    result = _compile(tmp_path, body)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "table.pdf").stat().st_size > 1000
+    return subprocess.run(
+        ["pdftotext", "table.pdf", "-"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+
+
 @pytest.mark.latex
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@needs_latex
 def test_latex_compiles_with_pdflatex(tmp_path: Path) -> None:
     parts = []
     for layout in LAYOUT_NAMES:
         table = render_table(_golden_case(tmp_path / layout, layout), "latex")
         parts.append(table if layout != "full" else "\\resizebox{\\textwidth}{!}{%\n" + table + "}")
-    result = _compile(tmp_path, "\n\\bigskip\n".join(parts))
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert (tmp_path / "table.pdf").stat().st_size > 1000
-    text = (
-        subprocess.run(
-            ["pdftotext", "table.pdf", "-"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        if shutil.which("pdftotext")
-        else ""
+    text = _pdf_text(tmp_path, "\n\\bigskip\n".join(parts))
+    assert "<script>" in text  # printed literally, not interpreted
+
+
+@pytest.mark.latex
+@needs_latex
+def test_every_latex_output_compiles(tmp_path: Path, run_cli: Any) -> None:
+    """The run folder's tables.tex, report --ci, agree and sensitivity tables all compile, and
+    their text (intervals, percent signs, notes) reaches the PDF."""
+    from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
+    from amber_eval.checks.sensitivity import SensitivityReport, SensitivityRow, render_sensitivity
+    from amber_eval.reporting.run_outputs import write_run_tables
+
+    runs = [
+        write_synthetic_run(tmp_path / "m" / f"mock-{seed:012d}", images=8, seed=seed)
+        for seed in (1, 2)
+    ]
+    write_run_tables(runs[0])
+    tables = (runs[0] / "tables.tex").read_text(encoding="utf-8")
+    code, with_ci, err = run_cli(
+        ["report", str(runs[0]), "--format", "latex", "--ci", "90", "--resamples", "20"]
     )
-    if text:
-        assert "<script>" in text  # printed literally, not interpreted
+    assert code == 0, err
+    code, agreement, err = run_cli(
+        ["agree", *map(str, runs), "--format", "latex", "--resamples", "20"]
+    )
+    assert code == 0, err
+    row = SensitivityRow("system prompt on", "overall", 80.0, -8.3, -12.5, -4.0, True)
+    report = SensitivityReport(8, 95.0, 20, 0, {}, (row,))
+    sensitivity = render_sensitivity(report, "latex")
+    texts = {}
+    for name, part in {
+        "tables": tables,
+        "ci": with_ci,
+        "agree": agreement,
+        "s": sensitivity,
+    }.items():
+        (tmp_path / name).mkdir()
+        pdf = _pdf_text(tmp_path / name, f"\\resizebox{{\\textwidth}}{{!}}{{%\n{part}}}")
+        texts[name] = " ".join(pdf.split()).replace("\u2212", "-")
+    assert "synthetic + mock" in texts["tables"] and "AMBER" in texts["tables"]
+    assert re.search(r"\[\d+\.\d, \d+\.\d\]", texts["ci"])  # the intervals
+    assert "Agreement (%)" in texts["agree"] and "112 questions on 8 images" in texts["agree"]
+    assert "95% interval" in texts["s"] and "-8.3" in texts["s"]
 
 
 def test_cli_report_writes_file_and_reports_errors(two_runs: list[Path], tmp_path: Path) -> None:

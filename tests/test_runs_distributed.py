@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("amber_data_dir")]
 
@@ -47,7 +48,7 @@ def _folder(out: Path) -> Path:
 
 
 def test_two_processes_equal_one(tiny_model_dir: Path, tmp_path: Path, benchmark: Any) -> None:
-    pytest.importorskip("accelerate")
+    requires_module("accelerate")
     total = len(benchmark.questions_for(benchmark.first_images(IMAGES)))
     two = tmp_path / "two"
     launch = [

@@ -7,14 +7,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from parts import requires
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _dry_run(*variables: str) -> list[list[str]]:
     if shutil.which("make") is None:
-        pytest.skip("make is not installed")
+        requires("make", "make is not installed")
     result = subprocess.run(
         ["make", "-s", "-n", "eval", *variables],
         cwd=ROOT,

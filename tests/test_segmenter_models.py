@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from parts import requires, requires_module
 from PIL import Image
 
 from amber_eval.benchmarks.random_models import (
@@ -32,7 +33,7 @@ from amber_eval.segmenter import (
 )
 from amber_eval.segmenter.crops import GREY, region_crop
 
-torch = pytest.importorskip("torch")
+torch = requires_module("torch")
 
 
 class AreaCaptioner(Captioner):
@@ -69,7 +70,7 @@ def sam_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("open_clip")
+    requires_module("open_clip")
     return write_random_clip(tmp_path_factory.mktemp("clip"))
 
 
@@ -382,7 +383,7 @@ def test_bench_segment_prints_rates(clip_dir: Path) -> None:
 @pytest.mark.gpu
 def test_clip_vocab_on_gpu_matches_cpu(clip_dir: Path, small_vocabulary: Path) -> None:
     if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
+        requires("gpu", "needs a CUDA GPU")
     source = SourceImage("a.png", noise_image(seed=7), 64, 48)
     masks = create_mask_source("grid", granularity=2).masks(source)
     options = {

@@ -167,7 +167,7 @@ def llms(as_json: bool) -> None:
     table.add_column("loads", overflow="fold")
     table.add_column("about")
     for row in rows:
-        name = str(row["name"]) + (" (default)" if row["default"] else "")
+        name = str(row["name"]) + (" (default of ask, bench)" if row["default"] else "")
         table.add_row(name, str(row["source"]), str(row["description"]))
     Console().print(table)
 

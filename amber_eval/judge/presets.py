@@ -56,7 +56,7 @@ PRESET_LIST: tuple[Preset, ...] = (
     Preset(
         "llama2-7b",
         "meta-llama/Llama-2-7b-chat-hf",
-        "Llama-2 7B chat, the paper's judge (default)",
+        "Llama-2 7B chat, the paper's judge",
         gated=True,
     ),
     Preset("llama2-13b", "meta-llama/Llama-2-13b-chat-hf", "Llama-2 13B chat", gated=True),
