@@ -31,7 +31,7 @@ def _key(path: Path) -> str:
 
 
 def _memo_path() -> Path:
-    from amber_eval.scoring.cache import cache_root
+    from amber_eval.cache import cache_root
 
     return cache_root() / MEMO_FILE
 

@@ -276,7 +276,7 @@ def _report_args(hostile: Path, work: Path) -> list[str]:
     import shutil
 
     from amber_eval.judge.mock import MockJudge
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
     from amber_eval.runs.pipeline import run_evaluation
 
     config = RunConfig(captions="oracle", llm="mock", limit_images=1, out=work / "results",
@@ -294,7 +294,7 @@ def _report_args(hostile: Path, work: Path) -> list[str]:
 def _jury_args(hostile: Path, work: Path) -> list[str]:
     """``jury`` of two finished runs, the second with the hostile input's file replaced."""
     from amber_eval.judge.mock import MockJudge
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
     from amber_eval.runs.pipeline import run_evaluation
 
     config = RunConfig(captions="oracle", llm="mock", limit_images=1, out=work / "results",

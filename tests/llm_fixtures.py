@@ -17,7 +17,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from amber_eval.benchmarks.random_llm import LLAMA2_CHAT_TEMPLATE
+from amber_eval.judge.random_weights import LLAMA2_CHAT_TEMPLATE
 
 WORDS = [
     "dog",

@@ -15,9 +15,9 @@ from amber_eval.checks.judge_card import judge_check
 from amber_eval.checks.sensitivity import sensitivity, variants
 from amber_eval.errors import InputError
 from amber_eval.judge.mock import MockJudge
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.reporting.run_data import load_run
-from amber_eval.runs.config import RunConfig
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.runs.pipeline import run_evaluation
 from amber_eval.statistics.agreement import UNDEFINED_SAME
 

@@ -135,7 +135,7 @@ def _prompts(path: Path) -> Any:
 
 
 def _answers(path: Path) -> Any:
-    from amber_eval.answer_line import read_answer_lines
+    from amber_eval.run_folder.answer_line import read_answer_lines
 
     return read_answer_lines(path)
 

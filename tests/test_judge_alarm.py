@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from parts import requires
 
-from amber_eval.answer_line import AnswerLine
 from amber_eval.judge.mock import MockJudge
-from amber_eval.runs.config import RunConfig
+from amber_eval.reporting.run_outputs import write_run_outputs
+from amber_eval.run_folder.answer_line import AnswerLine
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.runs.judge_alarm import alarm_text, judge_warnings
 from amber_eval.runs.pipeline import run_evaluation
 from amber_eval.runs.summary import format_summary
@@ -80,6 +81,7 @@ def test_warnings_from_hand_made_records() -> None:
 
 def test_mock_no_run_raises_the_alarm_everywhere(tmp_path: Path) -> None:
     result = run_evaluation(_config(tmp_path), judge=MockJudge("No"))
+    write_run_outputs(result.folder)  # what `amber-eval run` writes after the run
     codes = _codes(dict(result.metrics))
     assert ("yes-ratio-low", "overall") in codes and ("not-above-always-no", "overall") in codes
     on_disk = json.loads((result.folder / "metrics.json").read_text())
@@ -110,6 +112,7 @@ def test_a_good_mixed_judge_raises_no_alarm(tmp_path: Path) -> None:
         return "Yes" if right != (prompt in wrong) else "No"
 
     result = run_evaluation(_config(tmp_path), judge=MockJudge(mostly_right, name="good"))
+    write_run_outputs(result.folder)
     assert result.metrics["warnings"] == []
     assert result.metrics["strict"]["overall"]["Accuracy"] > 85
     assert "WARNING" not in format_summary(result)

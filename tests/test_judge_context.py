@@ -110,7 +110,7 @@ def test_ask_cli_exits_2_naming_the_longest_prompt(tmp_path: Path, run_cli: Any)
 
 @pytest.mark.usefixtures("amber_data_dir")
 def test_run_refuses_before_writing_or_asking(tmp_path: Path) -> None:
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
     from amber_eval.runs.pipeline import run_evaluation
 
     judge = MockJudge("No", context_limit=30)

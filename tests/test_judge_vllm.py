@@ -81,10 +81,10 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def hf_answers(prompts_file: Path, smollm_folder: Path) -> list[dict[str, Any]]:
-    from amber_eval.answer_line import AnswerLine
     from amber_eval.judge import load_judge
     from amber_eval.judge.ask import answer_records
     from amber_eval.prompting import read_prompts
+    from amber_eval.run_folder.answer_line import AnswerLine
 
     records = read_prompts(prompts_file)
     start = time.perf_counter()
@@ -210,10 +210,10 @@ def test_in_process_vllm_agrees_with_the_hf_backend(
 def test_server_agrees_with_the_hf_backend(
     api: str, vllm_server: VLLMServer, prompts_file: Path, hf_answers: list[dict[str, Any]]
 ) -> None:
-    from amber_eval.answer_line import AnswerLine
     from amber_eval.judge import load_judge
     from amber_eval.judge.ask import answer_records
     from amber_eval.prompting import read_prompts
+    from amber_eval.run_folder.answer_line import AnswerLine
 
     records = read_prompts(prompts_file)
     judge = load_judge("smollm2-135m", backend="openai", api=api, base_url=vllm_server.base_url)

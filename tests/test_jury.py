@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from test_checks import _config
 
-from amber_eval.answer_line import AnswerLine
+from amber_eval.checks.jury import majority, make_jury, verdict_line
 from amber_eval.errors import InputError
 from amber_eval.judge.mock import MockJudge
 from amber_eval.reporting.run_data import load_run
-from amber_eval.runs.jury import majority, make_jury, verdict_line
+from amber_eval.run_folder.answer_line import AnswerLine
 from amber_eval.runs.pipeline import run_evaluation
 
 
@@ -89,7 +89,7 @@ def test_jury_of_three_runs_is_a_run(tmp_path: Path, run_cli: Any) -> None:
     code, _, err = run_cli(["run", "--config", str(folder / "run.json")])
     assert code == 2 and "jury" in err
     run = load_run(folder)  # every report reads it
-    assert run.metrics["coverage"] == load_run(a.folder).metrics["coverage"]
+    assert run.metrics.coverage == load_run(a.folder).metrics.coverage
     code, out, err = run_cli(["report", str(folder), "--layout", "full", "--format", "json"])
     assert code == 0, err
     values = json.loads(out)["rows"][0]["values"]

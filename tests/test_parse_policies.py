@@ -12,7 +12,7 @@ import pytest
 from amber_eval.judge.mock import MockJudge
 from amber_eval.reporting.run_data import load_run
 from amber_eval.reporting.tables import CISettings, run_intervals
-from amber_eval.runs.config import RunConfig
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.runs.pipeline import run_evaluation
 
 pytestmark = pytest.mark.usefixtures("amber_data_dir")

@@ -13,7 +13,7 @@ from amber_eval.checks.protocol_gap import gap_of_runs, protocol_gap, render_gap
 from amber_eval.errors import InputError
 from amber_eval.judge.mock import MockJudge
 from amber_eval.reporting.run_data import load_run
-from amber_eval.runs.config import RunConfig
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.terms import parse_strict
 
 pytestmark = pytest.mark.usefixtures("amber_data_dir")

@@ -78,7 +78,7 @@ def test_presets_and_loading_import_without_a_cycle() -> None:
 
 def test_every_judge_setting_is_an_option_of_every_judge_command() -> None:
     from amber_eval.cli.main import cli
-    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge_options import JudgeOptions
 
     runner = CliRunner()
     opt_in = {f.name for f in dataclasses.fields(JudgeOptions) if f.metadata["opt_in"]}
@@ -96,7 +96,7 @@ def test_every_judge_setting_is_an_option_of_every_judge_command() -> None:
 
 def test_choices_may_come_from_a_callable() -> None:
     from amber_eval.cli.judge import _field_option
-    from amber_eval.judge.options import setting
+    from amber_eval.judge_options import setting
 
     names = Registry[int]("backend")
     names.add("alpha", 1)

@@ -13,10 +13,8 @@ import pytest
 from click.testing import CliRunner
 from parts import requires
 
-from amber_eval.answer_line import AnswerLine
 from amber_eval.benchmarks.synthetic_runs import synthetic_records, write_synthetic_run
 from amber_eval.cli.main import cli
-from amber_eval.coverage_line import CoverageLine
 from amber_eval.errors import InputError
 from amber_eval.reporting import (
     CISettings,
@@ -29,7 +27,9 @@ from amber_eval.reporting import (
     paired_difference,
     render_table,
 )
-from amber_eval.reporting.bootstrap import resample_weights
+from amber_eval.run_folder.answer_line import AnswerLine
+from amber_eval.run_folder.coverage_line import CoverageLine
+from amber_eval.statistics.image_bootstrap import resample_weights
 
 
 def _answers(correct: list[bool], *, per_image: int = 1) -> list[AnswerLine]:
@@ -234,7 +234,7 @@ def test_bootstrap_estimates_are_the_runs_own_metrics(
     from amber_eval.captions.records import Region
     from amber_eval.captions.writer import write_dump
     from amber_eval.judge.mock import MockJudge
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
     from amber_eval.runs.pipeline import run_evaluation
 
     pipeline = parity_dir / "glove50-amber-vocab"

@@ -206,7 +206,7 @@ def test_cli_html_with_intervals_and_two_runs(tmp_path: Path) -> None:
 def test_captions_come_from_the_run_folder(tmp_path: Path) -> None:
     import shutil
 
-    from amber_eval.runs.run_folder import write_selected_captions
+    from amber_eval.run_folder.files import write_selected_captions
 
     folder = write_synthetic_run(tmp_path / "results" / "m" / "x-1", images=2)
     write_selected_captions(

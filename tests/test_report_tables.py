@@ -22,7 +22,7 @@ from amber_eval.reporting import build_table, load_run, render_table
 from amber_eval.reporting.formats import markdown_escape, tex_escape
 from amber_eval.reporting.layouts import LAYOUT_NAMES, get_layout
 from amber_eval.reporting.run_data import resolve_run_dirs
-from amber_eval.runs.run_folder import write_run_record
+from amber_eval.run_folder.files import write_run_record
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
 UPDATE = os.environ.get("AMBER_EVAL_UPDATE_GOLDEN") == "1"

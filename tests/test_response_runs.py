@@ -15,7 +15,7 @@ from amber_eval.cli.main import cli
 from amber_eval.errors import InputError
 from amber_eval.io import sha256_file
 from amber_eval.reporting.run_data import load_run, resolve_run_dirs
-from amber_eval.runs.record import load_run_config, read_run_record
+from amber_eval.run_folder.record import load_run_config, read_run_record
 from amber_eval.runs.response_run import read_response_files
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from amber_eval.answer_line import ANSWER_FIELDS, AnswerLine, read_answer_lines
 from amber_eval.errors import InputError
 from amber_eval.io import read_jsonl
 from amber_eval.judge.base import Answer
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.prompting import PromptRecord
-from amber_eval.runs.config import RunConfig
-from amber_eval.runs.record import RUN_FORMAT_VERSION, RunRecord, read_run_record
+from amber_eval.run_folder.answer_line import ANSWER_FIELDS, AnswerLine, read_answer_lines
+from amber_eval.run_folder.config import RunConfig
+from amber_eval.run_folder.record import RUN_FORMAT_VERSION, RunRecord, read_run_record
 
 PROMPT = PromptRecord(1005, "AMBER_1.jpg", "existence", "no", "Is there a dog?")
 
@@ -118,7 +118,7 @@ def test_an_old_or_foreign_run_json_names_the_field(
 
 def test_ask_and_run_write_the_same_answers_line(tmp_path: Path) -> None:
     from amber_eval.judge.ask import write_answers
-    from amber_eval.runs.run_folder import AnswerLog
+    from amber_eval.run_folder.files import AnswerLog
 
     answer = Answer("No", "no", p_yes=0.25, margin=-1.1, token="No")
     write_answers(tmp_path / "ask.jsonl", [PROMPT], [answer])

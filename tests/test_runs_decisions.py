@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from amber_eval.answer_line import AnswerLine
 from amber_eval.judge.mock import MockJudge
-from amber_eval.judge.options import JudgeOptions
-from amber_eval.runs.config import RunConfig
+from amber_eval.judge_options import JudgeOptions
+from amber_eval.run_folder.answer_line import AnswerLine
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.runs.pipeline import run_evaluation
 from amber_eval.terms import decision_text
 

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from amber_eval.answer_line import AnswerLine, read_answer_lines
 from amber_eval.errors import InputError, ResourceError
-from amber_eval.runs.config import Fingerprint, RunConfig, data_sha256
-from amber_eval.runs.run_folder import (
+from amber_eval.run_folder.answer_line import AnswerLine, read_answer_lines
+from amber_eval.run_folder.config import Fingerprint, RunConfig
+from amber_eval.run_folder.files import (
     AnswerLog,
     check_writable,
     run_dir,
     safe_name,
     write_responses,
 )
+from amber_eval.runs.provenance import data_sha256
 
 
 def _record(i: int) -> AnswerLine:

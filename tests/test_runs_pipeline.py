@@ -13,8 +13,8 @@ from parts import requires
 from amber_eval.errors import AmberEvalError, InputError, ResourceError
 from amber_eval.judge.base import Answer, Progress
 from amber_eval.judge.mock import MockJudge
+from amber_eval.run_folder.config import RunConfig
 from amber_eval.runs.answer_store import AnswerStore
-from amber_eval.runs.config import RunConfig
 from amber_eval.runs.pipeline import run_evaluation
 
 pytestmark = pytest.mark.usefixtures("amber_data_dir")
@@ -294,23 +294,23 @@ def test_coverage_unavailable_is_reported_not_fatal(tmp_path: Path) -> None:
 
 def test_calls_take_whole_images() -> None:
     from amber_eval.prompting import PromptRecord
-    from amber_eval.runs.pipeline import _take_images
+    from amber_eval.runs.answering import take_images
 
     items = [
         PromptRecord(i, image, "existence", "no", "p")
         for i, image in enumerate(["a"] * 3 + ["b"] * 2 + ["c"] * 4)
     ]
-    first = _take_images(items, 0, 4)
+    first = take_images(items, 0, 4)
     assert [q.image for q in first] == ["a"] * 3 + ["b"] * 2  # never splits an image
-    assert [q.image for q in _take_images(items, 5, 4)] == ["c"] * 4
-    assert [q.image for q in _take_images(items, 0, 1)] == ["a"] * 3
-    assert len(_take_images(items, 0, 100)) == 9
+    assert [q.image for q in take_images(items, 5, 4)] == ["c"] * 4
+    assert [q.image for q in take_images(items, 0, 1)] == ["a"] * 3
+    assert len(take_images(items, 0, 100)) == 9
 
 
 def test_adaptive_call_size() -> None:
-    from amber_eval.runs.pipeline import _ChunkSizer
+    from amber_eval.runs.answering import ChunkSizer
 
-    sizer = _ChunkSizer(None)
+    sizer = ChunkSizer(None)
     assert sizer.size == 32
     sizer.observe(32, 1.0)  # 32 questions/s -> 10 s of work
     assert sizer.size == 320
@@ -318,7 +318,7 @@ def test_adaptive_call_size() -> None:
     assert sizer.size == 4096  # capped
     sizer.observe(4096, 4096.0)
     assert sizer.size == 32  # floor
-    fixed = _ChunkSizer(8)
+    fixed = ChunkSizer(8)
     fixed.observe(8, 0.001)
     assert fixed.size == 8
 
@@ -327,7 +327,7 @@ def test_a_second_process_on_the_same_run_is_refused(tmp_path: Path) -> None:
     first = run_evaluation(_config(tmp_path), judge=MockJudge("No"))
     before = _snapshot(first.folder)
 
-    from amber_eval.runs.run_folder import run_lock
+    from amber_eval.run_folder.files import run_lock
 
     # as if another process were running this run
     with run_lock(first.folder), pytest.raises(ResourceError, match="another amber-eval process"):

@@ -10,9 +10,9 @@ r"""Every benchmark in one place; each is an ``amber-eval bench*`` command (``am
 | ``bench-pairs`` | :mod:`~amber_eval.benchmarks.pairs` | parse-and-filter memory and text-side throughput |
 
 What they run on ships here too, because users run the benchmarks without downloads:
-:mod:`~amber_eval.benchmarks.random_llm` (``--random-weights`` judges and the shipped model
-configurations), :mod:`~amber_eval.benchmarks.random_models` (random open_clip, BLIP, SAM),
+:mod:`~amber_eval.benchmarks.random_models` (random open_clip, BLIP, SAM),
 :mod:`~amber_eval.benchmarks.spacy_standin` (a full spaCy pipeline stand-in),
 :mod:`~amber_eval.benchmarks.synthetic_runs` and :mod:`~amber_eval.benchmarks.synthetic_pairs`
-(seeded synthetic data). Importing this package imports nothing heavy.
+(seeded synthetic data). The ``--random-weights`` judges are the judge's own
+(:mod:`~amber_eval.judge.random_weights`). Importing this package imports nothing heavy.
 """

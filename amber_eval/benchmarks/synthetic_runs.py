@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from amber_eval.amber_images import image_name
-from amber_eval.answer_line import AnswerLine
-from amber_eval.coverage_line import CoverageLine
 from amber_eval.io import atomic_write_json, atomic_write_text
 from amber_eval.reporting.bootstrap import image_counts, metrics_from_sums
-from amber_eval.runs.config import RunConfig
-from amber_eval.runs.record import RunRecord
-from amber_eval.runs.run_folder import RUN_FILE, write_run_record
+from amber_eval.run_folder.answer_line import AnswerLine
+from amber_eval.run_folder.config import RunConfig
+from amber_eval.run_folder.coverage_line import CoverageLine
+from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, write_run_record
+from amber_eval.run_folder.metrics import RunMetrics
+from amber_eval.run_folder.record import RunRecord
 from amber_eval.scoring.result import UNKNOWN_EXCLUDED
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
 from amber_eval.terms import RULES
@@ -172,22 +173,11 @@ def write_synthetic_run(
     estimates = metrics_from_sums(counts.counts.sum(axis=0))
     values = {k: (float(v) if np.isfinite(v) else None) for k, v in estimates.items()}
     generative = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("generative.")}
-    metrics: dict[str, Any] = {
-        "strict": _blocks(
-            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=True
-        ),
-        "official": _blocks(
-            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=False
-        ),
-        "coverage": {
-            "strict": generative,
-            "official": {k: (None if v is None else round(v, 1)) for k, v in generative.items()},
-        }
-        if with_coverage
-        else {"available": False, "reason": "no coverage in this synthetic run"},
-    }
     readable = metrics_from_sums(image_counts(answers, unknown="exclude").counts.sum(axis=0))
-    metrics["strict"][UNKNOWN_EXCLUDED] = _blocks(
+    strict = _blocks(
+        {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=True
+    )
+    strict[UNKNOWN_EXCLUDED] = _blocks(
         {
             k: (float(v) if np.isfinite(v) else None)
             for k, v in readable.items()
@@ -195,9 +185,21 @@ def write_synthetic_run(
         },
         strict=True,
     )
+    metrics = RunMetrics(
+        strict=strict,
+        official=_blocks(
+            {k: v for k, v in values.items() if not k.startswith("generative.")}, strict=False
+        ),
+        coverage={
+            "strict": generative,
+            "official": {k: (None if v is None else round(v, 1)) for k, v in generative.items()},
+        }
+        if with_coverage
+        else {"available": False, "reason": "no coverage in this synthetic run"},
+    )
     target.mkdir(parents=True, exist_ok=True)
     write_run_record(target / RUN_FILE, synthetic_record(model=model, llm=llm))
-    atomic_write_json(target / "metrics.json", metrics)
+    atomic_write_json(target / METRICS_FILE, metrics.to_json())
     atomic_write_text(
         target / "answers.jsonl",
         "".join(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in answers),

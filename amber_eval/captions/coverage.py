@@ -66,7 +66,7 @@ def caption_coverage(
     already selected captions (image -> list). A missing spaCy pipeline or NLTK resource raises
     :class:`~amber_eval.errors.ResourceError`.
     """
-    from amber_eval.coverage_line import coverage_json
+    from amber_eval.run_folder.coverage_line import coverage_json
     from amber_eval.scoring.generative import Vocabulary, score_generative
     from amber_eval.terms import RULES
 

@@ -23,8 +23,8 @@ import numpy as np
 from amber_eval.amber_images import image_sort_key
 from amber_eval.errors import InputError
 from amber_eval.registry import Registry
-from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval
 from amber_eval.reporting.run_data import RunData
+from amber_eval.scoring.records import question_record
 from amber_eval.statistics.agreement import (
     UNDEFINED_SAME,
     alpha_undefined,
@@ -37,11 +37,16 @@ from amber_eval.statistics.agreement import (
     pair_counts,
     raw_agreement_from_counts,
 )
-from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
+from amber_eval.statistics.image_bootstrap import (
+    DEFAULT_RESAMPLES,
+    Interval,
+    image_weights,
+    interval_over_images,
+)
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 DEFAULT_TOP = 10
 
@@ -163,7 +168,7 @@ def agreement_of(
     images = sorted({base[i].image for i in ids}, key=image_sort_key)
     position = {image: k for k, image in enumerate(images)}
     weights = image_weights(len(images), resamples, seed)
-    labels_by_run = [[run[i].parsed for i in ids] for run in answers]
+    labels_by_run = [[question_record(run[i], "strict").parsed for i in ids] for run in answers]
     raters = len(answers)
     pairs = list(itertools.combinations(range(raters), 2))
     blocks = []

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
 from amber_eval.reporting.run_data import RunData, load_run
-from amber_eval.runs.config import ORACLE, RunConfig
+from amber_eval.run_folder.config import ORACLE, RunConfig
+from amber_eval.scoring.records import question_record
 from amber_eval.statistics.calibration import expected_calibration_error, roc_auc
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 CARD_FORMAT = "amber-eval/judge-card"
 CARD_VERSION = 1
@@ -94,10 +95,11 @@ def _block_card(
 ) -> BlockCard:
     dimensions = BLOCK_DIMENSIONS[name]
     inside = [line for line in lines if line.dimension in dimensions]
+    read = [question_record(line, "strict") for line in inside]
     n = len(inside)
     p_yes = [line.p_yes for line in inside if line.p_yes is not None]
     use_p = mode == "score" and bool(p_yes) and len(p_yes) == n
-    truth = [line.truth == "yes" for line in inside]
+    truth = [record.truth == "yes" for record in read]
     found = strict.get(name)
     block: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     return BlockCard(
@@ -107,8 +109,8 @@ def _block_card(
         precision=block.get("Precision"),
         recall=block.get("Recall"),
         f1=block.get("F1"),
-        yes_ratio=None if n == 0 else sum(line.parsed == "yes" for line in inside) / n,
-        parse_failures=sum(line.parsed == "unknown" for line in inside),
+        yes_ratio=None if n == 0 else sum(record.parsed == "yes" for record in read) / n,
+        parse_failures=sum(record.parsed == "unknown" for record in read),
         flagged=None if n == 0 else sum(line.flagged for line in inside) / n,
         auc=roc_auc(p_yes, truth) if use_p else None,
         ece=expected_calibration_error(p_yes, truth) if use_p else None,
@@ -126,8 +128,7 @@ def judge_card(run: RunData) -> JudgeCard:
     lines = run.answers()
     if not lines:
         raise InputError(f"{run.path}: no answers in answers.jsonl")
-    found = run.metrics.get("strict")
-    strict: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    strict: Mapping[str, Any] = run.metrics.strict or {}
     mode = run.record.config.answer_mode
     fingerprint = run.record.fingerprint
     return JudgeCard(
@@ -186,10 +187,12 @@ def write_card(card: JudgeCard, folder: Path) -> tuple[Path, Path]:
 
 def judge_check(config: RunConfig, *, judge: Any = None) -> JudgeCard:
     """Run (or resume) ``config``'s judge on the oracle captions and write its judge card."""
+    from amber_eval.reporting.run_outputs import write_run_outputs
     from amber_eval.runs.pipeline import run_evaluation
 
     oracle = replace(config, captions=ORACLE, model=config.model or ORACLE)
     result = run_evaluation(oracle, judge=judge)
+    write_run_outputs(result.folder)
     card = judge_card(load_run(result.folder))
     write_card(card, result.folder)
     return card

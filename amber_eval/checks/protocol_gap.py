@@ -47,7 +47,7 @@ from amber_eval.terms import BLOCK_DIMENSIONS, QUESTION_BLOCKS
 if TYPE_CHECKING:
     from amber_eval.judge.base import Judge
     from amber_eval.reporting.run_data import RunData
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
 
 GAP_METRICS = ("Accuracy", "Precision", "Recall", "F1")
 PROTOCOL, DIRECT = "protocol", "direct"
@@ -91,7 +91,7 @@ def descriptions_dump(out: Path, model: str, descriptions: Path, split: str) -> 
     descriptions give the same dump, and the same run folder)."""
     from amber_eval.captions.dump import read_dump
     from amber_eval.io import sha256_file
-    from amber_eval.runs.run_folder import model_results_dir
+    from amber_eval.run_folder.files import model_results_dir
     from amber_eval.segmenter.importing import import_descriptions
 
     target = model_results_dir(out, model) / f"descriptions-{split}.jsonl"

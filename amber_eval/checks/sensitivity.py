@@ -24,11 +24,12 @@ from typing import Any
 from amber_eval.captions.selection import Order
 from amber_eval.errors import InputError
 from amber_eval.judge.base import Judge
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.registry import Registry
-from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, image_counts, paired_difference
+from amber_eval.reporting.bootstrap import image_counts, paired_difference
 from amber_eval.reporting.run_data import load_run
-from amber_eval.runs.config import RunConfig
+from amber_eval.run_folder.config import RunConfig
+from amber_eval.statistics.image_bootstrap import DEFAULT_RESAMPLES
 from amber_eval.terms import QUESTION_BLOCKS
 
 SYSTEM_PROMPT = "You are a helpful assistant."
@@ -116,6 +117,7 @@ def sensitivity(
     seed: int | None = 0,
 ) -> SensitivityReport:
     """Judge ``base``'s captions under every variant and compare each with the default."""
+    from amber_eval.reporting.run_outputs import write_run_outputs
     from amber_eval.runs.pipeline import run_evaluation
 
     factory = judge_factory or default_judge_factory()
@@ -123,6 +125,7 @@ def sensitivity(
     counts = {}
     for variant in variants(base, system_prompt=system_prompt):
         result = run_evaluation(variant.config, judge=factory(variant.config))
+        write_run_outputs(result.folder)
         folders[variant.name] = str(result.folder)
         run = load_run(result.folder)
         counts[variant.name] = image_counts(run.answers(), rules="strict")

@@ -20,7 +20,7 @@ import click
 from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import data_dir_option, keeps_inputs
 from amber_eval.cli.segment import component_options, component_settings
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.scoring.scorer import EVAL_TYPES
 
 
@@ -136,7 +136,7 @@ def _bench_engine(
     from amber_eval.io import atomic_write_json
     from amber_eval.judge.backends import load_judge
     from amber_eval.judge.hf import HFJudge
-    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge_options import JudgeOptions
 
     if options.random_weights:
         raise InputError("--random-weights is for --backend hf only")

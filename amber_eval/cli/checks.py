@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
 
 from amber_eval.checks.agreement_report import AGREEMENT_RENDERERS
 from amber_eval.checks.protocol_gap import GAP_RENDERERS
@@ -299,7 +299,7 @@ def protocol_gap(
 
 def _run_config(values: dict[str, Any], **fields: Any) -> RunConfig:
     """The RunConfig of a check's judge and caption selection options and its other fields."""
-    from amber_eval.runs.config import RunConfig
+    from amber_eval.run_folder.config import RunConfig
 
     options = judge_settings(values)
     if options.load_in_4bit and options.load_in_8bit:

@@ -14,7 +14,7 @@ import click
 from amber_eval.cli.options import keeps_inputs
 
 if TYPE_CHECKING:
-    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge_options import JudgeOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,7 +55,7 @@ def judge_options(
 
 def judge_option_fields(opt_in: tuple[str, ...] = ()) -> list[dataclasses.Field[Any]]:
     """The :class:`JudgeOptions` fields a judge command offers (opt-in ones if named)."""
-    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge_options import JudgeOptions
 
     names = JudgeOptions.names()
     unknown = sorted(set(opt_in) - set(names))
@@ -69,7 +69,7 @@ def judge_option_fields(opt_in: tuple[str, ...] = ()) -> list[dataclasses.Field[
 
 
 def _field_option(spec: dataclasses.Field[Any], annotation: Any) -> Callable[[F], F]:
-    """The click option that :func:`amber_eval.judge.options.setting` describes."""
+    """The click option that :func:`amber_eval.judge_options.setting` describes."""
     meta = spec.metadata
     flag = meta.get("flag") or "--" + spec.name.replace("_", "-")
     kinds = {a for a in typing.get_args(annotation) if a is not type(None)} or {annotation}
@@ -97,8 +97,8 @@ def _field_option(spec: dataclasses.Field[Any], annotation: Any) -> Callable[[F]
 def _add_judge_options(
     function: F, llm_required: bool, llm_default: bool, opt_in: tuple[str, ...]
 ) -> F:
-    from amber_eval.judge.options import JudgeOptions
     from amber_eval.judge.presets import DEFAULT_LLM
+    from amber_eval.judge_options import JudgeOptions
 
     llm = (
         click.option("--llm", required=llm_required, metavar="NAME|HUB_ID|PATH", help=LLM_HELP)
@@ -120,7 +120,7 @@ def _add_judge_options(
 
 def judge_settings(kwargs: dict[str, Any]) -> JudgeOptions:
     """Remove the :func:`judge_options` values from ``kwargs`` as a :class:`JudgeOptions`."""
-    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge_options import JudgeOptions
 
     names = [name for name in JudgeOptions.names() if name in kwargs]
     return JudgeOptions(**{name: kwargs.pop(name) for name in names})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from amber_eval.runs.jury import TIE_RULES
+from amber_eval.checks.jury import TIE_RULES
 
 
 @click.command("jury")
@@ -36,9 +36,9 @@ def jury(
     unparsed answer abstains; --tie decides equal Yes and No votes. The folder is scored like
     any run and read by every report; its run.json names the member runs.
     """
+    from amber_eval.checks.jury import make_jury
     from amber_eval.cli.report import run_label_pairs
     from amber_eval.reporting.run_data import apply_names, load_run, resolve_run_dirs
-    from amber_eval.runs.jury import make_jury
 
     loaded = [load_run(folder) for folder in resolve_run_dirs(runs)]
     if len(loaded) < 2:

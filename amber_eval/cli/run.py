@@ -71,7 +71,10 @@ def run(ctx: click.Context, config_file: Path | None, **values: Any) -> None:
 
     config = _config(ctx, config_file, values)
     result = run_evaluation(config, echo=lambda line: click.echo(line, err=True))
-    if result.metrics:
+    if result.metrics:  # the main process: the folder is complete, its tables come next
+        from amber_eval.reporting.run_outputs import write_run_outputs
+
+        write_run_outputs(result.folder)
         click.echo(format_summary(result))
 
 
@@ -79,8 +82,8 @@ def _config(ctx: click.Context, config_file: Path | None, values: dict[str, Any]
     """The RunConfig of the options, on top of ``--config``'s when given."""
     import dataclasses
 
-    from amber_eval.runs.config import RunConfig
-    from amber_eval.runs.record import load_run_config
+    from amber_eval.run_folder.config import RunConfig
+    from amber_eval.run_folder.record import load_run_config
 
     given = {
         name

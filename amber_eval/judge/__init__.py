@@ -8,8 +8,8 @@ from __future__ import annotations
 from amber_eval.judge.backends import BACKENDS, load_judge
 from amber_eval.judge.base import Answer, Judge, parse_answer
 from amber_eval.judge.mock import MockJudge
-from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.presets import DEFAULT_LLM, PRESET_LIST, PRESETS, Preset
+from amber_eval.judge_options import JudgeOptions
 
 __all__ = [
     "BACKENDS",

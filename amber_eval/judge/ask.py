@@ -1,6 +1,6 @@
 """Answering a prompts file: records in, one answer line per record out.
 
-The lines are :class:`~amber_eval.answer_line.AnswerLine` records, the same schema as a run
+The lines are :class:`~amber_eval.run_folder.answer_line.AnswerLine` records, the same schema as a run
 folder's ``answers.jsonl``.
 """
 
@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amber_eval.answer_line import AnswerLine
 from amber_eval.io import atomic_open
 from amber_eval.judge.base import Answer, Judge, Progress
 from amber_eval.judge.context import check_context
+from amber_eval.run_folder.answer_line import AnswerLine
 
 ASK_HINT = (
     "render the prompts again with shorter caption lists (amber-eval prompts --order score "

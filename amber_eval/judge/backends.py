@@ -23,8 +23,8 @@ from typing import Any, Protocol
 
 from amber_eval.errors import InputError, ResourceError, UnknownNameError
 from amber_eval.judge.base import Judge
-from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.presets import DEFAULT_LLM, PRESETS, Preset
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.registry import Registry
 
 DEFAULT_BACKEND = "hf"

@@ -17,8 +17,8 @@ from typing import Any
 from amber_eval.judge.base import Answer, Progress, check_decoding, check_groups, parse_answer
 from amber_eval.judge.batching import ForwardStats, LogitEngine, plan_rows
 from amber_eval.judge.chat import encode_rendered, render_chat, require_template, template_sha256
-from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.tokens import YesNoVocab, readout, yes_no_vocab
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.terms import AnswerLabel
 
 ENCODED_KEPT = 8192

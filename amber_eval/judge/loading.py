@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError, ResourceError
-from amber_eval.judge.options import JudgeOptions
 from amber_eval.judge.presets import Preset
+from amber_eval.judge_options import JudgeOptions
 
 if TYPE_CHECKING:
     from amber_eval.judge.hf import HFJudge
@@ -148,7 +148,7 @@ def load_hf_judge(
     if opts.revision is not None and not Path(folder).is_dir():
         common["revision"] = opts.revision
     if opts.random_weights:
-        from amber_eval.benchmarks.random_llm import random_weights_model
+        from amber_eval.judge.random_weights import random_weights_model
 
         tokenizer, model = random_weights_model(
             folder, preset, common, attention, torch_dtype, resolved_device, quantization, identity

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.judge.base import Answer, Progress, check_groups, parse_answer
 
 if TYPE_CHECKING:
-    from amber_eval.judge.options import JudgeOptions
     from amber_eval.judge.presets import Preset
+    from amber_eval.judge_options import JudgeOptions
 
 Rule = Callable[[str], str]
 
@@ -117,7 +117,7 @@ def load_mock_judge(
     source: str, *, preset: Preset | None, options: JudgeOptions | None = None
 ) -> MockJudge:
     """The ``mock`` backend: ``mock-yes`` answers Yes, anything else No."""
-    from amber_eval.judge.options import JudgeOptions
+    from amber_eval.judge_options import JudgeOptions
 
     opts = options if options is not None else JudgeOptions()
     name = preset.name if preset is not None else source

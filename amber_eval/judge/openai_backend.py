@@ -30,7 +30,7 @@ from amber_eval.judge.chat import chat_messages, render_chat, template_sha256
 from amber_eval.judge.engine import NO_LOGPROBS, Completion, EngineJudge, PartialCompletions
 from amber_eval.judge.logprob_rule import TokenStep
 from amber_eval.judge.openai_client import BatchFailure, ClientSettings, OpenAIClient, ServerError
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 
 if TYPE_CHECKING:
     from amber_eval.judge.presets import Preset

@@ -19,7 +19,7 @@ from amber_eval.errors import InputError, ResourceError
 from amber_eval.judge.chat import encode_rendered, render_chat, require_template, template_sha256
 from amber_eval.judge.engine import Completion, EngineJudge
 from amber_eval.judge.logprob_rule import TokenStep
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 
 if TYPE_CHECKING:
     from amber_eval.judge.presets import Preset

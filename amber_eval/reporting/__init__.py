@@ -20,7 +20,11 @@ from amber_eval.reporting.formats import TABLE_FORMATS, render_table
 from amber_eval.reporting.layouts import LAYOUT_NAMES, LAYOUTS, get_layout
 from amber_eval.reporting.reference import get_reference, reference_sets
 from amber_eval.reporting.run_data import RunData, load_run, resolve_run_dirs
-from amber_eval.reporting.run_outputs import write_run_report, write_run_tables
+from amber_eval.reporting.run_outputs import (
+    write_run_outputs,
+    write_run_report,
+    write_run_tables,
+)
 from amber_eval.reporting.tables import CISettings, Table, build_table
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "render_comparison",
     "render_table",
     "resolve_run_dirs",
+    "write_run_outputs",
     "write_run_report",
     "write_run_tables",
 ]

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from amber_eval.amber_images import image_sort_key
-from amber_eval.coverage_line import DESCRIPTION_COUNTS, CoverageLine
 from amber_eval.errors import InputError
+from amber_eval.run_folder.coverage_line import DESCRIPTION_COUNTS, CoverageLine
 from amber_eval.scoring.discriminative import (
     TALLY_COUNTERS,
     Tally,
@@ -36,10 +36,18 @@ from amber_eval.scoring.discriminative import (
     tally_start,
 )
 from amber_eval.scoring.generative import GenerativeTally, generative_metrics
+from amber_eval.scoring.records import question_record
+from amber_eval.statistics.image_bootstrap import (
+    DEFAULT_RESAMPLES,
+    Interval,
+    finite_or_none,
+    percentile_interval,
+    resample_weights,
+)
 from amber_eval.terms import DIMENSION_NAMES, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 #: The :class:`Tally` counters of one dimension's questions (``*_num`` without their start).
 QUESTION_COUNTS = TALLY_COUNTERS
@@ -49,7 +57,6 @@ COUNT_NAMES: tuple[str, ...] = (
     *(f"generative.{count}" for count in GENERATIVE_COUNTS),
 )
 _INDEX = {name: i for i, name in enumerate(COUNT_NAMES)}
-DEFAULT_RESAMPLES = 1000
 _CHUNK = 2000  # resamples per matrix product: bounds memory for large resample counts
 
 
@@ -91,12 +98,12 @@ def image_counts(
 
     tallies: dict[tuple[str, str], Tally] = {}
     for line in answers:  # counted by scoring's own Tally.add, per image and dimension
-        reading = line.reading(rules)
-        if unknown == "exclude" and reading == "unknown":
-            row(line.image)
+        record = question_record(line, rules)
+        if unknown == "exclude" and record.parsed == "unknown":
+            row(record.image)
             continue
-        key = (line.image, line.dimension)
-        tallies.setdefault(key, Tally.empty(0)).add(reading, line.truth)
+        key = (record.image, record.dimension)
+        tallies.setdefault(key, Tally.empty(0)).add(record.parsed, record.truth)
     for (image, dimension), tally in tallies.items():
         target = row(image)
         for count in QUESTION_COUNTS:
@@ -177,47 +184,13 @@ def metrics_from_sums(sums: np.ndarray, *, rules: Rules = "strict") -> dict[str,
     }
 
 
-def resample_weights(n_images: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """``W[r, i]``: how often resample ``r`` draws image ``i`` (each resample draws n_images)."""
-    draws = rng.integers(0, n_images, size=(resamples, n_images))
-    offsets = (np.arange(resamples) * n_images)[:, None]
-    flat = np.bincount((draws + offsets).ravel(), minlength=resamples * n_images)
-    return flat.reshape(resamples, n_images).astype(np.float64)
-
-
-@dataclass(frozen=True)
-class Interval:
-    estimate: float | None
-    """The metric on the full set of images (from the same counts)."""
-    low: float | None
-    high: float | None
-
-    @property
-    def excludes_zero(self) -> bool:
-        return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
-
-    def to_json(self) -> dict[str, float | None]:
-        return {"estimate": self.estimate, "low": self.low, "high": self.high}
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
-
-
 def _intervals(
     estimates: Mapping[str, np.ndarray], samples: Mapping[str, np.ndarray], level: float
 ) -> dict[str, Interval]:
-    tail = (100.0 - level) / 2.0
-    result: dict[str, Interval] = {}
-    for key, values in samples.items():
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            low = high = None
-        else:
-            low_value, high_value = np.percentile(finite, [tail, 100.0 - tail])
-            low, high = float(low_value), float(high_value)
-        result[key] = Interval(_finite(float(estimates[key])), low, high)
-    return result
+    return {
+        key: percentile_interval(float(estimates[key]), values, level)
+        for key, values in samples.items()
+    }
 
 
 def _check(level: float, resamples: int) -> None:
@@ -302,7 +275,7 @@ def paired_difference(
         images=len(shared),
         only_a=len(a.images) - len(shared),
         only_b=len(b.images) - len(shared),
-        a={key: _finite(float(value)) for key, value in est_a.items()},
-        b={key: _finite(float(value)) for key, value in est_b.items()},
+        a={key: finite_or_none(float(value)) for key, value in est_a.items()},
+        b={key: finite_or_none(float(value)) for key, value in est_b.items()},
         difference=_intervals(estimates, differences, level),
     )

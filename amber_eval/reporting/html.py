@@ -15,14 +15,15 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.amber_images import image_sort_key
-from amber_eval.coverage_line import DESCRIPTION_COUNTS
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import RunData, apply_names
 from amber_eval.reporting.tables import CISettings, Table, build_table, scores_name
+from amber_eval.run_folder.coverage_line import DESCRIPTION_COUNTS
+from amber_eval.scoring.records import question_record
 from amber_eval.terms import DIMENSION_NAMES, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def run_payload(run: RunData, label: str, rules: Rules) -> dict[str, Any]:
                     1 if line.truth == "yes" else 0,
                     middle,
                     line.answer,
-                    _parsed_code(line.reading(rules)),
+                    _parsed_code(question_record(line, rules).parsed),
                     None if line.p_yes is None else round(line.p_yes, 4),
                 ]
             )
@@ -168,10 +169,10 @@ def _dimension_yes_ratios(
     answers: Sequence[AnswerLine], *, truth: bool, rules: Rules
 ) -> dict[str, float | None]:
     totals: dict[str, list[int]] = {d: [0, 0] for d in DIMENSIONS}
-    for line in answers:
-        yes = line.truth == "yes" if truth else line.reading(rules) == "yes"
-        totals[line.dimension][0] += int(yes)
-        totals[line.dimension][1] += 1
+    for record in (question_record(line, rules) for line in answers):
+        yes = record.truth == "yes" if truth else record.parsed == "yes"
+        totals[record.dimension][0] += int(yes)
+        totals[record.dimension][1] += 1
     return {d: (100.0 * y / n if n else None) for d, (y, n) in totals.items()}
 
 

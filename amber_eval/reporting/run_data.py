@@ -1,7 +1,7 @@
 """Reading run folders (``results/<model>/<llm>-<hash>/``) for reports.
 
-A report reads only the run folder: ``run.json`` (:class:`~amber_eval.runs.record.RunRecord`),
-``metrics.json``, ``answers.jsonl`` (:class:`~amber_eval.answer_line.AnswerLine`),
+A report reads only the run folder: ``run.json`` (:class:`~amber_eval.run_folder.record.RunRecord`),
+``metrics.json``, ``answers.jsonl`` (:class:`~amber_eval.run_folder.answer_line.AnswerLine`),
 ``coverage.jsonl`` and ``selected-captions.json``; a folder copied to another machine gives
 the same report.
 """
@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
-from amber_eval.runs.run_folder import METRICS_FILE, RUN_FILE, RunFiles
+from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, RunFiles
+from amber_eval.run_folder.metrics import JudgeWarning, RunMetrics
 from amber_eval.scoring.result import amber_score
 from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, QUESTION_BLOCKS, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
-    from amber_eval.coverage_line import CoverageLine
-    from amber_eval.runs.judge_alarm import JudgeWarning
-    from amber_eval.runs.record import RunRecord
+    from amber_eval.run_folder.answer_line import AnswerLine
+    from amber_eval.run_folder.coverage_line import CoverageLine
+    from amber_eval.run_folder.record import RunRecord
 
 
 BLOCKS = BLOCK_ORDER
@@ -50,7 +50,7 @@ class RunData:
 
     path: Path
     record: RunRecord = field(repr=False)
-    metrics: Mapping[str, Any] = field(repr=False)
+    metrics: RunMetrics = field(repr=False)
 
     @property
     def model(self) -> str:
@@ -73,13 +73,13 @@ class RunData:
         return f"{self.model} + {self.llm}"
 
     def answers(self) -> list[AnswerLine]:
-        from amber_eval.answer_line import read_answer_lines
+        from amber_eval.run_folder.answer_line import read_answer_lines
 
         return read_answer_lines(RunFiles(self.path).answers)
 
     def coverage_records(self, rules: Rules = "strict") -> list[CoverageLine]:
         """The run's description lines scored under ``rules`` (none without coverage)."""
-        from amber_eval.runs.run_folder import read_coverage_lines
+        from amber_eval.run_folder.files import read_coverage_lines
 
         if not self.coverage_available:
             return []
@@ -87,47 +87,37 @@ class RunData:
 
     def captions(self) -> dict[str, list[str]]:
         """Each image's selected captions, as the run's prompts listed them."""
-        from amber_eval.runs.run_folder import read_selected_captions
+        from amber_eval.run_folder.files import read_selected_captions
 
         return read_selected_captions(self.path)
 
     @property
     def coverage_available(self) -> bool:
-        coverage = self.metrics.get("coverage")
-        return isinstance(coverage, Mapping) and coverage.get("available", True) is not False
+        return self.metrics.coverage_available
 
     @property
     def coverage_reason(self) -> str | None:
-        coverage = self.metrics.get("coverage")
-        if isinstance(coverage, Mapping) and coverage.get("available") is False:
-            return str(coverage.get("reason", "not computed"))
-        return None
+        return self.metrics.coverage_reason
 
     def judge_warnings(self) -> list[JudgeWarning]:
         """The useless-judge alarm's warnings from ``metrics.json`` (empty when silent)."""
-        from amber_eval.runs.judge_alarm import warnings_of
-
-        return warnings_of(self.metrics)
+        return list(self.metrics.warnings)
 
     def values(self, rules: Rules, unknown: UnknownPolicy = "wrong") -> dict[str, float | None]:
         """Column key (``"overall.F1"``) -> value, for every metric the run has in ``rules``;
         ``unknown="exclude"`` takes the strict Yes/No blocks without the unparsed answers."""
-        score = self.metrics.get(rules)
-        if not isinstance(score, Mapping):
-            raise InputError(f"{self.path / METRICS_FILE}: no {rules!r} scores")
+        score = self.metrics.score(rules, where=str(self.path / METRICS_FILE))
         found = score.get("blocks", score)
         blocks = dict(found) if isinstance(found, Mapping) else {}
         amber = _number(score.get("AMBER"))
         if unknown == "exclude":
             blocks.update(self._unknown_excluded(rules, score))
             amber = None  # from the generative CHAIR and the overall F1 without them
-        coverage = self.metrics.get("coverage")
-        if self.coverage_available and isinstance(coverage, Mapping):
-            generative = coverage.get(rules)
-            if isinstance(generative, Mapping):
-                # A judge run scores the questions only; its generative figures are the
-                # captions' coverage, and the AMBER score combines them as the paper does.
-                blocks["generative"] = generative.get("generative", generative)
+        generative = self.metrics.coverage_score(rules)
+        if generative is not None:
+            # A judge run scores the questions only; its generative figures are the
+            # captions' coverage, and the AMBER score combines them as the paper does.
+            blocks["generative"] = generative.get("generative", generative)
         return metric_values(blocks, amber=amber)
 
     def _unknown_excluded(self, rules: Rules, score: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -173,7 +163,7 @@ def metric_values(
 
 
 def load_run(path: str | Path) -> RunData:
-    from amber_eval.runs.record import read_run_record
+    from amber_eval.run_folder.record import read_run_record
 
     folder = Path(path)
     record = read_run_record(folder / RUN_FILE)
@@ -190,9 +180,9 @@ def load_run(path: str | Path) -> RunData:
             "an earlier run's. Run the same command again to finish it (answers already "
             "stored are reused)."
         )
-    metrics = _read_json(folder / METRICS_FILE)
-    if not isinstance(metrics, Mapping):
-        raise InputError(f"{folder / METRICS_FILE}: must hold a JSON object")
+    metrics = RunMetrics.from_json(
+        _read_json(folder / METRICS_FILE), where=str(folder / METRICS_FILE)
+    )
     return RunData(path=folder, record=record, metrics=metrics)
 
 
@@ -207,7 +197,7 @@ def _finished_runs(folder: Path) -> list[Path]:
 
 
 def _succeeded(run_file: Path) -> bool:
-    from amber_eval.runs.record import read_run_record
+    from amber_eval.run_folder.record import read_run_record
 
     if not run_file.is_file():
         return False

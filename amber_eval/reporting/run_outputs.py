@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from amber_eval.io import atomic_write_text
@@ -14,6 +15,31 @@ TABLES_TEX = "tables.tex"
 TABLES_MD = "tables.md"
 METRICS_CSV = "metrics.csv"
 REPORT_HTML = "report.html"
+
+log = logging.getLogger(__name__)
+
+
+def write_run_outputs(run_dir: str | Path) -> list[Path]:
+    """The tables and ``report.html`` of a finished run; what ``amber-eval run`` (and the judge
+    checks) write after the run. The run's own files are complete by then: a table or report
+    that cannot be written is a warning (``amber-eval report`` can write it later), and the
+    paths written are returned."""
+    written: list[Path] = []
+    for writer in (write_run_tables, write_run_report):
+        try:
+            found = writer(run_dir)
+        except Exception as exc:
+            log.warning(
+                "%s failed (%s: %s); the run's results are complete, write the tables later "
+                "with `amber-eval report %s`",
+                writer.__name__,
+                type(exc).__name__,
+                exc,
+                run_dir,
+            )
+            continue
+        written.extend(found if isinstance(found, list) else [found])
+    return written
 
 
 def write_run_tables(run_dir: str | Path, *, rules: Rules = "strict") -> list[Path]:

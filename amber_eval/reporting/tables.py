@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval, bootstrap, image_counts
+from amber_eval.reporting.bootstrap import bootstrap, image_counts
 from amber_eval.reporting.layouts import Column, Layout, get_layout
 from amber_eval.reporting.reference import ReferenceSet, reference_for_layout
 from amber_eval.reporting.run_data import RunData, apply_names
+from amber_eval.statistics.image_bootstrap import DEFAULT_RESAMPLES, Interval
 from amber_eval.terms import Rules, UnknownPolicy
 
 if TYPE_CHECKING:

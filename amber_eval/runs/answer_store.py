@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,30 @@ class AnswerStore:
             added = self._db.total_changes - before
         self.inserted += added
         return added
+
+    def get_or_compute(
+        self,
+        identity: Mapping[str, Any],
+        rendered: Sequence[str],
+        compute: Callable[[list[str]], Iterable[Sequence[tuple[str, Answer]]]],
+    ) -> Iterator[tuple[Sequence[tuple[str, Answer]], bool]]:
+        """The answers of ``rendered`` prompts, batch by batch, with whether each was computed.
+
+        First one batch of the answers the store holds (``False``), then the batches that
+        ``compute`` yields for the other prompts (called once, with them in order, each prompt
+        once), each stored before it is given back (``True``). A batch ``compute`` yields before
+        it fails is stored too; the failure then reaches the caller.
+        """
+        stored = self.get_many(identity, rendered)
+        unique = list(dict.fromkeys(rendered))
+        if stored:
+            yield [(text, stored[text].answer) for text in unique if text in stored], False
+        missing = [text for text in unique if text not in stored]
+        if not missing:
+            return
+        for batch in compute(missing):
+            self.put_many(identity, batch)
+            yield batch, True
 
     def count(self, identity: Mapping[str, Any] | None = None) -> int:
         """Stored answers, of one judge or of all."""

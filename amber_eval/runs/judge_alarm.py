@@ -9,22 +9,24 @@ table looks like a result. The alarm fires when
   interval over images: the paired difference's lower bound is not above 0
   (``not-above-always-no``).
 
-Each warning is a :class:`JudgeWarning` (code, block, figures, message); ``metrics.json``
+Each warning is a :class:`~amber_eval.run_folder.metrics.JudgeWarning` (code, block, figures,
+message); ``metrics.json``
 carries them under ``warnings``, and the summary, the tables and the HTML report show them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from amber_eval.run_folder.metrics import JudgeWarning
+from amber_eval.scoring.records import QuestionRecord, question_record
 from amber_eval.terms import BLOCK_DIMENSIONS
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 LOW_YES = 0.02
 HIGH_YES = 0.98
@@ -38,48 +40,7 @@ ADVICE = (
 )
 
 
-@dataclass(frozen=True)
-class JudgeWarning:
-    """One reason the run's judge looks useless (what to do is :data:`ADVICE`)."""
-
-    code: str
-    block: str
-    figures: Mapping[str, float | int | None] = field(default_factory=dict)
-    message: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "block": self.block,
-            "figures": dict(self.figures),
-            "message": self.message,
-        }
-
-    @property
-    def short(self) -> str:
-        """A few words for a table's footnote."""
-        figures = self.figures
-        if self.code.startswith("yes-ratio"):
-            return f"Yes to {float(figures.get('yes_ratio') or 0.0):.1%} of {self.block}"
-        if self.code == "not-above-always-no":
-            return (
-                f"accuracy {float(figures.get('accuracy') or 0.0):.1f} not above always-No "
-                f"{float(figures.get('always_no_accuracy') or 0.0):.1f}"
-            )
-        return self.code
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> JudgeWarning:
-        figures = data.get("figures")
-        return cls(
-            code=str(data.get("code", "")),
-            block=str(data.get("block", "")),
-            figures=dict(figures) if isinstance(figures, Mapping) else {},
-            message=str(data.get("message", "")),
-        )
-
-
-def _yes_ratio_warnings(lines: Sequence[AnswerLine]) -> list[JudgeWarning]:
+def _yes_ratio_warnings(lines: Sequence[QuestionRecord]) -> list[JudgeWarning]:
     warnings = []
     for block, dimensions in BLOCK_DIMENSIONS.items():
         inside = [line for line in lines if line.dimension in dimensions]
@@ -107,7 +68,7 @@ def _yes_ratio_warnings(lines: Sequence[AnswerLine]) -> list[JudgeWarning]:
     return warnings
 
 
-def _image_rows(lines: Sequence[AnswerLine]) -> np.ndarray:
+def _image_rows(lines: Sequence[QuestionRecord]) -> np.ndarray:
     """Per image: questions, correct answers, questions whose truth is No."""
     rows: dict[str, np.ndarray] = {}
     for line in lines:
@@ -124,7 +85,7 @@ def _accuracy_gain(sums: np.ndarray) -> np.ndarray:
         )
 
 
-def _baseline_warning(lines: Sequence[AnswerLine]) -> JudgeWarning | None:
+def _baseline_warning(lines: Sequence[QuestionRecord]) -> JudgeWarning | None:
     from amber_eval.statistics.image_bootstrap import image_weights, interval_over_images
 
     rows = _image_rows(lines)
@@ -164,20 +125,12 @@ def _baseline_warning(lines: Sequence[AnswerLine]) -> JudgeWarning | None:
 
 def judge_warnings(lines: Iterable[AnswerLine]) -> list[JudgeWarning]:
     """The alarm's warnings for a run's answer lines; empty when the judge looks informative."""
-    listed = list(lines)
+    listed = [question_record(line, "strict") for line in lines]
     warnings = _yes_ratio_warnings(listed)
     baseline = _baseline_warning(listed)
     if baseline is not None:
         warnings.append(baseline)
     return warnings
-
-
-def warnings_of(metrics: Mapping[str, Any]) -> list[JudgeWarning]:
-    """The judge warnings a ``metrics.json`` carries (none for runs written before them)."""
-    listed = metrics.get("warnings")
-    if not isinstance(listed, Sequence) or isinstance(listed, str):
-        return []
-    return [JudgeWarning.from_json(w) for w in listed if isinstance(w, Mapping)]
 
 
 def alarm_text(warnings: Sequence[JudgeWarning]) -> str:

@@ -4,9 +4,9 @@ The folder is ``<out>/<model>/responses-<hash>/`` and holds the files a judge ru
 every reader (``report`` in every layout and format, ``--with-reference``, ``--ci``,
 ``compare``, the HTML report) takes it beside region-caption runs:
 
-- ``run.json``: a :class:`~amber_eval.runs.record.RunRecord` of ``kind: "responses"``, with
+- ``run.json``: a :class:`~amber_eval.run_folder.record.RunRecord` of ``kind: "responses"``, with
   each scored file's name, sha256 and id count, and the spaCy pipeline;
-- ``answers.jsonl``: one :class:`~amber_eval.answer_line.AnswerLine` per Yes/No answer (the
+- ``answers.jsonl``: one :class:`~amber_eval.run_folder.answer_line.AnswerLine` per Yes/No answer (the
   question as the prompt, the model's text as the answer, read by the strict grammar);
 - ``coverage.jsonl``: each description's counts under the strict and the official rules;
 - ``metrics.json``: ``strict`` and ``official`` scores of the answers, the descriptions'
@@ -34,9 +34,9 @@ from amber_eval.io import sha256_file, sha256_text
 from amber_eval.runs.answer_store import canonical_json
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
     from amber_eval.data.benchmark import Benchmark
-    from amber_eval.runs.record import RunRecord
+    from amber_eval.run_folder.answer_line import AnswerLine
+    from amber_eval.run_folder.record import RunRecord
     from amber_eval.scoring.responses import Response
 
 #: ``config.llm`` and the folder prefix of a scored response file.
@@ -78,7 +78,7 @@ def read_response_files(paths: Sequence[Path]) -> tuple[list[Response], dict[Pat
 
 def answer_lines(benchmark: Benchmark, responses: Sequence[Response]) -> list[AnswerLine]:
     """The Yes/No responses as answer lines: the question is the prompt, the text the answer."""
-    from amber_eval.answer_line import AnswerLine
+    from amber_eval.run_folder.answer_line import AnswerLine
     from amber_eval.terms import parse_strict
 
     lines = []
@@ -102,7 +102,7 @@ def answer_lines(benchmark: Benchmark, responses: Sequence[Response]) -> list[An
 
 def response_run_folder(out: Path, model: str, config_hash: str) -> Path:
     """``<out>/<model>/responses-<first 12 hex digits of the hash>``."""
-    from amber_eval.runs.run_folder import run_dir
+    from amber_eval.run_folder.files import run_dir
 
     return run_dir(out, model, RESPONSES_LLM, config_hash)
 
@@ -128,9 +128,10 @@ def score_response_run(
     ``run.json`` last. ``progress`` is called with the number of descriptions scored.
     """
     from amber_eval.data import load_benchmark
-    from amber_eval.runs.config import Fingerprint, RunConfig, data_sha256, git_revision
+    from amber_eval.run_folder.config import Fingerprint, RunConfig
+    from amber_eval.run_folder.record import RunRecord
     from amber_eval.runs.judge_alarm import judge_warnings
-    from amber_eval.runs.record import RunRecord
+    from amber_eval.runs.provenance import data_sha256, git_revision
     from amber_eval.runs.scores import score_answers
     from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
 
@@ -230,7 +231,7 @@ def _description_coverage(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
     """The ``coverage`` block of the descriptions (generative metrics, strict and official),
     its ``coverage.jsonl`` lines and the spaCy pipeline's provenance."""
-    from amber_eval.coverage_line import RULES, coverage_json
+    from amber_eval.run_folder.coverage_line import RULES, coverage_json
     from amber_eval.scoring.records import DescriptionRecord
     from amber_eval.scoring.scorer import score_responses
     from amber_eval.scoring.similarity import pipeline_provenance
@@ -278,7 +279,7 @@ def _write_folder(
     metrics: Mapping[str, Any],
     coverage_items: Sequence[Mapping[str, Any]],
 ) -> None:
-    from amber_eval.runs.run_folder import (
+    from amber_eval.run_folder.files import (
         RunFiles,
         check_writable,
         run_lock,

@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import AmberEvalError
+from amber_eval.run_folder.metrics import RunMetrics
+from amber_eval.terms import Rules
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
     from amber_eval.data.benchmark import Benchmark
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +27,15 @@ EVAL_TYPE = "d"
 
 
 def score_answers(
-    benchmark: Benchmark, answers: Sequence[AnswerLine], *, rules: str, complete: bool
+    benchmark: Benchmark, answers: Sequence[AnswerLine], *, rules: Rules, complete: bool
 ) -> dict[str, Any]:
-    """The ``strict`` or ``official`` block of ``metrics.json`` for the run's answer lines."""
-    from amber_eval.scoring.scorer import score_responses
+    """The ``strict`` or ``official`` block of ``metrics.json`` for the run's answer lines,
+    each read by :func:`~amber_eval.scoring.records.question_record` (its own facts)."""
+    from amber_eval.scoring.records import question_record
+    from amber_eval.scoring.scorer import score_questions
 
-    result = score_responses(
-        answers,
+    result = score_questions(
+        [question_record(line, rules) for line in answers],
         eval_type=EVAL_TYPE,
         rules=rules,
         benchmark=benchmark,
@@ -71,12 +75,16 @@ def run_metrics(
     images: Sequence[str],
     complete: bool,
     spacy_model: str | None,
-) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-    """``metrics.json`` (``strict``, ``official``, ``coverage``) and the coverage records."""
+) -> tuple[RunMetrics, list[dict[str, Any]] | None]:
+    """``metrics.json`` (``strict``, ``official``, ``coverage``, the useless-judge alarm's
+    ``warnings``) and the coverage records."""
+    from amber_eval.runs.judge_alarm import judge_warnings
+
     coverage, items = coverage_block(benchmark, selected, images, spacy_model=spacy_model)
-    metrics = {
-        "strict": score_answers(benchmark, answers, rules="strict", complete=complete),
-        "official": score_answers(benchmark, answers, rules="official", complete=complete),
-        "coverage": coverage,
-    }
+    metrics = RunMetrics(
+        strict=score_answers(benchmark, answers, rules="strict", complete=complete),
+        official=score_answers(benchmark, answers, rules="official", complete=complete),
+        coverage=coverage,
+        warnings=tuple(judge_warnings(answers)),
+    )
     return metrics, items

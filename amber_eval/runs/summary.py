@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from amber_eval.runs.judge_alarm import alarm_text, warnings_of
+from amber_eval.run_folder.metrics import warnings_of
+from amber_eval.runs.judge_alarm import alarm_text
 from amber_eval.terms import DISCRIMINATIVE_METRICS, QUESTION_BLOCKS
 
 BLOCKS = QUESTION_BLOCKS

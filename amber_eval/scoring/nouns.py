@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from amber_eval.scoring.cache import cache_root
+from amber_eval.cache import cache_root
 
 _FORMAT = "nouns-v2"
 # A worker process pays (fork, a fresh memo, sending results back) only for a large amount of

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from amber_eval.terms import AnswerLabel, Truth
+from amber_eval.terms import AnswerLabel, Rules, Truth
+
+if TYPE_CHECKING:
+    from amber_eval.run_folder.answer_line import AnswerLine
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,28 @@ class QuestionRecord:
 
 
 ItemRecord = DescriptionRecord | QuestionRecord
+
+
+def question_record(line: AnswerLine, rules: Rules) -> QuestionRecord:
+    """How a run's answer line reads under ``rules``, with the facts the line carries.
+
+    The id, image, dimension and truth are the line's own (the prompt's, carried from AMBER's
+    question); ``raw`` is the response written for it and ``parsed`` its reading under
+    ``rules`` (:meth:`AnswerLine.reading`). The run's scores, the bootstrap, the useless-judge
+    alarm and the judge checks all read answer lines through here.
+
+    >>> from amber_eval.run_folder.answer_line import AnswerLine
+    >>> line = AnswerLine(id=1005, image="AMBER_1.jpg", dimension="existence", truth="no",
+    ...                   prompt="Is there a dog?", answer="No, there is not.", parsed="no")
+    >>> record = question_record(line, "official")
+    >>> record.raw, record.parsed, record.truth, record.correct
+    ('No', 'no', 'no', True)
+    """
+    return QuestionRecord(
+        id=line.id,
+        image=line.image,
+        dimension=line.dimension,
+        raw=line.response,
+        parsed=line.reading(rules),
+        truth=line.truth,
+    )

@@ -12,8 +12,10 @@ from amber_eval.io import iter_jsonl, load_json, read_text
 
 
 class Scorable(Protocol):
-    """What the scorer reads of a response: its AMBER id and its text (a :class:`Response`,
-    or a run's :class:`~amber_eval.answer_line.AnswerLine`)."""
+    """What the scorer reads of an outside response: its AMBER id and its text (a
+    :class:`Response`). A run's answer lines carry their own facts and are scored through
+    :func:`~amber_eval.scoring.records.question_record` and
+    :func:`~amber_eval.scoring.scorer.score_questions`."""
 
     @property
     def id(self) -> int: ...

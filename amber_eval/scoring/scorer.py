@@ -51,30 +51,71 @@ def score_responses(
     ``allow_partial`` (then :attr:`ScoreResult.coverage` says how much was scored). Unknown ids
     are an error in both modes. ``progress`` is called with the number of descriptions done.
     """
+    _check_arguments(rules, eval_type)
+    if benchmark is None:
+        from amber_eval.data import load_benchmark
+
+        benchmark = load_benchmark()
+    warnings, coverage = _check_ids(
+        [r.id for r in responses], eval_type, rules, benchmark, allow_partial
+    )
+    items = _records(
+        responses,
+        benchmark=benchmark,
+        rules=rules,
+        similarity=similarity,
+        spacy_model=spacy_model,
+        noun_cache=noun_cache,
+        progress=progress,
+    )
+    return _result(items, eval_type=eval_type, rules=rules, warnings=warnings, coverage=coverage)
+
+
+def score_questions(
+    records: Sequence[QuestionRecord],
+    *,
+    eval_type: str = "d",
+    rules: str = "strict",
+    benchmark: Benchmark,
+    allow_partial: bool = False,
+) -> ScoreResult:
+    """Score Yes/No question records that carry their own facts (a run's answer lines, read by
+    :func:`~amber_eval.scoring.records.question_record`): the ids are checked against AMBER
+    as :func:`score_responses` checks them, and nothing is read again from the benchmark."""
+    _check_arguments(rules, eval_type)
+    warnings, coverage = _check_ids(
+        [r.id for r in records], eval_type, rules, benchmark, allow_partial
+    )
+    return _result(records, eval_type=eval_type, rules=rules, warnings=warnings, coverage=coverage)
+
+
+def _check_arguments(rules: str, eval_type: str) -> None:
     if rules not in RULES:
         raise InputError(f"unknown scoring rules {rules!r}: use 'strict' or 'official'")
     if eval_type not in EVAL_TYPES:
         raise InputError(
             f"unknown evaluation type {eval_type!r}: use one of {', '.join(EVAL_TYPES)}"
         )
-    if benchmark is None:
-        from amber_eval.data import load_benchmark
 
-        benchmark = load_benchmark()
+
+def _check_ids(
+    ids: Sequence[int],
+    eval_type: str,
+    rules: str,
+    benchmark: Benchmark,
+    allow_partial: bool,
+) -> tuple[list[str], Coverage | None]:
+    """The warnings of ``ids`` under ``rules`` (errors raised) and, strict, the coverage."""
     strict = rules == "strict"
     warnings: list[str] = []
 
-    unknown = [
-        r.id
-        for r in responses
-        if r.id not in benchmark.generative and r.id not in benchmark.questions
-    ]
+    unknown = [i for i in ids if i not in benchmark.generative and i not in benchmark.questions]
     if unknown:
         raise InputError(
             f"unknown ids (AMBER has ids 1..{len(benchmark.generative) + len(benchmark.questions)}): "
             f"{_ids_text(unknown)}"
         )
-    counts = Counter(r.id for r in responses)
+    counts = Counter(ids)
     duplicates = sorted(i for i, c in counts.items() if c > 1)
     if duplicates:
         if strict:
@@ -85,7 +126,7 @@ def score_responses(
             f"duplicate ids counted twice, as the upstream scorer does: {_ids_text(duplicates)}"
         )
     expected = set(benchmark.expected_ids(eval_type))
-    outside = sorted({r.id for r in responses} - expected)
+    outside = sorted(set(ids) - expected)
     if outside:
         if strict:
             raise InputError(
@@ -97,7 +138,6 @@ def score_responses(
             f"(they count in no printed block, or in the overall counters): {_ids_text(outside)}"
         )
     missing = sorted(expected - set(counts))
-    coverage: Coverage | None = None
     if missing:
         if strict and not allow_partial:
             raise InputError(
@@ -108,20 +148,21 @@ def score_responses(
             f"{len(missing)} of the {len(expected)} ids of evaluation type {eval_type!r} have no "
             f"response: {_ids_text(missing)}"
         )
-    if strict:
-        coverage = Coverage(
-            expected=len(expected), scored=len(expected & set(counts)), missing=len(missing)
-        )
+    if not strict:
+        return warnings, None
+    scored = len(expected & set(counts))
+    return warnings, Coverage(expected=len(expected), scored=scored, missing=len(missing))
 
-    items = _records(
-        responses,
-        benchmark=benchmark,
-        rules=rules,
-        similarity=similarity,
-        spacy_model=spacy_model,
-        noun_cache=noun_cache,
-        progress=progress,
-    )
+
+def _result(
+    items: Sequence[ItemRecord],
+    *,
+    eval_type: str,
+    rules: str,
+    warnings: Sequence[str],
+    coverage: Coverage | None,
+) -> ScoreResult:
+    strict = rules == "strict"
     descriptions = [r for r in items if isinstance(r, DescriptionRecord)]
     questions = [r for r in items if isinstance(r, QuestionRecord)]
     blocks: dict[str, dict[str, float | None]] = {}
@@ -143,7 +184,7 @@ def score_responses(
         items=tuple(items),
         warnings=tuple(warnings),
         always_no=always_no,
-        coverage=coverage if strict else None,
+        coverage=coverage,
         unknown_excluded=unknown_excluded,
     )
 

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from amber_eval.cache import cache_root
 from amber_eval.errors import ResourceError
 from amber_eval.io import atomic_open, atomic_write_json
-from amber_eval.scoring.cache import cache_root
 
 THRESHOLD = 0.8
 DEFAULT_SPACY_MODEL = "en_core_web_lg"

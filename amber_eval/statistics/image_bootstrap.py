@@ -1,7 +1,8 @@
 """Bootstrap intervals over images for any statistic computed from per-image count sums.
 
-The same scheme as the report's intervals (:mod:`amber_eval.reporting.bootstrap`): a resample
-of images is a weight row ``W[r, i]`` (how often image ``i`` was drawn), the resampled sums are
+The one bootstrap of the package: the report's intervals (:mod:`amber_eval.reporting.bootstrap`),
+the judge checks and the useless-judge alarm all resample with :func:`resample_weights` and
+give an :class:`Interval`. A resample of images is a weight row ``W[r, i]`` (how often image ``i`` was drawn), the resampled sums are
 ``W @ counts``, and the statistic is evaluated on all resamples at once. Resamples on which the
 statistic is undefined (NaN) are left out of the percentiles; when all are, the interval is
 undefined too.
@@ -10,15 +11,39 @@ undefined too.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from amber_eval.reporting.bootstrap import DEFAULT_RESAMPLES, Interval, resample_weights
-
 Statistic = Callable[[np.ndarray], np.ndarray]
+DEFAULT_RESAMPLES = 1000
 
 
-def _finite(value: float) -> float | None:
+def resample_weights(n_images: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """``W[r, i]``: how often resample ``r`` draws image ``i`` (each resample draws n_images)."""
+    draws = rng.integers(0, n_images, size=(resamples, n_images))
+    offsets = (np.arange(resamples) * n_images)[:, None]
+    flat = np.bincount((draws + offsets).ravel(), minlength=resamples * n_images)
+    return flat.reshape(resamples, n_images).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Interval:
+    estimate: float | None
+    """The metric on the full set of images (from the same counts)."""
+    low: float | None
+    high: float | None
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
+
+    def to_json(self) -> dict[str, float | None]:
+        return {"estimate": self.estimate, "low": self.low, "high": self.high}
+
+
+def finite_or_none(value: float) -> float | None:
+    """``value``, or None where it is NaN or infinite (an undefined figure)."""
     return float(value) if np.isfinite(value) else None
 
 
@@ -39,10 +64,10 @@ def percentile_interval(estimate: float, samples: np.ndarray, level: float = 95.
         raise ValueError(f"level must lie between 0 and 100, not {level}")
     finite = samples[np.isfinite(samples)]
     if finite.size == 0:
-        return Interval(_finite(estimate), None, None)
+        return Interval(finite_or_none(estimate), None, None)
     tail = (100.0 - level) / 2.0
     low, high = np.percentile(finite, [tail, 100.0 - tail])
-    return Interval(_finite(estimate), float(low), float(high))
+    return Interval(finite_or_none(estimate), float(low), float(high))
 
 
 def interval_over_images(

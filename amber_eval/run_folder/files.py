@@ -1,10 +1,10 @@
 """The files of one judge run: ``results/<model>/<llm>-<config hash>/``.
 
-- ``run.json``: the run's configuration and provenance (:class:`~amber_eval.runs.record.RunRecord`),
+- ``run.json``: the run's configuration and provenance (:class:`~amber_eval.run_folder.record.RunRecord`),
   rewritten atomically at start (``status: started``) and at the end (``success`` or ``error``).
 - ``selected-captions.json``: ``{image: [caption, ...]}``, the captions each image's prompts
   list (after selection), so the folder alone renders its report.
-- ``answers.jsonl``: append-only, one :class:`~amber_eval.answer_line.AnswerLine` per question
+- ``answers.jsonl``: append-only, one :class:`~amber_eval.run_folder.answer_line.AnswerLine` per question
   as it is answered; a torn last line (a process killed mid-write) is dropped when the run
   resumes.
 - ``responses.json``: the upstream ``[{"id", "response"}]`` format.
@@ -32,9 +32,9 @@ from amber_eval.io import atomic_write_json, atomic_write_text, read_jsonl
 from amber_eval.terms import Rules
 
 if TYPE_CHECKING:
-    from amber_eval.answer_line import AnswerLine
-    from amber_eval.coverage_line import CoverageLine
-    from amber_eval.runs.record import RunRecord
+    from amber_eval.run_folder.answer_line import AnswerLine
+    from amber_eval.run_folder.coverage_line import CoverageLine
+    from amber_eval.run_folder.record import RunRecord
 
 RUN_FILE = "run.json"
 ANSWERS_FILE = "answers.jsonl"
@@ -216,7 +216,7 @@ def read_coverage_lines(folder: Path, rules: Rules = "strict") -> list[CoverageL
     A folder whose file holds only strict lines (written before the run recorded the official
     ones) has no official lines: asking for them is an :class:`InputError` saying to run again.
     """
-    from amber_eval.coverage_line import CoverageLine
+    from amber_eval.run_folder.coverage_line import CoverageLine
 
     path = folder / COVERAGE_FILE
     lines = [CoverageLine.from_json(row, where=str(path)) for row in read_jsonl(path)]

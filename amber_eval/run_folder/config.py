@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from amber_eval.captions.records import ORACLE
 from amber_eval.captions.selection import SELECTION_OPTIONS, SelectionSettings
 from amber_eval.errors import InputError
 from amber_eval.io import canonical_json
-from amber_eval.judge.options import JudgeOptions
+from amber_eval.judge_options import JudgeOptions
 from amber_eval.terms import ANSWER_MODES, AnswerMode
 
 _PATH_FIELDS = ("out", "store", "data_dir")
@@ -210,28 +209,3 @@ class Fingerprint:
         if missing:
             raise InputError(f"{where}: field 'fingerprint.{missing[0]}' is missing")
         return cls(**{name: data[name] for name in names})
-
-
-def data_sha256() -> str:
-    """One sha256 over AMBER's pinned files (upstream commit, each path and its sha256)."""
-    from amber_eval.data.manifest import FILES, UPSTREAM_COMMIT
-
-    manifest = {"commit": UPSTREAM_COMMIT, "files": {f.path: f.sha256 for f in FILES}}
-    return hashlib.sha256(canonical_json(manifest).encode("utf-8")).hexdigest()
-
-
-def git_revision() -> str | None:
-    """The git commit of the source tree this package runs from, or None outside a checkout."""
-    source = Path(__file__).resolve().parent
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(source), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    revision = result.stdout.strip()
-    return revision if result.returncode == 0 and len(revision) == 40 else None

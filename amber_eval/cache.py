@@ -1,4 +1,4 @@
-"""Where scoring keeps its on-disk caches (similarity tables, extracted nouns)."""
+"""Where amber-eval keeps its on-disk caches (similarity tables, extracted nouns, file digests)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``run.json``: the typed record of one judge run, written by the run and read by every report.
 
-The record says what ran (the :class:`~amber_eval.runs.config.RunConfig`), what decided its
-results (the :class:`~amber_eval.runs.config.Fingerprint`, whose digest names the folder), with
+The record says what ran (the :class:`~amber_eval.run_folder.config.RunConfig`), what decided its
+results (the :class:`~amber_eval.run_folder.config.Fingerprint`, whose digest names the folder), with
 which code and data, and how it went (status, times, counts). It starts with
 ``"format": "amber-eval/run"`` and ``"format_version"``. The record can grow: a new field comes
 with a default, readers ignore fields they do not know, and the version only changes when a
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from amber_eval.errors import InputError
-from amber_eval.runs.config import Fingerprint, RunConfig
+from amber_eval.run_folder.config import Fingerprint, RunConfig
 
 RUN_FORMAT = "amber-eval/run"
 RUN_FORMAT_VERSION = 1

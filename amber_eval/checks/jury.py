@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from amber_eval.answer_line import AnswerLine
 from amber_eval.errors import InputError
+from amber_eval.run_folder.answer_line import AnswerLine
 from amber_eval.terms import AnswerLabel
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def verdict_line(members: Sequence[AnswerLine], tie: TieRule = "unknown") -> Ans
         answer = "No"
     else:
         answer = f"jury without majority: {votes['yes']} yes, {votes['no']} no, {unparsed} unparsed"
-    p_yes = [line.p_yes for line in members]
+    p_yes = [line.p_yes for line in members if line.p_yes is not None]
     return AnswerLine(
         id=first.id,
         image=first.image,
@@ -78,7 +78,7 @@ def verdict_line(members: Sequence[AnswerLine], tie: TieRule = "unknown") -> Ans
         prompt=first.prompt,
         answer=answer,
         parsed=parsed,
-        p_yes=None if any(p is None for p in p_yes) else statistics.fmean(p_yes),  # type: ignore[arg-type]
+        p_yes=statistics.fmean(p_yes) if len(p_yes) == len(members) else None,
         flagged=any(line.flagged for line in members),
     )
 
@@ -135,7 +135,7 @@ def _model(runs: Sequence[RunData], model: str | None) -> str:
 
 def _carried_coverage(runs: Sequence[RunData]) -> tuple[dict[str, Any], Path | None]:
     """The members' coverage block and the file to copy, when all selected the same captions."""
-    from amber_eval.runs.run_folder import COVERAGE_FILE
+    from amber_eval.run_folder.files import COVERAGE_FILE
 
     first = runs[0]
     captions = first.captions()
@@ -144,7 +144,7 @@ def _carried_coverage(runs: Sequence[RunData]) -> tuple[dict[str, Any], Path | N
             "available": False,
             "reason": "the jury's members judged different captions",
         }, None
-    coverage = first.metrics.get("coverage")
+    coverage = first.metrics.coverage
     if not isinstance(coverage, Mapping):
         return {"available": False, "reason": "the members have no coverage block"}, None
     source = first.path / COVERAGE_FILE
@@ -164,9 +164,7 @@ def make_jury(
     """Write ``<out>/<model>/jury-<hash>/`` from two or more runs over the same questions."""
     from amber_eval.checks.agreement_report import _answer_sets
     from amber_eval.io import atomic_write_text, read_text
-    from amber_eval.runs.judge_alarm import judge_warnings
-    from amber_eval.runs.record import RunRecord
-    from amber_eval.runs.run_folder import (
+    from amber_eval.run_folder.files import (
         RunFiles,
         check_writable,
         run_dir,
@@ -177,6 +175,8 @@ def make_jury(
         write_run_record,
         write_selected_captions,
     )
+    from amber_eval.run_folder.record import RunRecord
+    from amber_eval.runs.judge_alarm import judge_warnings
     from amber_eval.runs.scores import score_answers
 
     if len(runs) < 2:

@@ -2,7 +2,7 @@
 
 The run writes each image's caption description twice, scored under the strict rules and under
 the official ones, and every reader (the bootstrap, compare, the HTML report) reads the file
-through :func:`amber_eval.runs.run_folder.read_coverage_lines`. A line keeps all of scoring's
+through :func:`amber_eval.run_folder.files.read_coverage_lines`. A line keeps all of scoring's
 :class:`~amber_eval.scoring.records.DescriptionRecord` (nouns, covered objects ...) plus
 ``description`` and ``rules``; readers take the counts behind CHAIR, Cover, Hal and Cog and
 ignore the fields they do not use. A line without ``rules`` was written before the rules were
