@@ -33,8 +33,16 @@ DEVICE ?=
 BENCH_ARGS ?=
 BACKEND ?=
 JUDGE_ARGS ?=
+# GPU check (docs/gpu.md): the folder that travels, where the figures go, the image's python
+GPU_DIR ?= .gpu
+GPU_OUT ?= $(or $(OUT),results/gpu-check)
+GPU_SITE ?= /tmp/amber-eval-gpu-site
+GPU_PARTS ?=
+GPU_STEPS ?=
+GPU_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+DRY_RUN ?=
 
-.PHONY: help setup vllm-env quickstart test test-fast mutants check lint format types eval bench bench-score bench-segment bench-report bench-pairs clean
+.PHONY: help setup vllm-env quickstart test test-fast mutants check lint format types eval bench bench-score bench-segment bench-report bench-pairs gpu-wheels gpu-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -94,6 +102,17 @@ bench-pairs: ## parse-and-filter: peak memory from 1k to 100k pairs, text-side p
 
 bench-report: ## bootstrap time (14,216 questions x 1,000 resamples) and HTML report size/open time
 	$(AMBER) bench-report
+
+gpu-wheels: ## fill .gpu/ with what a bare GPU image lacks: wheels, AMBER data, Llama-2-7B config (GPU_PARTS=)
+	$(GPU_PYTHON) -m amber_eval bench-gpu bundle --out $(GPU_DIR) $(if $(GPU_PARTS),--parts $(GPU_PARTS))
+
+gpu-check: ## on a GPU machine: install .gpu/wheels, run every GPU step, write the figures to $OUT (DRY_RUN=1: CPU)
+ifeq ($(DRY_RUN),1)
+	$(GPU_PYTHON) -m amber_eval bench-gpu check --dry-run --out $(GPU_OUT) $(if $(GPU_STEPS),--steps $(GPU_STEPS))
+else
+	$(GPU_PYTHON) -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $(GPU_SITE) $(GPU_DIR)/wheels/*.whl
+	PYTHONPATH=$(GPU_SITE)$(if $(PYTHONPATH),:$(PYTHONPATH)) $(GPU_PYTHON) -m amber_eval bench-gpu check --bundle $(GPU_DIR) --out $(GPU_OUT) $(if $(GPU_STEPS),--steps $(GPU_STEPS))
+endif
 
 lint: ## ruff lint and format check
 	$(BIN)/ruff check .

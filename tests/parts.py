@@ -30,6 +30,7 @@ PARTS = {
     "browser": "Chromium at /usr/bin/chromium and playwright",
     "latex": "pdflatex and pdftotext (texlive, poppler-utils)",
     "make": "GNU make",
+    "package-index": "the Python package index, for pip download (the GPU folder's wheels)",
     "gpu": "a CUDA GPU",
     "no-gpu": "a machine without a CUDA GPU",
     "unwritable-folder": "a folder the test user cannot write to",

@@ -8,6 +8,7 @@ r"""Every benchmark in one place; each is an ``amber-eval bench*`` command (``am
 | ``bench-segment`` | :mod:`~amber_eval.benchmarks.segmenter` | a mask source + captioner on generated images |
 | ``bench-report`` | :mod:`~amber_eval.benchmarks.reporting` | the bootstrap and the HTML report of a full-size run |
 | ``bench-pairs`` | :mod:`~amber_eval.benchmarks.pairs` | parse-and-filter memory and text-side throughput |
+| ``bench-gpu`` | :mod:`~amber_eval.benchmarks.gpu_check` (:mod:`~amber_eval.benchmarks.gpu_bundle`, :mod:`~amber_eval.benchmarks.gpu_figures`) | every GPU step in one command, without network |
 
 What they run on ships here too, because users run the benchmarks without downloads:
 :mod:`~amber_eval.benchmarks.random_models` (random open_clip, BLIP, SAM),

@@ -62,6 +62,26 @@ class BenchResult:
     def regions_per_second(self) -> float:
         return self.regions / self.seconds if self.seconds else 0.0
 
+    def to_json(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "masks": c.masks,
+            "captioner": c.captioner,
+            "random_weights": c.size if c.random_weights else None,
+            "device": self.device,
+            "images": self.images,
+            "width": c.width,
+            "height": c.height,
+            "regions": self.regions,
+            "seconds": round(self.seconds, 3),
+            "load_seconds": round(self.load_seconds, 2),
+            "images_per_second": round(self.images_per_second, 3),
+            "regions_per_second": round(self.regions_per_second, 2),
+            "unbatched_seconds": None
+            if self.unbatched_seconds is None
+            else round(self.unbatched_seconds, 3),
+        }
+
     def lines(self) -> list[str]:
         c = self.config
         weights = f"random {c.size} weights" if c.random_weights else "given weights"

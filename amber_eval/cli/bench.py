@@ -304,6 +304,9 @@ def bench_score(
     is_flag=True,
     help="Also time the captioner one region per forward pass (batch_size=1) and print the ratio.",
 )
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures."
+)
 def bench_segment(
     mask_name: str,
     captioner_name: str,
@@ -317,6 +320,7 @@ def bench_segment(
     captioner_pairs: tuple[str, ...],
     warmup: int,
     compare_unbatched: bool,
+    json_out: Path | None,
 ) -> None:
     """Time a mask source + captioner on generated images: images/s and regions/s."""
     from amber_eval.benchmarks.segmenter import BenchConfig, run_bench
@@ -336,6 +340,10 @@ def bench_segment(
         compare_unbatched=compare_unbatched,
     )
     result = run_bench(config, notice=lambda text: click.echo(text, err=True))
+    if json_out is not None:
+        from amber_eval.io import atomic_write_json
+
+        atomic_write_json(json_out, result.to_json())
     for line in result.lines():
         click.echo(line)
 
@@ -427,3 +435,82 @@ def bench_pairs_text(pairs: int, model: str, batch_size: int, repeated: bool) ->
     from amber_eval.benchmarks.pairs import text_side
 
     click.echo(json.dumps(text_side(pairs, model, batch_size, not repeated)))
+
+
+@click.group("bench-gpu")
+def bench_gpu() -> None:
+    """Every GPU figure in one command on a machine without network (docs/gpu.md)."""
+
+
+def _gpu_folder(name: str, help_text: str) -> Any:
+    """The folder of ``bench-gpu bundle`` (default ``.gpu``, git-ignored)."""
+    return click.option(
+        name,
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(".gpu"),
+        show_default=True,
+        help=help_text,
+    )
+
+
+@bench_gpu.command("bundle")
+@_gpu_folder("--out", "The folder to fill (emptied first); it travels with the working tree.")
+@click.option(
+    "--parts",
+    default="judge,segmenter,nf4",
+    show_default=True,
+    help="Parts of the check to carry wheels for (nf4 only if it fits).",
+)
+@data_dir_option
+def bench_gpu_bundle(out: Path, parts: str, data_dir: Path | None) -> None:
+    """Fill a folder with what a bare GPU image lacks: wheels, AMBER data, Llama-2-7B's config."""
+    from amber_eval.benchmarks.gpu_bundle import build_bundle
+
+    build_bundle(out, data_dir=data_dir, parts=_names(parts), echo=click.echo)
+
+
+@bench_gpu.command("check")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where gpu-figures.json, gpu-figures.md and gpu-check.log go.",
+)
+@_gpu_folder("--bundle", "The folder `bench-gpu bundle` filled.")
+@click.option(
+    "--dry-run", is_flag=True, help="On the CPU with a tiny random model and a few questions."
+)
+@click.option(
+    "--steps", help="Only these steps, comma-separated (versions,judge,naive,segmenter,nf4)."
+)
+def bench_gpu_check(out: Path, bundle: Path, dry_run: bool, steps: str | None) -> None:
+    """Run every step in its own process with its own time limit; write the figures.
+
+    Exits 1 when a step failed or ran over its limit (the figures of the others are written).
+    """
+    from amber_eval.benchmarks.gpu_check import run_check
+
+    summary = run_check(
+        out, bundle=bundle, dry_run=dry_run, only=_names(steps) if steps else None, echo=click.echo
+    )
+    bad = [s["name"] for s in summary["steps"] if s["status"] in ("failed", "timeout")]
+    if bad:
+        raise click.ClickException(f"step(s) {', '.join(bad)} did not finish: see gpu-check.log")
+
+
+@bench_gpu.command("versions", hidden=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--require-cuda", is_flag=True)
+def bench_gpu_versions(json_out: Path, require_cuda: bool) -> None:
+    """The check's first step: versions, device, driver, bf16 peak (as JSON)."""
+    from amber_eval.benchmarks.gpu_check import environment
+    from amber_eval.io import atomic_write_json
+
+    found = environment(require_cuda=require_cuda)
+    atomic_write_json(json_out, found)
+    for name, value in found.items():
+        click.echo(f"{name}: {value}")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]

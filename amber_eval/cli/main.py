@@ -61,6 +61,11 @@ for _name, _target, _help in (
     ),
     ("bench-pairs", "amber_eval.cli.bench:bench_pairs", "Parse-and-filter memory and throughput."),
     (
+        "bench-gpu",
+        "amber_eval.cli.bench:bench_gpu",
+        "Every GPU figure in one command (no network).",
+    ),
+    (
         "filter-pairs",
         "amber_eval.cli.filter_pairs:filter_pairs",
         "Parse-and-filter image-text pairs.",

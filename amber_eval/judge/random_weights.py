@@ -9,6 +9,7 @@ with the package because GPU speed runs use it, not only the tests.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from amber_eval.errors import ResourceError
@@ -104,9 +105,7 @@ def random_weights_model(
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, **common)
     except (OSError, ValueError):
-        tokenizer = _stand_in_tokenizer()
-        if preset is not None and preset.name.startswith("llama2"):
-            tokenizer.chat_template = LLAMA2_CHAT_TEMPLATE
+        tokenizer = stand_in_tokenizer(preset)
         identity["tokenizer"] = "stand-in:smollm2-135m"
         config.vocab_size = max(int(config.vocab_size), len(tokenizer))
     config._attn_implementation = attention
@@ -132,7 +131,38 @@ def random_weights_model(
     return tokenizer, model
 
 
-def _stand_in_tokenizer() -> Any:
+def write_config_folder(folder: Path, preset_name: str, **overrides: Any) -> Path:
+    """A folder that ``--random-weights`` loads with no network: the shipped configuration of
+    ``preset_name`` (``overrides`` replace its values) and the stand-in tokenizer, the
+    vocabulary widened to fit it as :func:`random_weights_model` does. No weights: timing only.
+    """
+    from transformers import AutoConfig
+
+    shipped = SHIPPED_CONFIGS.get(preset_name)
+    if shipped is None:
+        raise ResourceError(
+            f"no shipped configuration for {preset_name!r} (shipped: "
+            f"{', '.join(sorted(SHIPPED_CONFIGS))})"
+        )
+    tokenizer = stand_in_tokenizer(PRESETS[preset_name])
+    values = {**shipped, **overrides}
+    config = AutoConfig.for_model(values.pop("model_type"), **values)
+    config.vocab_size = max(int(config.vocab_size), len(tokenizer))
+    folder.mkdir(parents=True, exist_ok=True)
+    config.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def stand_in_tokenizer(preset: Preset | None) -> Any:
+    """SmolLM2's tokenizer, with Llama-2's chat template for the ``llama2*`` presets."""
+    tokenizer = _smollm2_tokenizer()
+    if preset is not None and preset.name.startswith("llama2"):
+        tokenizer.chat_template = LLAMA2_CHAT_TEMPLATE
+    return tokenizer
+
+
+def _smollm2_tokenizer() -> Any:
     from transformers import AutoTokenizer
 
     from amber_eval.judge.gguf_cache import ensure_converted
