@@ -34,6 +34,10 @@ ANSWER_MODES: tuple[AnswerMode, ...] = get_args(AnswerMode)
 Rules = Literal["strict", "official"]
 """Scoring's rules: ``strict`` (fixed rules) or ``official`` (the upstream scorer's)."""
 RULES: tuple[Rules, ...] = get_args(Rules)
+UnknownPolicy = Literal["wrong", "exclude"]
+"""The parse policy of strict Yes/No metrics: an unparsed answer counts as wrong (``wrong``, the
+default and the rule of ``metrics.json``'s blocks) or is left out (``exclude``)."""
+UNKNOWN_POLICIES: tuple[UnknownPolicy, ...] = get_args(UnknownPolicy)
 
 # Strict grammar: the first word decides, case-insensitively, after any non-word characters.
 STRICT_ANSWER = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)

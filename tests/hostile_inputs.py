@@ -291,6 +291,48 @@ def _report_args(hostile: Path, work: Path) -> list[str]:
     return ["report", str(folder), "--out", str(work / "table.md")]
 
 
+def _jury_args(hostile: Path, work: Path) -> list[str]:
+    """``jury`` of two finished runs, the second with the hostile input's file replaced."""
+    from amber_eval.judge.mock import MockJudge
+    from amber_eval.run_folder.config import RunConfig
+    from amber_eval.runs.pipeline import run_evaluation
+
+    config = RunConfig(captions="oracle", llm="mock", limit_images=1, out=work / "results",
+                       show_progress=False)  # fmt: skip
+    first = run_evaluation(config, judge=MockJudge("Yes", name="yes")).folder
+    second = _report_args(hostile, work)[1]
+    return ["jury", str(first), second, "--out", str(work / "jury")]
+
+
+def _gap_args(descriptions: Path, answers: Path, work: Path) -> list[str]:
+    return [
+        "protocol-gap",
+        "--descriptions",
+        str(descriptions),
+        "--answers",
+        str(answers),
+        "--model",
+        "m",
+        "--out",
+        str(work / "results"),
+        "--resamples",
+        "10",
+        *MOCK_RUN,
+    ]
+
+
+def _valid_descriptions(work: Path) -> Path:
+    path = work / "valid-descriptions.json"
+    path.write_text('[{"id": 1, "response": "A dog on the grass."}]')
+    return path
+
+
+def _valid_answers(work: Path) -> Path:
+    path = work / "valid-answers.json"
+    path.write_text('[{"id": 1005, "response": "No"}]')
+    return path
+
+
 READERS = [
     Reader("score", "responses", lambda f, w: ["score", str(f), "--allow-partial", "--type", "d"]),
     Reader(
@@ -392,6 +434,18 @@ READERS = [
     Reader("filter-pairs-jsonl", "pairs-jsonl", _pairs_args, needs=("clip",)),
     Reader("filter-pairs-csv", "pairs-csv", _pairs_args, needs=("clip",)),
     Reader("filter-pairs-features", "features", _features_args, needs=("clip",)),
+    Reader(
+        "protocol-gap-descriptions",
+        "responses",
+        lambda f, w: _gap_args(f, _valid_answers(w), w),
+    ),
+    Reader(
+        "protocol-gap-answers",
+        "responses",
+        lambda f, w: _gap_args(_valid_descriptions(w), f, w),
+    ),
+    Reader("jury-metrics", "metrics", _jury_args),
+    Reader("jury-run-record", "run-record", _jury_args),
     Reader("report-metrics", "metrics", _report_args),
     Reader("report-run-record", "run-record", _report_args),
     Reader(

@@ -201,6 +201,51 @@ def test_agree_and_compare_take_the_shared_questions_and_say_what_differs(
     assert r"\begin{tabular}{lrrrcc}" in latex and "left out: 2 only in A" in latex
 
 
+def test_agree_reports_krippendorff_alpha_with_unparsed_answers_missing(
+    tmp_path: Path, truth_of: dict[str, str]
+) -> None:
+    right = _mostly_right(truth_of)
+    unreadable = set(sorted(truth_of)[1::5])
+
+    def sometimes_unreadable(prompt: str) -> str:
+        return "I cannot tell." if prompt in unreadable else right(prompt)
+
+    a = run_evaluation(_config(tmp_path), judge=MockJudge(right, name="a"))
+    b = run_evaluation(_config(tmp_path), judge=MockJudge(sometimes_unreadable, name="b"))
+    c = run_evaluation(_config(tmp_path), judge=MockJudge("No", name="c"))
+    runs = [load_run(r.folder) for r in (a, b, c)]
+    report = agree_runs(runs, labels=["a", "b", "c"], resamples=200)
+    overall = report.blocks[0]
+    ab = overall.pairs[0]
+    # b answers as a wherever it can be read: no readable disagreement, so alpha is exactly 1,
+    # while kappa counts "unparsed" as a category of its own and falls below 1
+    assert ab.alpha.interval.estimate == pytest.approx(1.0) and ab.alpha.undefined is None
+    assert ab.kappa.interval.estimate is not None and ab.kappa.interval.estimate < 1.0
+    expected_raw = 1 - len(unreadable) / len(truth_of)
+    assert ab.raw.interval.estimate == pytest.approx(expected_raw)
+    # a against the constant "No" judge: hand-computed from the coincidences of its answers
+    answers_a = [line.parsed for line in runs[0].answers()]
+    yes = answers_a.count("yes")
+    total = 2 * len(answers_a)
+    # o_yn = o_ny = yes (each disagreeing question), n_yes = yes, n_no = total - yes
+    expected = 1 - (total - 1) * 2 * yes / (2 * yes * (total - yes))
+    assert overall.pairs[1].alpha.interval.estimate == pytest.approx(expected)
+    assert overall.alpha is not None and overall.alpha.undefined is None
+    low, high = overall.alpha.interval.low, overall.alpha.interval.high
+    assert low is not None and high is not None and low <= overall.alpha.interval.estimate <= high
+    markdown = render_agreement(report, "markdown")
+    assert "| Alpha |" in markdown and "Krippendorff" in markdown
+    data = json.loads(render_agreement(report, "json"))
+    first = data["blocks"]["overall"]["pairs"][0]["krippendorff_alpha"]
+    assert first["estimate"] == pytest.approx(1.0)
+    assert data["blocks"]["overall"]["krippendorff_alpha"]["undefined"] is None
+    assert r"$\alpha$" in render_agreement(report, "latex")
+    # two constant judges: alpha undefined, said as such
+    d = run_evaluation(_config(tmp_path), judge=MockJudge("No", name="d"))
+    same = agree_runs([runs[2], load_run(d.folder)], resamples=50).blocks[0].pairs[0].alpha
+    assert same.interval.estimate is None and same.undefined == UNDEFINED_SAME
+
+
 def test_sensitivity_variants_go_through_the_store(tmp_path: Path) -> None:
     config = _config(tmp_path, limit_images=3)
     names = [v.name for v in variants(config)]

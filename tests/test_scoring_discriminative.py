@@ -246,3 +246,29 @@ def test_always_no_baseline_on_the_real_data(benchmark) -> None:  # type: ignore
     assert (blocks["attribute"]["Accuracy"], blocks["attribute"]["F1"]) == (50.0, 66.7)
     assert blocks["relation"]["Accuracy"] == 41.4
     assert (blocks["overall"]["Accuracy"], blocks["overall"]["F1"]) == (66.3, 79.7)
+
+
+def test_strict_blocks_with_unparsed_answers_excluded() -> None:
+    bench = make_benchmark(questions={2: (E, False), 3: (S, True), 4: (S, False), 5: (S, False)})
+    result = score(bench, {2: "No", 3: "Maybe", 4: "Yes", 5: "I cannot say"}, "d", "strict")
+    data = result.to_json()
+    # counted wrong (the blocks): 1 of 4 correct; P 1/1; R 1 of the 3 "No" truths
+    assert data["overall"]["Accuracy"] == 25.0 and data["overall"]["n"] == 4
+    assert data["overall"]["Recall"] == pytest.approx(100 / 3)
+    excluded = data["unknown_excluded"]
+    assert list(excluded) == list(result.blocks)
+    # excluded: questions 2 and 4 remain; 1 of 2 correct; P 1/1 = 100; R 1 of 2 = 50;
+    # F1 = 2 * 100 * 50 / 150
+    overall = excluded["overall"]
+    assert (overall["n"], overall["Accuracy"], overall["Precision"], overall["Recall"]) == (
+        2,
+        50.0,
+        100.0,
+        50.0,
+    )
+    assert overall["F1"] == pytest.approx(200 / 3)
+    assert overall["parse_failure_rate"] == 0.0
+    # the state block keeps question 4 only (answered Yes, truth No): no "No" answer, P n/a
+    state = excluded["state"]
+    assert (state["n"], state["Accuracy"], state["Precision"], state["F1"]) == (1, 0.0, None, None)
+    assert "unknown_excluded" not in score(bench, {2: "No"}, "de", "official").to_json()

@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 
 from amber_eval.statistics.agreement import (
+    UNDEFINED_NO_PAIRS,
     UNDEFINED_SAME,
     cohen_kappa,
+    coincidence_counts,
     fleiss_all_agree,
     fleiss_counts,
     fleiss_from_counts,
     fleiss_kappa,
+    krippendorff_alpha,
+    krippendorff_from_counts,
     pair_counts,
     raw_agreement,
 )
@@ -129,3 +133,63 @@ def test_an_always_undefined_statistic_has_no_interval() -> None:
 
     interval = interval_over_images(counts, share, image_weights(4, 50))
     assert interval.estimate is None and interval.low is None and interval.high is None
+
+
+def test_krippendorff_alpha_of_the_textbook_example_with_missing_data() -> None:
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": 4 observers, 12 units,
+    # nominal values 1..5, missing values as None; the published nominal alpha is 0.743.
+    missing = None
+    a = [1, 2, 3, 3, 2, 1, 4, 1, 2, missing, missing, missing]
+    b = [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, missing, 3]
+    c = [missing, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, missing]
+    d = [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, missing]
+    alpha = krippendorff_alpha([a, b, c, d], categories=[1, 2, 3, 4, 5])
+    # by hand: n = 40 pairable values (unit 12 has one); coincidences off the diagonal: unit 2
+    # (2, 2, 3, 2) gives 2 * (3 * 1 / 3), unit 6 (1, 2, 3, 4) 12 * (1 / 3), unit 8 (1, 1, 2, 1)
+    # 2 * (3 * 1 / 3): 8 in all; sum_{c != k} n_c n_k = 40^2 - (9^2 + 13^2 + 10^2 + 5^2 + 3^2)
+    # = 1216; alpha = 1 - 39 * 8 / 1216 = 0.74342...
+    assert alpha.value == pytest.approx(1 - 39 * 8 / 1216)
+    assert round(alpha.value or 0.0, 3) == 0.743
+    counts = coincidence_counts([a, b, c, d], categories=[1, 2, 3, 4, 5]).reshape(5, 5)
+    assert counts.sum() == pytest.approx(40)
+    assert counts.sum(axis=1) == pytest.approx([9, 13, 10, 5, 3])
+
+
+def test_krippendorff_alpha_takes_unparsed_answers_as_missing() -> None:
+    # units: (yes, yes, -), (no, no, no), (yes, no, -), (-, -, yes): the last has one value
+    # and adds nothing. Coincidences: o_yy = 2 * 1 / 1 = 2, o_nn = 3 * 2 / 2 = 3,
+    # o_yn = o_ny = 1; n_yes = 3, n_no = 4, n = 7: alpha = 1 - 6 * 2 / (2 * 3 * 4) = 0.5.
+    raters = [
+        ["yes", "no", "yes", "unknown"],
+        ["yes", "no", "no", "maybe"],
+        ["unknown", "no", "unknown", "yes"],
+    ]
+    assert krippendorff_alpha(raters).value == pytest.approx(0.5)
+    # each question with one readable answer: nothing to pair
+    pairs = krippendorff_alpha([["yes", "unknown"], ["unknown", "no"]])
+    assert pairs.value is None and pairs.undefined == UNDEFINED_NO_PAIRS
+
+
+def test_krippendorff_alpha_undefined_when_every_answer_is_the_same() -> None:
+    same = krippendorff_alpha([["no", "no", "no"], ["no", "no", "unknown"]])
+    assert same.value is None and same.undefined == UNDEFINED_SAME
+    # perfect agreement on two categories is 1; systematic disagreement is below 0
+    assert krippendorff_alpha([["yes", "no"], ["yes", "no"]]).value == pytest.approx(1.0)
+    # units (yes, no), (no, yes): o_yn = o_ny = 2, n_yes = n_no = 2: 1 - 3 * 4 / 8 = -0.5
+    assert krippendorff_alpha([["yes", "no"], ["no", "yes"]]).value == pytest.approx(-0.5)
+
+
+def test_krippendorff_alpha_from_summed_counts_has_an_interval_over_images() -> None:
+    # 30 images of two questions each; rater b answers the second question unparsed on every
+    # third image. Alpha of the summed per-image coincidences equals alpha of all questions.
+    a = ["yes", "no"] * 30
+    b = [("unknown" if i % 6 == 3 else ("no" if i % 10 == 0 else x)) for i, x in enumerate(a)]
+    per_image = np.array(
+        [coincidence_counts([a[2 * i : 2 * i + 2], b[2 * i : 2 * i + 2]]) for i in range(30)]
+    )
+    whole = krippendorff_alpha([a, b]).value
+    assert float(krippendorff_from_counts(per_image.sum(axis=0))) == pytest.approx(whole)
+    interval = interval_over_images(per_image, krippendorff_from_counts, image_weights(30, 400))
+    assert interval.estimate == pytest.approx(whole)
+    assert interval.low is not None and interval.high is not None
+    assert interval.low <= interval.estimate <= interval.high  # type: ignore[operator]

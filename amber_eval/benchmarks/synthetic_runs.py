@@ -27,6 +27,7 @@ from amber_eval.run_folder.config import RunConfig
 from amber_eval.run_folder.coverage_line import CoverageLine
 from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, write_run_record
 from amber_eval.run_folder.record import RunRecord
+from amber_eval.scoring.result import UNKNOWN_EXCLUDED
 from amber_eval.terms import DIMENSION_NAMES as DIMENSIONS
 from amber_eval.terms import RULES, Rules
 
@@ -159,6 +160,15 @@ def synthetic_metrics(
         if coverage
         else {"available": False, "reason": "no coverage in this synthetic run"},
     }
+    readable = metrics_from_sums(image_counts(answers, unknown="exclude").counts.sum(axis=0))
+    metrics["strict"][UNKNOWN_EXCLUDED] = _blocks(
+        {
+            k: (float(v) if np.isfinite(v) else None)
+            for k, v in readable.items()
+            if not k.startswith(("generative.", "score."))
+        },
+        strict=True,
+    )
     metrics["warnings"] = [warning.to_json() for warning in judge_warnings(answers)]
     return metrics
 

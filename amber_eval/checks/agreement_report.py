@@ -4,10 +4,12 @@ Runs over different question sets are compared on the questions every run judged
 of what was left out (as ``compare`` takes the shared images).
 
 For every block (overall, existence, attribute, state, number, action, relation): raw
-agreement and Cohen's kappa of each pair of runs, and for three or more runs Fleiss' kappa and
-the share of questions on which all agree; each with a bootstrap interval over images (all
-statistics under the same image resamples). Then the questions with the most disagreement.
-A kappa that is undefined (every answer the same category) is reported as undefined.
+agreement, Cohen's kappa and Krippendorff's alpha of each pair of runs, and for three or more
+runs Fleiss' kappa, Krippendorff's alpha of all runs and the share of questions on which all
+agree; each with a bootstrap interval over images (all statistics under the same image
+resamples). Then the questions with the most disagreement. Kappa compares the answers as Yes,
+No and unparsed; alpha takes an unparsed answer as missing. A statistic that is undefined
+(every answer the same category) is reported as undefined.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from amber_eval.reporting.run_data import RunData
 from amber_eval.scoring.records import question_record
 from amber_eval.statistics.agreement import (
     UNDEFINED_SAME,
+    alpha_undefined,
     category_index,
     cohen_from_counts,
+    coincidence_counts,
     fleiss_counts,
     fleiss_from_counts,
+    krippendorff_from_counts,
     pair_counts,
     raw_agreement_from_counts,
 )
@@ -66,6 +71,8 @@ class PairAgreement:
     b: int
     raw: Statistic
     kappa: Statistic
+    alpha: Statistic
+    """Krippendorff's alpha (nominal; unparsed answers missing)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ class BlockAgreement:
     pairs: tuple[PairAgreement, ...]
     fleiss: Statistic | None
     all_agree: Statistic | None
+    alpha: Statistic | None = None
+    """Krippendorff's alpha of all runs (three or more)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,7 @@ def _statistic(interval: Interval) -> Statistic:
     return Statistic(interval)
 
 
-def _answer_sets(
+def shared_answer_sets(
     runs: Sequence[RunData], labels: Sequence[str]
 ) -> tuple[list[dict[int, AnswerLine]], list[int]]:
     """Each run's answers to the questions every run judged, by id, and how many questions of
@@ -141,14 +150,37 @@ def agree_runs(
     if len(runs) < 2:
         raise InputError("agreement needs at least two runs")
     names = list(labels) if labels is not None else [run.default_label for run in runs]
-    answers, left_out = _answer_sets(runs, names)
+    answers, left_out = shared_answer_sets(runs, names)
+    return agreement_of(
+        answers,
+        names,
+        level=level,
+        resamples=resamples,
+        seed=seed,
+        top=top,
+        notes=_notes(runs, names, left_out),
+    )
+
+
+def agreement_of(
+    answers: Sequence[Mapping[int, AnswerLine]],
+    names: Sequence[str],
+    *,
+    level: float = 95.0,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int | None = 0,
+    top: int = DEFAULT_TOP,
+    notes: Sequence[str] = (),
+) -> AgreementReport:
+    """Agreement of answer sets keyed by question id (each with the same ids), per block;
+    ``notes`` go with the report (what was left out, judges that differ)."""
     ids = sorted(answers[0])
     base = answers[0]
     images = sorted({base[i].image for i in ids}, key=image_sort_key)
     position = {image: k for k, image in enumerate(images)}
     weights = image_weights(len(images), resamples, seed)
     labels_by_run = [[question_record(run[i], "strict").parsed for i in ids] for run in answers]
-    raters = len(runs)
+    raters = len(answers)
     pairs = list(itertools.combinations(range(raters), 2))
     disagreements, disagreed = _most_disagreed(ids, answers, labels_by_run, top)
     blocks = []
@@ -180,9 +212,19 @@ def agree_runs(
                     _statistic(
                         interval_over_images(counts, cohen_from_counts, weights, level=level)
                     ),
+                    _alpha(
+                        per_image(
+                            [
+                                coincidence_counts([[labels_by_run[a][k]], [labels_by_run[b][k]]])
+                                for k in chosen
+                            ]
+                        ),
+                        weights,
+                        level,
+                    ),
                 )
             )
-        fleiss = all_agree = None
+        fleiss = all_agree = alpha = None
         if raters >= 3:
             counts = per_image(
                 [fleiss_counts([[labels_by_run[r][k]] for r in range(raters)]) for k in chosen]
@@ -199,7 +241,16 @@ def agree_runs(
                 ]
             )
             all_agree = _statistic(interval_over_images(same, _share, weights, level=level))
-        blocks.append(BlockAgreement(block, len(chosen), tuple(pair_results), fleiss, all_agree))
+            alpha = _alpha(
+                per_image(
+                    [coincidence_counts([[labels[k]] for labels in labels_by_run]) for k in chosen]
+                ),
+                weights,
+                level,
+            )
+        blocks.append(
+            BlockAgreement(block, len(chosen), tuple(pair_results), fleiss, all_agree, alpha)
+        )
     return AgreementReport(
         labels=tuple(names),
         images=len(images),
@@ -210,7 +261,7 @@ def agree_runs(
         blocks=tuple(blocks),
         disagreements=tuple(disagreements),
         disagreed=disagreed,
-        notes=tuple(_notes(runs, names, left_out)),
+        notes=tuple(notes),
     )
 
 
@@ -219,6 +270,14 @@ def _notes(runs: Sequence[RunData], labels: Sequence[str], left_out: Sequence[in
 
     left = left_out_note("questions", left_out, labels)
     return ([left] if left else []) + judge_notes(runs, labels)
+
+
+def _alpha(counts: np.ndarray, weights: np.ndarray, level: float) -> Statistic:
+    """Krippendorff's alpha of per-image coincidence sums, with its interval over images."""
+    interval = interval_over_images(counts, krippendorff_from_counts, weights, level=level)
+    if interval.estimate is None:
+        return Statistic(interval, alpha_undefined(counts.sum(axis=0)))
+    return Statistic(interval)
 
 
 def _share(sums: np.ndarray) -> np.ndarray:
@@ -278,8 +337,8 @@ def _figure(stat: Statistic | None, *, percent: bool = False) -> str:
     return text
 
 
-def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
-    """(block, statistic: Cohen or Fleiss, runs, agreement %, kappa) per table row."""
+def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str, str]]:
+    """(block, statistic: Cohen or Fleiss, runs, agreement %, kappa, alpha) per table row."""
     rows = []
     for block in report.blocks:
         for pair in block.pairs:
@@ -290,6 +349,7 @@ def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
                     f"{report.labels[pair.a]} / {report.labels[pair.b]}",
                     _figure(pair.raw, percent=True),
                     _figure(pair.kappa),
+                    _figure(pair.alpha),
                 )
             )
         if block.fleiss is not None:
@@ -300,6 +360,7 @@ def _rows(report: AgreementReport) -> list[tuple[str, str, str, str, str]]:
                     f"all {len(report.labels)}",
                     _figure(block.all_agree, percent=True),
                     _figure(block.fleiss),
+                    _figure(block.alpha),
                 )
             )
     return rows
@@ -310,8 +371,10 @@ def _note(report: AgreementReport) -> str:
         f"{report.questions} questions on {report.images} images; brackets: "
         f"{report.level:g}% bootstrap percentile intervals over images ({report.resamples} "
         f"resamples, seed {report.seed}). Agreement: the share of questions answered alike "
-        "(for Fleiss: by all runs). Kappa undefined: every answer was the same category, so "
-        "there is no chance agreement to correct for."
+        "(for Fleiss: by all runs). Kappa: Yes, No and unparsed answers as three categories; "
+        "alpha: Krippendorff's alpha (nominal), an unparsed answer counted as missing. "
+        "Undefined: every answer was the same category, so there is no chance agreement to "
+        "correct for (alpha: or no question has two readable answers)."
     ) + "".join(f" {note}" for note in report.notes)
 
 
@@ -319,8 +382,8 @@ def agreement_markdown(report: AgreementReport) -> str:
     from amber_eval.reporting.formats import markdown_escape
 
     lines = [
-        "| Block | Statistic | Runs | Agreement % | Kappa |",
-        "| :--- | :--- | :--- | ---: | ---: |",
+        "| Block | Statistic | Runs | Agreement % | Kappa | Alpha |",
+        "| :--- | :--- | :--- | ---: | ---: | ---: |",
     ]
     for row in _rows(report):
         lines.append("| " + " | ".join(markdown_escape(cell) for cell in row) + " |")
@@ -349,8 +412,8 @@ def agreement_latex(report: AgreementReport) -> str:
 
     return booktabs_table(
         "agree",
-        "lllrr",
-        r"Block & Statistic & Runs & Agreement (\%) & $\kappa$",
+        "lllrrr",
+        r"Block & Statistic & Runs & Agreement (\%) & $\kappa$ & $\alpha$",
         [" & ".join(tex_escape(cell) for cell in row) for row in _rows(report)],
         _note(report),
     )
@@ -374,11 +437,13 @@ def agreement_json(report: AgreementReport) -> str:
                         "b": report.labels[pair.b],
                         "agreement": stat(pair.raw),
                         "cohen_kappa": stat(pair.kappa),
+                        "krippendorff_alpha": stat(pair.alpha),
                     }
                     for pair in block.pairs
                 ],
                 "fleiss_kappa": stat(block.fleiss),
                 "all_agree": stat(block.all_agree),
+                "krippendorff_alpha": stat(block.alpha),
             }
             for block in report.blocks
         },

@@ -1,4 +1,5 @@
-"""``amber-eval judge-check``, ``agree`` and ``sensitivity``: checks of the judge itself."""
+"""``amber-eval judge-check``, ``agree``, ``sensitivity`` and ``protocol-gap``: checks of the
+judge and of the protocol itself."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
     from amber_eval.run_folder.config import RunConfig
 
 from amber_eval.checks.agreement_report import AGREEMENT_RENDERERS
+from amber_eval.checks.protocol_gap import GAP_RENDERERS
 from amber_eval.checks.sensitivity import SENSITIVITY_RENDERERS
 from amber_eval.cli.judge import judge_options, judge_settings
 from amber_eval.cli.options import (
@@ -102,9 +104,9 @@ def agree(
 ) -> None:
     """Agreement between runs that judged the same questions (other LLMs, templates or captions).
 
-    Per block: raw agreement and Cohen's kappa of each pair, Fleiss' kappa for three or more
-    runs, each with a bootstrap interval over images; then the questions with the most
-    disagreement. Each RUN is a run folder or a model folder (all its runs).
+    Per block: raw agreement, Cohen's kappa and Krippendorff's alpha (unparsed answers
+    missing) of each pair, Fleiss' kappa and alpha of all runs for three or more runs, each
+    with a bootstrap interval over images; then the questions with the most disagreement. Each RUN is a run folder or a model folder (all its runs).
     """
     from amber_eval.checks.agreement_report import agree_runs, render_agreement
     from amber_eval.reporting.run_data import apply_names, load_run, resolve_run_dirs
@@ -193,6 +195,111 @@ def sensitivity(
 
     runs = [load_run(folder) for folder in report.folders.values()]
     emit_text(render_sensitivity(report, fmt), table, runs, option="--table")
+
+
+@click.command("protocol-gap")
+@click.option(
+    "--descriptions",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The MLLM's generative responses (AMBER response file, ids 1..1004).",
+)
+@click.option(
+    "--answers",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The same MLLM's Yes/No responses (AMBER response file, ids from 1005).",
+)
+@click.option("--model", required=True, help="The MLLM's name: both runs go to <out>/<model>/.")
+@click.option(
+    "--split",
+    type=click.Choice(("sentence", "clause")),
+    default="sentence",
+    show_default=True,
+    help="One caption per sentence or per clause of each description.",
+)
+@judge_options(llm_required=True)
+@limit_images_option
+@run_output_options
+@click.option("--template", default="paper", show_default=True, help="Prompt template.")
+@caption_selection_options
+@data_dir_option
+@progress_option
+@click.option("--format", "fmt", type=click.Choice(GAP_RENDERERS.names()), default="markdown")
+@click.option(
+    "--table",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the table here (else stdout).",
+)
+@paired_interval_options
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many of the questions answered differently to list.",
+)
+def protocol_gap(
+    descriptions: Path,
+    answers: Path,
+    model: str,
+    split: str,
+    llm: str,
+    limit_images: int | None,
+    out: Path,
+    store: Path | None,
+    chunk_questions: int | None,
+    template: str,
+    data_dir: Path | None,
+    progress: bool,
+    fmt: str,
+    table: Path | None,
+    level: float,
+    seed: int,
+    resamples: int,
+    top: int,
+    **kwargs: Any,
+) -> None:
+    """The CRTNet protocol's own error on an MLLM: its descriptions judged as captions against
+    its direct Yes/No answers.
+
+    The descriptions become a caption dump (<out>/<model>/descriptions-<split>.jsonl), judged by
+    --llm through the normal run and answer store; the answers are scored into a run folder of
+    their own. Per block: both sides' Accuracy, Precision, Recall and F1 on the shared
+    questions, protocol - direct with a bootstrap interval over images, agreement, kappa and
+    alpha between them, and the questions they answer differently.
+    """
+    from amber_eval.checks.protocol_gap import protocol_gap as measure
+    from amber_eval.checks.protocol_gap import render_gap
+    from amber_eval.io import refuse_inputs_as_outputs
+
+    refuse_inputs_as_outputs(
+        {"--table": table}, {"--descriptions": descriptions, "--answers": answers}
+    )
+    config = _run_config(
+        kwargs,
+        captions=str(descriptions),
+        llm=llm,
+        limit_images=limit_images,
+        out=out,
+        store=store,
+        chunk_questions=chunk_questions,
+        model=model,
+        template=template,
+        data_dir=data_dir,
+        show_progress=progress,
+    )
+    gap = measure(
+        descriptions,
+        answers,
+        config,
+        split=split,
+        level=level,
+        resamples=resamples,
+        seed=seed,
+        top=top,
+    )
+    emit_text(render_gap(gap, fmt), table)
 
 
 def _run_config(values: dict[str, Any], **fields: Any) -> RunConfig:

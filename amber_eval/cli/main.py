@@ -37,6 +37,16 @@ for _name, _target, _help in (
         "Agreement (kappa) between runs on the same questions.",
     ),
     (
+        "protocol-gap",
+        "amber_eval.cli.checks:protocol_gap",
+        "The protocol on an MLLM's descriptions against its direct answers.",
+    ),
+    (
+        "jury",
+        "amber_eval.cli.jury:jury",
+        "A run folder of the majority answers of several runs.",
+    ),
+    (
         "sensitivity",
         "amber_eval.cli.checks:sensitivity",
         "F1 under protocol variants (template, caption order, system prompt).",

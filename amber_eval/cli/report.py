@@ -14,7 +14,7 @@ from amber_eval.reporting.compare import COMPARISON_RENDERERS
 from amber_eval.reporting.formats import RENDERERS
 from amber_eval.reporting.layouts import LAYOUT_NAMES
 from amber_eval.reporting.reference import REFERENCE_SETS
-from amber_eval.terms import RULES
+from amber_eval.terms import RULES, UNKNOWN_POLICIES
 
 if TYPE_CHECKING:
     from amber_eval.reporting.tables import CISettings
@@ -71,6 +71,14 @@ _rules_option = click.option(
     default="strict",
     show_default=True,
     help="The scoring rules: strict, or the upstream scorer's (official).",
+)
+unknown_option = click.option(
+    "--unknown",
+    type=click.Choice(UNKNOWN_POLICIES),
+    default="wrong",
+    show_default=True,
+    help="Strict Yes/No metrics: count an unparsed answer as wrong, or exclude it (n is what "
+    "remains). The official rules always count it as the upstream scorer does.",
 )
 _ci_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
@@ -143,6 +151,7 @@ def paired_interval_options(function: F) -> F:
     help="Add the judge's own row on the oracle captions under the model rows: a "
     "judge-card.json written by amber-eval judge-check, or its run folder.",
 )
+@unknown_option
 @_ci_options[0]
 @_ci_options[1]
 @keeps_inputs(inputs={"--with-ceiling": "ceilings"}, outputs={"--out": "out"})
@@ -156,6 +165,7 @@ def report(
     references: tuple[str, ...],
     level: float | None,
     ceilings: tuple[str, ...],
+    unknown: str,
     seed: int,
     resamples: int,
 ) -> None:
@@ -163,10 +173,16 @@ def report(
 
     Each RUN is a run folder (results/<model>/<llm>-<hash>), a model folder (all its finished
     runs) or a results folder (every finished run of every model). --mode names the scoring
-    rules.
+    rules; --unknown the parse policy of strict Yes/No metrics.
     """
     from amber_eval.checks.judge_card import ceiling_run
     from amber_eval.reporting.run_data import load_run, resolve_run_dirs
+
+    if unknown == "exclude" and rules != "strict":
+        raise click.UsageError(
+            "--unknown exclude applies to strict scores; the official rules count every answer "
+            "as the upstream scorer does"
+        )
 
     loaded = [load_run(folder) for folder in resolve_run_dirs(runs)]
     ceiling = [ceiling_run(path) for path in ceilings]
@@ -181,6 +197,7 @@ def report(
             references=references,
             ci=settings,
             ceiling=ceiling,
+            unknown=unknown,  # type: ignore[arg-type]
         )
     else:
         from amber_eval.reporting.formats import render_table
@@ -194,6 +211,7 @@ def report(
             references=references,
             ci=settings,
             ceiling=ceiling,
+            unknown=unknown,  # type: ignore[arg-type]
         )
         text = render_table(table, fmt)
     emit_text(text, out, [*loaded, *ceiling])

@@ -44,7 +44,7 @@ from amber_eval.statistics.image_bootstrap import (
     percentile_interval,
     resample_weights,
 )
-from amber_eval.terms import DIMENSION_NAMES, Rules
+from amber_eval.terms import DIMENSION_NAMES, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
     from amber_eval.run_folder.answer_line import AnswerLine
@@ -84,9 +84,11 @@ def image_counts(
     descriptions: Iterable[CoverageLine] = (),
     *,
     rules: Rules = "strict",
+    unknown: UnknownPolicy = "wrong",
 ) -> ImageCounts:
     """Count rows per image from answer lines and the description (coverage) lines scored
-    under ``rules``."""
+    under ``rules``; ``unknown="exclude"`` leaves out the answers that read as neither Yes nor
+    No (an image whose answers are all left out keeps its description counts)."""
     rows: dict[str, np.ndarray] = {}
 
     def row(image: str) -> np.ndarray:
@@ -97,6 +99,9 @@ def image_counts(
     tallies: dict[tuple[str, str], Tally] = {}
     for line in answers:  # counted by scoring's own Tally.add, per image and dimension
         record = question_record(line, rules)
+        if unknown == "exclude" and record.parsed == "unknown":
+            row(record.image)
+            continue
         key = (record.image, record.dimension)
         tallies.setdefault(key, Tally.empty(0)).add(record.parsed, record.truth)
     for (image, dimension), tally in tallies.items():

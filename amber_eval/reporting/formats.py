@@ -228,7 +228,7 @@ def to_latex(table: Table) -> str:
     return environment.from_string(template_text).render(
         version=_version(),
         layout=table.layout.name,
-        mode=table.rules,
+        mode=table.scores,
         ci_note=ci_note,
         direction_note=_direction_note(table),
         parts=parts,
@@ -338,7 +338,8 @@ def to_markdown(table: Table) -> str:
         lines.append("| " + " | ".join([label, *cells]) + " |")
     footer = [
         "",
-        f"Layout `{table.layout.name}`, {table.rules} scores. Bold: best value per column of the run rows "
+        f"Layout `{table.layout.name}`, {table.scores} scores. Bold: best value per column of the "
+        "run rows "
         f"({_direction_note(table)}); `--`: not available.",
     ]
     if table.ci is not None:
@@ -372,6 +373,7 @@ def table_json(table: Table) -> dict[str, Any]:
     return {
         "layout": table.layout.name,
         "mode": table.rules,
+        **({"unknown": table.unknown} if table.unknown != "wrong" else {}),
         "ci": None
         if table.ci is None
         else {"level": table.ci.level, "resamples": table.ci.resamples, "seed": table.ci.seed},

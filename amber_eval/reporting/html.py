@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from amber_eval.amber_images import image_sort_key
 from amber_eval.reporting.formats import PUBLISHED_MARK
 from amber_eval.reporting.run_data import RunData, apply_names
-from amber_eval.reporting.tables import CISettings, Table, build_table
+from amber_eval.reporting.tables import CISettings, Table, build_table, scores_name
 from amber_eval.run_folder.coverage_line import DESCRIPTION_COUNTS
 from amber_eval.scoring.records import question_record
-from amber_eval.terms import DIMENSION_NAMES, Rules
+from amber_eval.terms import DIMENSION_NAMES, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
     from amber_eval.run_folder.answer_line import AnswerLine
@@ -282,8 +282,10 @@ def render_html(
     ci: CISettings | None = None,
     layouts: Sequence[str] = SUMMARY_LAYOUTS,
     ceiling: Sequence[RunData] = (),
+    unknown: UnknownPolicy = "wrong",
 ) -> str:
-    """The report of ``runs`` as one self-contained HTML document."""
+    """The report of ``runs`` as one self-contained HTML document (``unknown``: the parse
+    policy of the tables' strict Yes/No metrics)."""
     import jinja2
     from markupsafe import Markup
 
@@ -307,6 +309,7 @@ def render_html(
             ci=ci,
             interval_cache=interval_cache,
             ceiling=ceiling,
+            unknown=unknown,
         )
         tables.append(_table_view(table))
     figures, plot_note = _plots(runs, labels, rules)
@@ -322,7 +325,7 @@ def render_html(
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
     return environment.from_string(template_text).render(
         version=__version__,
-        mode=rules,
+        mode=scores_name(rules, unknown),
         labels=labels,
         tables=tables,
         figures=figures,

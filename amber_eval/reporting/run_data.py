@@ -19,7 +19,7 @@ from amber_eval.errors import InputError
 from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, RunFiles
 from amber_eval.run_folder.metrics import JudgeWarning, RunMetrics
 from amber_eval.scoring.result import amber_score
-from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, Rules
+from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, QUESTION_BLOCKS, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
     from amber_eval.run_folder.answer_line import AnswerLine
@@ -137,17 +137,41 @@ class RunData:
         """The useless-judge alarm's warnings from ``metrics.json`` (empty when silent)."""
         return list(self.metrics.warnings)
 
-    def values(self, rules: Rules) -> dict[str, float | None]:
-        """Column key (``"overall.F1"``) -> value, for every metric the run has in ``rules``."""
+    def values(self, rules: Rules, unknown: UnknownPolicy = "wrong") -> dict[str, float | None]:
+        """Column key (``"overall.F1"``) -> value, for every metric the run has in ``rules``;
+        ``unknown="exclude"`` takes the strict Yes/No blocks without the unparsed answers."""
         score = self.metrics.score(rules, where=str(self.path / METRICS_FILE))
         found = score.get("blocks", score)
         blocks = dict(found) if isinstance(found, Mapping) else {}
+        amber = _number(score.get("AMBER"))
+        if unknown == "exclude":
+            blocks.update(self._unknown_excluded(rules, score))
+            amber = None  # from the generative CHAIR and the overall F1 without them
         generative = self.metrics.coverage_score(rules)
         if generative is not None:
             # A judge run scores the questions only; its generative figures are the
             # captions' coverage, and the AMBER score combines them as the paper does.
             blocks["generative"] = generative.get("generative", generative)
-        return metric_values(blocks, amber=_number(score.get("AMBER")))
+        return metric_values(blocks, amber=amber)
+
+    def _unknown_excluded(self, rules: Rules, score: Mapping[str, Any]) -> Mapping[str, Any]:
+        from amber_eval.scoring.result import UNKNOWN_EXCLUDED
+
+        if rules != "strict":
+            raise InputError(
+                "unparsed answers can be excluded from strict scores only: the official rules "
+                "count every answer as the upstream scorer does (use --mode strict)"
+            )
+        blocks = score.get(UNKNOWN_EXCLUDED)
+        if not any(name in score for name in QUESTION_BLOCKS):
+            return {}  # no Yes/No answers: nothing to leave out
+        if not isinstance(blocks, Mapping):
+            raise InputError(
+                f"{self.path / METRICS_FILE}: no strict {UNKNOWN_EXCLUDED!r} blocks (written by "
+                "an older amber-eval); run the same command again to rescore it (its answers "
+                "are reused)"
+            )
+        return blocks
 
 
 def metric_values(

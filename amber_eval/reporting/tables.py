@@ -11,7 +11,7 @@ from amber_eval.reporting.layouts import Column, Layout, get_layout
 from amber_eval.reporting.reference import ReferenceSet, reference_for_layout
 from amber_eval.reporting.run_data import RunData, apply_names
 from amber_eval.statistics.image_bootstrap import DEFAULT_RESAMPLES, Interval
-from amber_eval.terms import Rules
+from amber_eval.terms import Rules, UnknownPolicy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,10 +56,17 @@ class Table:
     rows: tuple[TableRow, ...]
     references: tuple[ReferenceSet, ...] = ()
     ci: CISettings | None = None
+    unknown: UnknownPolicy = "wrong"
+    """How the runs' unparsed Yes/No answers count (strict): wrong, or left out."""
 
     @property
     def columns(self) -> tuple[Column, ...]:
         return self.layout.columns
+
+    @property
+    def scores(self) -> str:
+        """The scores the table shows, as its notes name them."""
+        return scores_name(self.rules, self.unknown)
 
     def display(self, column: Column, value: float | None) -> str | None:
         """The printed figure: one decimal (counts as integers); None when missing."""
@@ -137,24 +144,33 @@ class Table:
         return frame
 
 
+def scores_name(rules: Rules, unknown: UnknownPolicy = "wrong") -> str:
+    """``strict`` or ``official``, and the parse policy when unparsed answers are left out."""
+    return rules if unknown == "wrong" else f"{rules} (unparsed Yes/No answers excluded)"
+
+
 def run_origin(run: RunData) -> str:
     return f"{run.path.parent.name}/{run.path.name}"
 
 
-IntervalCache = dict[tuple[str, str, CISettings], dict[str, Interval]]
+IntervalCache = dict[tuple[str, str, CISettings, str], dict[str, Interval]]
 
 
 def run_intervals(
-    run: RunData, rules: Rules, ci: CISettings, cache: IntervalCache | None = None
+    run: RunData,
+    rules: Rules,
+    ci: CISettings,
+    cache: IntervalCache | None = None,
+    unknown: UnknownPolicy = "wrong",
 ) -> dict[str, Interval]:
     """Bootstrap intervals of every metric of ``run`` (empty when it has no answers).
 
     ``cache`` (any dict) keeps them for further tables of the same run and settings.
     """
-    key = (str(run.path.resolve()), rules, ci)
+    key = (str(run.path.resolve()), rules, ci, unknown)
     if cache is not None and key in cache:
         return cache[key]
-    counts = image_counts(run.answers(), run.coverage_records(rules), rules=rules)
+    counts = image_counts(run.answers(), run.coverage_records(rules), rules=rules, unknown=unknown)
     intervals: dict[str, Interval] = {}
     if counts.images:
         intervals = bootstrap(counts, resamples=ci.resamples, seed=ci.seed, level=ci.level)
@@ -174,11 +190,12 @@ def run_row(
     rules: Rules,
     ci: CISettings | None,
     cache: IntervalCache | None = None,
+    unknown: UnknownPolicy = "wrong",
 ) -> TableRow:
-    values = run.values(rules)
+    values = run.values(rules, unknown)
     intervals: dict[str, Interval] = {}
     if ci is not None:
-        computed = run_intervals(run, rules, ci, cache)
+        computed = run_intervals(run, rules, ci, cache, unknown)
         intervals = {key: computed[key] for key in layout.keys if key in computed}
     return TableRow(
         label=label,
@@ -204,10 +221,12 @@ def build_table(
     ci: CISettings | None = None,
     interval_cache: IntervalCache | None = None,
     ceiling: Sequence[RunData] = (),
+    unknown: UnknownPolicy = "wrong",
 ) -> Table:
     """A table of ``runs`` (labelled by ``labels``, else ``names``, else model + LLM) in ``layout``,
     after the published rows of ``references``; the ``ceiling`` runs (a judge's run on the oracle
-    captions, see ``amber-eval judge-check``) come last, one row each."""
+    captions, see ``amber-eval judge-check``) come last, one row each. ``unknown`` is the parse
+    policy of the runs' strict Yes/No metrics (published rows are as published)."""
     chosen = get_layout(layout) if isinstance(layout, str) else layout
     if labels is None:
         labels = apply_names(runs, names or {})
@@ -223,10 +242,12 @@ def build_table(
         for reference_row in reference.rows
     ]
     rows += [
-        run_row(run, label, chosen, rules, ci, interval_cache)
+        run_row(run, label, chosen, rules, ci, interval_cache, unknown)
         for run, label in zip(runs, labels, strict=True)
     ]
     for run in ceiling:
-        row = run_row(run, f"{run.llm} on oracle captions", chosen, rules, ci, interval_cache)
+        row = run_row(
+            run, f"{run.llm} on oracle captions", chosen, rules, ci, interval_cache, unknown
+        )
         rows.append(replace(row, label=row.label + CEILING_SUFFIX, source="ceiling"))
-    return Table(chosen, rules, tuple(rows), tuple(reference_sets), ci)
+    return Table(chosen, rules, tuple(rows), tuple(reference_sets), ci, unknown)

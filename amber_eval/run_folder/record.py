@@ -25,10 +25,11 @@ RUN_FORMAT = "amber-eval/run"
 RUN_FORMAT_VERSION = 1
 RunStatus = Literal["started", "success", "error"]
 STATUSES: tuple[RunStatus, ...] = ("started", "success", "error")
-RunKind = Literal["judge", "responses"]
+RunKind = Literal["judge", "responses", "jury"]
 #: ``judge``: ``amber-eval run`` judged region captions; ``responses``: ``amber-eval score
-#: --model`` scored an MLLM's response file(s) (no judge, no captions).
-KINDS: tuple[RunKind, ...] = ("judge", "responses")
+#: --model`` scored an MLLM's response file(s) (no judge, no captions); ``jury``: ``amber-eval
+#: jury`` took the majority of several runs' answers.
+KINDS: tuple[RunKind, ...] = ("judge", "responses", "jury")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class RunRecord:
     judge_requests: Mapping[str, Any] | None = None
     """Engine backends (vllm, openai): requests, retries by reason, seconds waited before
     retries and errors of the last invocation."""
+    jury: Mapping[str, Any] | None = None
+    """A jury folder (``amber-eval jury``): ``members`` (each run's ``folder``, ``label`` and
+    ``config_hash``) and the ``tie`` rule; its answers are the members' majority."""
     kind: RunKind = "judge"
     """What made the folder: ``judge`` (a judge run) or ``responses`` (a scored response file;
     ``config.captions`` is then the first response file and ``config.llm`` is ``responses``)."""
@@ -157,6 +161,7 @@ class RunRecord:
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "judge_requests": (dict,),
+    "jury": (dict,),
     "kind": (str,),
     "spacy_pipeline": (dict,),
     "model": (str,),
@@ -248,6 +253,11 @@ def read_run_config(source: Path) -> RunConfig:
     :func:`amber_eval.runs.config_file.load_run_config`)."""
     if source.suffix.lower() != ".toml":
         record = read_run_record(source)
+        if record.kind == "jury":
+            raise InputError(
+                f"{source}: this folder is a jury of other runs (kind 'jury'), not a judge run; "
+                "make it again with `amber-eval jury RUN RUN...`"
+            )
         if record.kind != "judge":
             raise InputError(
                 f"{source}: this folder holds a scored response file (kind {record.kind!r}), "

@@ -10,6 +10,8 @@ from amber_eval.scoring.records import ItemRecord
 from amber_eval.terms import BLOCK_ORDER
 
 Block = dict[str, float | None]
+UNKNOWN_EXCLUDED = "unknown_excluded"
+"""The key of the strict Yes/No blocks without the unparsed answers (``--unknown exclude``)."""
 
 # The headings the upstream prints, misspellings included.
 UPSTREAM_HEADINGS = {
@@ -65,6 +67,8 @@ class ScoreResult:
     warnings: tuple[str, ...] = ()
     always_no: dict[str, Block] | None = None
     coverage: Coverage | None = None
+    unknown_excluded: dict[str, Block] | None = None
+    """Strict: the Yes/No blocks with the unparsed answers left out (``n``: what remains)."""
 
     @property
     def amber(self) -> float | None:
@@ -78,6 +82,10 @@ class ScoreResult:
         data: dict[str, Any] = {name: dict(block) for name, block in self.blocks.items()}
         if self.rules == "official":
             return data
+        if self.unknown_excluded is not None:
+            data[UNKNOWN_EXCLUDED] = {
+                name: dict(block) for name, block in self.unknown_excluded.items()
+            }
         if "generative" in self.blocks and "overall" in self.blocks:
             data["AMBER"] = self.amber
         if self.always_no is not None:

@@ -169,10 +169,13 @@ def _result(
     if eval_type in ("a", "g"):
         blocks["generative"] = generative_block(descriptions, rules=rules)
     blocks.update(discriminative_blocks(questions, eval_type=eval_type, rules=rules))
-    always_no = None
+    always_no = unknown_excluded = None
     if strict and discriminative_block_names(eval_type):
         always_no = discriminative_blocks(
             [_as_no(q) for q in questions], eval_type=eval_type, rules=rules
+        )
+        unknown_excluded = discriminative_blocks(
+            [q for q in questions if q.parsed != "unknown"], eval_type=eval_type, rules=rules
         )
     return ScoreResult(
         rules=rules,
@@ -182,6 +185,7 @@ def _result(
         warnings=tuple(warnings),
         always_no=always_no,
         coverage=coverage,
+        unknown_excluded=unknown_excluded,
     )
 
 

@@ -1,4 +1,4 @@
-"""Statistics of judge answers: agreement (raw, Cohen's and Fleiss' kappa), ranking and
+"""Statistics of judge answers: agreement (raw, Cohen's and Fleiss' kappa, Krippendorff's alpha), ranking and
 calibration of P(yes) (ROC AUC, expected calibration error), and bootstrap intervals over
 images for statistics built from per-image sums.
 

@@ -1,4 +1,5 @@
-"""Agreement between judges on the same questions: raw agreement, Cohen's and Fleiss' kappa.
+"""Agreement between judges on the same questions: raw agreement, Cohen's and Fleiss' kappa,
+Krippendorff's alpha.
 
 Answers are categories (``yes``, ``no``, ``unknown`` for a parse failure). Both kappas are ratios
 of sums over questions, so they are computed from count sums: per-image sums resampled by the
@@ -10,10 +11,18 @@ Fleiss' kappa of ``m >= 2`` raters: ``(P - P_e) / (1 - P_e)`` with ``P`` the mea
 of ``(sum_k n_k^2 - m) / (m (m - 1))`` and ``P_e = sum_k p_k^2`` from the pooled category
 shares. Both are undefined when ``p_e = 1`` (every answer of every rater is the same category):
 then there is no disagreement to expect, and no chance correction to divide by.
+
+Krippendorff's alpha (nominal) of any number of raters takes missing answers: a value outside
+the categories (for judges: an unparsed answer) is missing, and a question counts with the
+answers it has. Its sums are the coincidence matrix ``o[c, k] = sum_u n_uc (n_uk - [c = k]) /
+(m_u - 1)`` over the questions ``u`` with ``m_u >= 2`` values; with ``n_c`` its row sums and
+``n`` their total, ``alpha = 1 - (n - 1) sum_{c != k} o[c, k] / sum_{c != k} n_c n_k``. It is
+undefined when no question has two values, or when every value is the same category.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +32,9 @@ CATEGORIES = ("yes", "no", "unknown")
 _POSITION = {category: i for i, category in enumerate(CATEGORIES)}
 UNDEFINED_SAME = "undefined: every answer is the same category, so chance agreement is 1"
 UNDEFINED_EMPTY = "undefined: no questions"
+UNDEFINED_NO_PAIRS = "undefined: no question has two readable answers"
+DECISIONS = ("yes", "no")
+"""The categories of Krippendorff's alpha for judges: an unparsed answer is missing."""
 
 
 def category_index(answer: str) -> int:
@@ -74,6 +86,33 @@ def fleiss_counts(answers: Sequence[Sequence[str]]) -> np.ndarray:
     return np.concatenate([[questions, agreement.sum()], table.sum(axis=0)])
 
 
+def coincidence_counts(
+    answers: Sequence[Sequence[object]], categories: Sequence[object] = DECISIONS
+) -> np.ndarray:
+    """The coincidence matrix of Krippendorff's alpha (``k x k`` for ``k`` categories,
+    flattened), summed over questions.
+
+    ``answers[r][i]`` is rater ``r``'s value for question ``i``; a value that is not one of
+    ``categories`` is missing. A question with fewer than two values adds nothing.
+    """
+    if not answers:
+        raise ValueError("Krippendorff's alpha needs at least one rater")
+    questions = len(answers[0])
+    if any(len(column) != questions for column in answers):
+        raise ValueError("every rater must have a value (or a missing one) for each question")
+    position = {category: i for i, category in enumerate(categories)}
+    k = len(categories)
+    matrix = np.zeros((k, k))
+    for column in zip(*answers, strict=True):
+        found = [position[v] for v in column if v in position]
+        values = np.bincount(found, minlength=k).astype(np.float64)
+        m = values.sum()
+        if m < 2:
+            continue
+        matrix += (np.outer(values, values) - np.diag(values)) / (m - 1)
+    return matrix.ravel()
+
+
 # --- statistics from sums (vectorised over leading axes) ------------------------------------
 
 
@@ -120,6 +159,24 @@ def fleiss_from_counts(counts: np.ndarray, raters: int) -> np.ndarray:
     return np.where(questions > 0, kappa, np.nan)
 
 
+def krippendorff_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Krippendorff's alpha (nominal) of :func:`coincidence_counts` sums (shape ``(..., k*k)``);
+    NaN where undefined."""
+    k = math.isqrt(counts.shape[-1])
+    matrix = counts.reshape(*counts.shape[:-1], k, k)
+    marginals = matrix.sum(axis=-1)
+    total = marginals.sum(axis=-1)
+    observed = total - np.trace(matrix, axis1=-2, axis2=-1)  # sum over c != k of o[c, k]
+    expected = total**2 - (marginals**2).sum(axis=-1)  # sum over c != k of n_c n_k
+    disagreement = _undefined_to_nan((total - 1) * observed, expected)
+    return np.where(total > 1, 1.0 - disagreement, np.nan)
+
+
+def alpha_undefined(counts: np.ndarray) -> str:
+    """Why Krippendorff's alpha of these coincidence sums is undefined."""
+    return UNDEFINED_NO_PAIRS if float(np.sum(counts)) <= 1 else UNDEFINED_SAME
+
+
 def fleiss_all_agree(answers: Sequence[Sequence[str]]) -> float | None:
     """The share of questions on which every rater gives the same category."""
     if not answers or not answers[0]:
@@ -162,3 +219,21 @@ def fleiss_kappa(answers: Sequence[Sequence[str]]) -> Kappa:
     """Fleiss' kappa of ``answers[r][i]`` (rater ``r``, question ``i``)."""
     counts = fleiss_counts(answers)
     return _kappa(float(fleiss_from_counts(counts, len(answers))), counts[0])
+
+
+def krippendorff_alpha(
+    answers: Sequence[Sequence[object]], categories: Sequence[object] = DECISIONS
+) -> Kappa:
+    """Krippendorff's alpha (nominal) of ``answers[r][i]``; values outside ``categories`` are
+    missing.
+
+    >>> round(krippendorff_alpha([["yes", "no", "yes"], ["yes", "no", "no"]]).value, 4)
+    0.4444
+    >>> krippendorff_alpha([["no", "no"], ["no", "unknown"]]).undefined
+    'undefined: every answer is the same category, so chance agreement is 1'
+    """
+    counts = coincidence_counts(answers, categories)
+    value = float(krippendorff_from_counts(counts))
+    if not np.isfinite(value):
+        return Kappa(None, alpha_undefined(counts))
+    return Kappa(value)
