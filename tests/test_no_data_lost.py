@@ -305,12 +305,12 @@ def test_environment_mistakes_are_errors(tmp_path: Path, run_cli: RunCli) -> Non
 def test_a_bug_is_one_line_and_exit_1_with_the_traceback_under_vv(
     tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import amber_eval.scoring as scoring
+    import amber_eval.scoring.responses as responses_module
 
     def broken(path: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(scoring, "read_responses", broken)
+    monkeypatch.setattr(responses_module, "read_responses", broken)
     responses = _responses(tmp_path / "v.json")
     code, _, err = run_cli(["score", str(responses)])
     assert code == 1 and "Traceback" not in err

@@ -11,7 +11,7 @@ The metrics of a resample's sums come from scoring's own aggregation, the functi
 compute ``metrics.json``: :func:`amber_eval.scoring.discriminative.blocks_from_tallies`,
 :func:`amber_eval.scoring.generative.generative_metrics` and
 :func:`amber_eval.scoring.result.amber_score`, flattened by
-:func:`amber_eval.reporting.run_data.metric_values`. So the estimate (all images once) is the
+:func:`amber_eval.reporting.metric_values.metric_values`. So the estimate (all images once) is the
 run's own figure. ``rules="official"`` reads each answer the upstream way from the response the run
 wrote for it (the decision ``Yes``/``No``, or the raw text of an unparseable answer), takes the
 descriptions as scored under the official rules (``coverage.jsonl``'s official lines) and
@@ -28,6 +28,7 @@ import numpy as np
 
 from amber_eval.amber_images import image_sort_key
 from amber_eval.errors import InputError
+from amber_eval.reporting.metric_values import metric_values
 from amber_eval.run_folder.coverage_line import DESCRIPTION_COUNTS, CoverageLine
 from amber_eval.scoring.discriminative import (
     TALLY_COUNTERS,
@@ -149,7 +150,6 @@ def _generative_tally(counts: Sequence[float], start: float) -> GenerativeTally:
 def _row_values(sums: np.ndarray, rules: Rules) -> list[dict[str, float | None]]:
     """The metric values of each row of count sums ``(rows, len(COUNT_NAMES))``, through
     scoring's aggregation (as ``metrics.json``) and :func:`metric_values` (as tables)."""
-    from amber_eval.reporting.run_data import metric_values
 
     start = tally_start(rules)
     width = len(QUESTION_COUNTS)

@@ -16,18 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import InputError
+from amber_eval.reporting.metric_values import metric_values, number_or_none
 from amber_eval.run_folder.files import METRICS_FILE, RUN_FILE, RunFiles
 from amber_eval.run_folder.metrics import JudgeWarning, RunMetrics
-from amber_eval.scoring.result import amber_score
-from amber_eval.terms import BLOCK_ORDER, FRACTION_METRICS, QUESTION_BLOCKS, Rules, UnknownPolicy
+from amber_eval.terms import QUESTION_BLOCKS, Rules, UnknownPolicy
 
 if TYPE_CHECKING:
     from amber_eval.run_folder.answer_line import AnswerLine
     from amber_eval.run_folder.coverage_line import CoverageLine
     from amber_eval.run_folder.record import RunRecord
-
-
-BLOCKS = BLOCK_ORDER
 
 
 def _read_json(path: Path) -> Any:
@@ -36,13 +33,6 @@ def _read_json(path: Path) -> Any:
     if not path.exists():
         raise InputError(f"{path}: missing; is {path.parent} a finished run folder?")
     return load_json(read_text(path, "run file"), str(path))
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
 
 
 @dataclass(frozen=True)
@@ -143,7 +133,7 @@ class RunData:
         score = self.metrics.score(rules, where=str(self.path / METRICS_FILE))
         found = score.get("blocks", score)
         blocks = dict(found) if isinstance(found, Mapping) else {}
-        amber = _number(score.get("AMBER"))
+        amber = number_or_none(score.get("AMBER"))
         if unknown == "exclude":
             blocks.update(self._unknown_excluded(rules, score))
             amber = None  # from the generative CHAIR and the overall F1 without them
@@ -172,28 +162,6 @@ class RunData:
                 "are reused)"
             )
         return blocks
-
-
-def metric_values(
-    blocks: Mapping[str, Any], *, amber: float | None = None
-) -> dict[str, float | None]:
-    """Column key (``"overall.F1"``) -> value of score blocks, as tables show them: fractions
-    (the Yes-ratio, the parse-failure rate) as percentages, and ``score.AMBER`` (``amber``, else
-    from the generative CHAIR and the overall F1). The run's figures and the bootstrap's
-    resamples both go through here."""
-    values: dict[str, float | None] = {}
-    for block in BLOCKS:
-        metrics = blocks.get(block)
-        if isinstance(metrics, Mapping):
-            for metric, value in metrics.items():
-                number = _number(value)
-                if metric in FRACTION_METRICS and number is not None:
-                    number *= 100.0  # shown as percentages, like every other rate
-                values[f"{block}.{metric}"] = number
-    if amber is None:
-        amber = amber_score(values.get("generative.CHAIR"), values.get("overall.F1"))
-    values["score.AMBER"] = amber
-    return values
 
 
 def load_run(path: str | Path) -> RunData:
