@@ -7,7 +7,7 @@ many votes, the ``tie`` rule decides (``unknown`` by default: no majority, which
 rules count as an unparsed answer, i.e. wrong, or excluded under ``--unknown exclude``); when
 every member's answer is unparsed the verdict is ``unknown`` whatever the tie rule. The jury's
 P(yes) is the mean of the members' P(yes) where all have one. The folder is scored like any
-run (``metrics.json`` through :func:`amber_eval.runs.scores.score_answers`), its tables are
+run (``metrics.json`` through :func:`amber_eval.runs.scores.judged_metrics`), its tables are
 written, and every report reads it; ``run.json``'s ``jury`` field names the member runs.
 
 The members' caption coverage is carried when all of them selected the same captions (the
@@ -180,8 +180,7 @@ def make_jury(
         write_selected_captions,
     )
     from amber_eval.run_folder.record import RunRecord
-    from amber_eval.runs.judge_alarm import judge_warnings
-    from amber_eval.runs.scores import score_answers
+    from amber_eval.runs.scores import judged_metrics
 
     if len(runs) < 2:
         raise InputError(f"a jury needs at least two runs, found {len(runs)}")
@@ -220,12 +219,8 @@ def make_jury(
     )
     complete = len(lines) == len(benchmark.questions)
     coverage, coverage_file = _carried_coverage(runs)
-    metrics: dict[str, Any] = {  # scored before anything is written
-        "strict": score_answers(benchmark, lines, rules="strict", complete=complete),
-        "official": score_answers(benchmark, lines, rules="official", complete=complete),
-        "coverage": coverage,
-        "warnings": [warning.to_json() for warning in judge_warnings(lines)],
-    }
+    # scored before anything is written
+    metrics = judged_metrics(benchmark, lines, coverage=coverage, complete=complete).to_json()
     check_writable(folder)
     files = RunFiles(folder)
     with run_lock(folder):

@@ -129,9 +129,10 @@ def score_response_run(
     """
     from amber_eval.data import load_benchmark
     from amber_eval.run_folder.config import Fingerprint, RunConfig
+    from amber_eval.run_folder.metrics import RunMetrics
     from amber_eval.run_folder.record import RunRecord
     from amber_eval.runs.provenance import data_sha256, git_revision
-    from amber_eval.runs.scores import score_answers
+    from amber_eval.runs.scores import question_scores
     from amber_eval.scoring.similarity import DEFAULT_SPACY_MODEL
 
     started = now_iso()
@@ -152,12 +153,7 @@ def score_response_run(
     spacy_model = spacy_model or DEFAULT_SPACY_MODEL
     lines = answer_lines(benchmark, responses)
     described = [r for r in responses if r.id in benchmark.generative]
-    metrics: dict[str, Any] = {
-        rules: score_answers(benchmark, lines, rules=rules, complete=not allow_partial)
-        if lines
-        else {}
-        for rules in ("strict", "official")
-    }
+    scores = question_scores(benchmark, lines, complete=not allow_partial)
     coverage, coverage_items, pipeline = _description_coverage(
         benchmark,
         described,
@@ -166,10 +162,11 @@ def score_response_run(
         noun_cache=noun_cache,
         progress=progress,
     )
-    metrics["coverage"] = coverage
-    # The useless-judge alarm is about a judge reading captions: here the model answered
-    # itself, and a Yes-bias is the model's own hallucination, which the figures measure.
-    metrics["warnings"] = []
+    # No warnings: the useless-judge alarm is about a judge reading captions; here the model
+    # answered itself, and a Yes-bias is the model's own hallucination, which the figures measure.
+    metrics = RunMetrics(
+        strict=scores["strict"], official=scores["official"], coverage=coverage
+    ).to_json()
     scored = tuple(
         {"file": str(path), "sha256": sha256_file(path), "ids": count}
         for path, count in counts.items()

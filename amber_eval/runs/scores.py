@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval.errors import AmberEvalError
 from amber_eval.run_folder.metrics import RunMetrics
-from amber_eval.terms import Rules
+from amber_eval.terms import RULES, Rules
 
 if TYPE_CHECKING:
     from amber_eval.data.benchmark import Benchmark
@@ -73,6 +73,37 @@ def _unavailable(reason: str) -> dict[str, Any]:
     return {"available": False, "reason": reason}
 
 
+def question_scores(
+    benchmark: Benchmark, answers: Sequence[AnswerLine], *, complete: bool
+) -> dict[Rules, dict[str, Any]]:
+    """The ``strict`` and ``official`` blocks of ``metrics.json`` for the answer lines (empty
+    blocks where there are none, as for a response file of descriptions only)."""
+    return {
+        rules: score_answers(benchmark, answers, rules=rules, complete=complete) if answers else {}
+        for rules in RULES
+    }
+
+
+def judged_metrics(
+    benchmark: Benchmark,
+    answers: Sequence[AnswerLine],
+    *,
+    coverage: Mapping[str, Any],
+    complete: bool,
+) -> RunMetrics:
+    """``metrics.json`` of a judge's answers: both rule sets, the ``coverage`` block given and
+    the useless-judge alarm's ``warnings`` (a run and a jury)."""
+    from amber_eval.runs.judge_alarm import judge_warnings
+
+    scores = question_scores(benchmark, answers, complete=complete)
+    return RunMetrics(
+        strict=scores["strict"],
+        official=scores["official"],
+        coverage=coverage,
+        warnings=tuple(judge_warnings(answers)),
+    )
+
+
 def run_metrics(
     benchmark: Benchmark,
     answers: Sequence[AnswerLine],
@@ -84,13 +115,5 @@ def run_metrics(
 ) -> tuple[RunMetrics, list[dict[str, Any]] | None]:
     """``metrics.json`` (``strict``, ``official``, ``coverage``, the useless-judge alarm's
     ``warnings``) and the coverage records."""
-    from amber_eval.runs.judge_alarm import judge_warnings
-
     coverage, items = coverage_block(benchmark, selected, images, spacy_model=spacy_model)
-    metrics = RunMetrics(
-        strict=score_answers(benchmark, answers, rules="strict", complete=complete),
-        official=score_answers(benchmark, answers, rules="official", complete=complete),
-        coverage=coverage,
-        warnings=tuple(judge_warnings(answers)),
-    )
-    return metrics, items
+    return judged_metrics(benchmark, answers, coverage=coverage, complete=complete), items
