@@ -20,10 +20,11 @@ import hashlib
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from amber_eval import __version__
+from amber_eval.captions.records import now_iso
 from amber_eval.errors import InputError
 from amber_eval.run_folder.answer_line import AnswerLine
 from amber_eval.terms import AnswerLabel
@@ -120,10 +121,6 @@ def jury_hash(runs: Sequence[RunData], tie: TieRule, model: str) -> str:
     return hashlib.sha256(canonical_json(key).encode("utf-8")).hexdigest()
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _model(runs: Sequence[RunData], model: str | None) -> str:
     if model:
         return model
@@ -203,11 +200,11 @@ def make_jury(
         config=replace(runs[0].record.config, llm=JURY_LLM, out=Path(out), model=name),
         model=name,
         config_hash=digest,
-        version=_version(),
+        version=__version__,
         images=len({line.image for line in lines}),
         questions=len(lines),
-        first_started=_now(),
-        started=_now(),
+        first_started=now_iso(),
+        started=now_iso(),
         kind="jury",
         jury={
             "members": [
@@ -231,7 +228,7 @@ def make_jury(
             write_selected_captions(files.captions, runs[0].captions())
             atomic_write_text(files.coverage, read_text(coverage_file, "coverage"))
         write_json(files.metrics, metrics)
-        write_run_record(files.run, record.replace(status="success", ended=_now()))
+        write_run_record(files.run, record.replace(status="success", ended=now_iso()))
     if write_tables:
         from amber_eval.reporting import write_run_report, write_run_tables
 
@@ -247,9 +244,3 @@ def make_jury(
         metrics=metrics,
         note=left_out_note("questions", left_out, names),
     )
-
-
-def _version() -> str:
-    from amber_eval import __version__
-
-    return __version__

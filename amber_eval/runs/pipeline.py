@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from amber_eval import __version__
 from amber_eval.amber_images import image_sort_key
+from amber_eval.captions.records import now_iso
 from amber_eval.errors import AmberEvalError
 from amber_eval.judge.base import Judge
 from amber_eval.judge.engine import judge_requests
@@ -67,10 +67,6 @@ class RunResult:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     judge_requests: Mapping[str, Any] | None = None
     """Engine backends: requests, retries and errors of this invocation (also in run.json)."""
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def run_evaluation(
@@ -123,7 +119,7 @@ def run_evaluation(
                 return result
         except BaseException as exc:
             if record is not None:
-                record = record.replace(status="error", ended=_now(), error=_error_text(exc))
+                record = record.replace(status="error", ended=now_iso(), error=_error_text(exc))
                 usage = judge_requests(session.judge)
                 if usage is not None:
                     record = record.replace(judge_requests=usage)
@@ -168,7 +164,7 @@ def _start_record(
             previous = read_json(files.run)
             if isinstance(previous, dict) and isinstance(previous.get("attempts"), int):
                 first_started, attempts = previous.get("first_started"), previous["attempts"]
-    now = _now()
+    now = now_iso()
     return RunRecord(
         config=config,
         model=config.model_name,
@@ -232,7 +228,7 @@ def _finish(
     computed = sum(per_rank)
     record = record.replace(
         status="success",
-        ended=_now(),
+        ended=now_iso(),
         questions=len(questions),
         computed=computed,
         reused=len(questions) - computed,
