@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from itertools import product
 from pathlib import Path
 
 import pytest
 from parts import requires_mark
+from test_report_tables import _compile
 
 from amber_eval.benchmarks.synthetic_runs import write_synthetic_run
 from amber_eval.reporting import build_table, load_run, render_table
@@ -82,21 +82,8 @@ def test_every_combination_compiles_without_an_overfull_box(tmp_path: Path) -> N
         "\\clearpage"
         for name, text in tables.items()
     )
-    document = (
-        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
-        "\\usepackage{booktabs}\n\\usepackage{multirow}\n"
-        "\\begin{document}\n" + body + "\n\\end{document}\n"
-    )
-    (tmp_path / "tables.tex").write_text(document, encoding="utf-8")
-    result = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "tables.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    log = (tmp_path / "tables.log").read_text(encoding="utf-8", errors="replace")
+    result = _compile(tmp_path, body, timeout=300)
+    log = (tmp_path / "table.log").read_text(encoding="utf-8", errors="replace")
     assert result.returncode == 0, result.stdout[-3000:]
     overfull: list[str] = []
     current = "?"

@@ -274,7 +274,8 @@ def test_golden_latex_is_escaped() -> None:
     assert "<script>" not in markdown
 
 
-def _compile(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+def _compile(tmp_path: Path, body: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """Compile ``body`` in a one-column article as ``table.tex`` (its log: ``table.log``)."""
     document = (
         "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n"
         "\\usepackage{booktabs}\n\\usepackage{multirow}\n\\usepackage{graphicx}\n"
@@ -286,7 +287,7 @@ def _compile(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 
